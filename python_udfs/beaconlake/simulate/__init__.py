@@ -1,0 +1,1 @@
+"""The beacon simulator: realistic benign DNS traffic with planted, labelled C2 beacons."""
