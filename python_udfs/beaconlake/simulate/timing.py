@@ -127,7 +127,9 @@ def beat_times_many(
     return _flatten(times, end, np.arange(n_channels))
 
 
-def _flatten(times: np.ndarray, end: float, channel_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _flatten(
+    times: np.ndarray, end: float, channel_ids: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     mask = times < end
     idx = np.broadcast_to(channel_ids[:, None], times.shape)[mask]
     return idx.astype(np.int64), times[mask]

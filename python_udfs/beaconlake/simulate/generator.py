@@ -1,0 +1,618 @@
+"""Generate raw DNS events (the Parquet input contract) and their ground truth.
+
+Hosts are processed in chunks, each chunk in its own seeded random stream, so the output does not
+depend on the number of worker processes and memory stays bounded by the chunk size. A chunk
+covers the whole time window: human browsing, benign periodic services and C2 beacons of its hosts
+are generated, merged, split by UTC day and written as one Parquet file per day
+(``events/event_date=YYYY-MM-DD/part-NNNNN.parquet``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import resource
+import shutil
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from beaconlake.domains import registered_domain
+from beaconlake.simulate.population import DAY, Population, build_population
+from beaconlake.simulate.scenario import Scenario
+from beaconlake.simulate.timing import beat_times, beat_times_many
+from beaconlake.simulate.vocab import Vocabulary, build_vocabulary, c2_domain, random_labels
+
+QUERY_TYPES = np.array(["A", "AAAA", "HTTPS", "TXT", "MX", "CNAME", "SRV", "PTR"], dtype=object)
+#: Probability of each query type for a browser or server lookup (AAAA companions come extra).
+LOOKUP_TYPE_P = np.array([0.91, 0.0, 0.05, 0.01, 0.01, 0.005, 0.005, 0.01])
+RESPONSE_CODES = np.array(["NOERROR", "NXDOMAIN", "SERVFAIL"], dtype=object)
+RESPONSE_CODE_P = np.array([0.976, 0.02, 0.004])
+#: Share of A lookups that a dual-stack client pairs with an AAAA query in the same instant.
+AAAA_SHARE = 0.55
+MEAN_LOOKUPS_PER_PAGE = 5.0
+#: Mean seconds between the lookups a page load triggers.
+MEAN_LOOKUP_GAP_S = 0.35
+#: Share of browser lookups that pass the client cache with the default vocabulary (measured);
+#: page rates are divided by it so that ``events_per_host`` is the volume seen on the network.
+CACHE_PASS = 0.33
+SESSIONS_PER_DAY = 6.0
+MEAN_SESSION_S = 25 * 60.0
+WEEKEND_ACTIVITY = 0.08
+#: A server's DNS volume relative to a workstation's.
+SERVER_VOLUME = 0.5
+SAME_SITE_SHARE = 0.45
+#: Target events per chunk; bounds the memory of one worker.
+CHUNK_EVENTS = 4_000_000
+US = 1_000_000
+
+TRUTH_COLUMNS = [
+    "tenant_id", "host_id", "label", "category", "channel", "query_name", "registered_domain",
+    "subdomain_per_beat", "period_seconds", "jitter", "jitter_model", "drop_prob",
+    "offline_at_night", "queries_per_beat", "scheduled_beats", "n_beats", "n_events",
+    "missing_share", "first_seen_at", "last_seen_at",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything a chunk worker needs, drawn once from the scenario."""
+
+    scenario: Scenario
+    population: Population
+    vocab: Vocabulary
+    names: np.ndarray  # benign vocabulary + service and C2 names
+    channels: pd.DataFrame
+    out: Path
+
+    @property
+    def start_s(self) -> int:
+        return int(dt.datetime.combine(self.scenario.start_date, dt.time(), dt.UTC).timestamp())
+
+    @property
+    def end_s(self) -> int:
+        return self.start_s + self.scenario.days * DAY
+
+
+@dataclass
+class Events:
+    """A batch of events as parallel arrays; ``t_us`` is epoch microseconds (UTC)."""
+
+    t_us: np.ndarray
+    host: np.ndarray
+    name: np.ndarray
+    qtype: np.ndarray
+    rcode: np.ndarray
+
+    @staticmethod
+    def concat(parts: list[Events]) -> Events:
+        return Events(*(np.concatenate([getattr(p, f) for p in parts]) for f in _EVENT_FIELDS))
+
+    def take(self, idx: np.ndarray) -> Events:
+        return Events(*(getattr(self, f)[idx] for f in _EVENT_FIELDS))
+
+    def __len__(self) -> int:
+        return len(self.t_us)
+
+
+_EVENT_FIELDS = ("t_us", "host", "name", "qtype", "rcode")
+
+
+def plan_channels(
+    scenario: Scenario, pop: Population, n_vocab: int
+) -> tuple[pd.DataFrame, list[str]]:
+    """Assign benign services and C2 beacons to hosts: one row per channel.
+
+    Returns the channels and the names they query, to be appended to the benign vocabulary
+    (``name_idx`` points into that combined array; -1 marks a fresh subdomain per beat).
+    """
+    rng = np.random.default_rng([scenario.seed, 0xC4A])
+    rows: list[dict[str, object]] = []
+    names: list[str] = []
+    host_kind = {
+        "any": np.ones(pop.size, bool),
+        "server": pop.is_server,
+        "workstation": ~pop.is_server,
+    }
+    for s, svc in enumerate(scenario.services):
+        name_idx = n_vocab + len(names)
+        names.append(svc.query_name)
+        eligible = host_kind[svc.host_kind]
+        if svc.hosts:
+            chosen = []
+            for t in range(len(pop.tenant_ids)):
+                in_t = np.flatnonzero((pop.tenant == t) & eligible)
+                if len(in_t) == 0:
+                    in_t = np.flatnonzero(pop.tenant == t)
+                chosen.append(rng.choice(in_t, min(svc.hosts, len(in_t)), replace=False))
+            hosts = np.sort(np.concatenate(chosen))
+        else:
+            hosts = np.flatnonzero(eligible & (rng.random(pop.size) < svc.host_share))
+        rd = registered_domain(svc.query_name)
+        rows.extend(
+            {"host": int(h), "kind": "service", "spec": s, "name_idx": name_idx,
+             "query_name": svc.query_name, "registered_domain": rd}
+            for h in hosts
+        )  # fmt: skip
+    for b, beacon in enumerate(scenario.beacons):
+        if beacon.query_name:
+            qname = beacon.query_name.lower().rstrip(".")
+            rd = beacon.registered_domain or registered_domain(qname)
+        else:
+            qname, rd = c2_domain(rng)
+        tenant = int(rng.integers(0, len(pop.tenant_ids)))
+        in_t = np.flatnonzero(pop.tenant == tenant)
+        hosts = np.sort(rng.choice(in_t, min(beacon.hosts, len(in_t)), replace=False))
+        name_idx = -1
+        if not beacon.subdomain_per_beat:
+            name_idx = n_vocab + len(names)
+            names.append(qname)
+        rows.extend(
+            {"host": int(h), "kind": "beacon", "spec": b, "name_idx": name_idx,
+             "query_name": qname, "registered_domain": rd}
+            for h in hosts
+        )  # fmt: skip
+    channels = pd.DataFrame(
+        rows, columns=["host", "kind", "spec", "name_idx", "query_name", "registered_domain"]
+    )
+    return channels, names
+
+
+def build_context(scenario: Scenario, out: Path) -> Context:
+    pop = build_population(scenario)
+    vocab = build_vocabulary(
+        np.random.default_rng([scenario.seed, 0x70C]), n_sites=scenario.n_sites
+    )
+    channels, extra = plan_channels(scenario, pop, len(vocab.names))
+    names = np.concatenate([vocab.names, np.array(extra, dtype=object)])
+    return Context(scenario, pop, vocab, names, channels, out)
+
+
+# --- human traffic -------------------------------------------------------------------------
+
+
+def _workstation_pages(
+    ctx: Context, rng: np.random.Generator, hosts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Page loads of workstation users: sessions within working hours, Poisson within a session."""
+    pop, sc = ctx.population, ctx.scenario
+    events_per_page = MEAN_LOOKUPS_PER_PAGE * (1 + AAAA_SHARE * LOOKUP_TYPE_P[0])
+    pages_per_day = sc.events_per_host / events_per_page / CACHE_PASS
+    out_h, out_t = [], []
+    first_day = (ctx.start_s + int(pop.offset_s[hosts].min())) // DAY
+    last_day = (ctx.end_s - 1 + int(pop.offset_s[hosts].max())) // DAY
+    for day in range(first_day, last_day + 1):
+        weekday = (day + 3) % 7
+        factor = 1.0 if weekday < 5 else WEEKEND_ACTIVITY
+        base = day * DAY - pop.offset_s[hosts]  # epoch second of local midnight
+        lo = np.maximum(base + pop.arrive_s[hosts], ctx.start_s)
+        hi = np.minimum(base + pop.leave_s[hosts], ctx.end_s)
+        share = np.clip((hi - lo) / np.maximum(pop.leave_s[hosts] - pop.arrive_s[hosts], 1), 0, 1)
+        n_pages = rng.poisson(pop.activity[hosts] * pages_per_day * factor * share)
+        n_sess = 1 + rng.poisson(SESSIONS_PER_DAY - 1, len(hosts))
+        sess_host = np.repeat(np.arange(len(hosts)), n_sess)
+        span = (pop.leave_s[hosts] - pop.arrive_s[hosts])[sess_host]
+        sess_start = (
+            base[sess_host] + pop.arrive_s[hosts][sess_host] + rng.random(len(sess_host)) * span
+        )
+        sess_len = rng.exponential(MEAN_SESSION_S, len(sess_host))
+        first_sess = np.cumsum(n_sess) - n_sess
+        page_local = np.repeat(np.arange(len(hosts)), n_pages)
+        sess = first_sess[page_local] + (rng.random(len(page_local)) * n_sess[page_local]).astype(
+            int
+        )
+        t = sess_start[sess] + rng.random(len(sess)) * sess_len[sess]
+        keep = (t >= ctx.start_s) & (t < ctx.end_s)
+        out_h.append(hosts[page_local[keep]])
+        out_t.append(t[keep])
+    return np.concatenate(out_h), np.concatenate(out_t)
+
+
+def _server_tasks(
+    ctx: Context, rng: np.random.Generator, hosts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lookups of servers: a steady 24/7 Poisson stream of small tasks."""
+    sc = ctx.scenario
+    per_task = 1.5 * (1 + AAAA_SHARE * LOOKUP_TYPE_P[0]) * CACHE_PASS
+    rate = ctx.population.activity[hosts] * sc.events_per_host * SERVER_VOLUME / per_task
+    n = rng.poisson(rate * sc.days)
+    h = np.repeat(hosts, n)
+    return h, ctx.start_s + rng.random(len(h)) * (ctx.end_s - ctx.start_s)
+
+
+def client_cache(host: np.ndarray, name: np.ndarray, t: np.ndarray, ttl: np.ndarray) -> np.ndarray:
+    """Mask of lookups that reach the network past the client's DNS cache.
+
+    A (host, name) series keeps its first lookup and then the first lookup of every later TTL
+    period counted from that first one: a vectorised stand-in for "re-query once the cached
+    answer expired", so a busy page is resolved every TTL or so instead of hundreds of times.
+    """
+    key = host.astype(np.int64) << 32 | name.astype(np.int64)
+    order = np.lexsort((t, key))
+    ks, ts = key[order], t[order]
+    new_group = np.empty(len(ks), bool)
+    new_group[:1] = True
+    new_group[1:] = ks[1:] != ks[:-1]
+    group_first = np.maximum.accumulate(np.where(new_group, np.arange(len(ks)), 0))
+    period = np.floor((ts - ts[group_first]) / ttl[name[order]])
+    keep_sorted = new_group.copy()
+    keep_sorted[1:] |= period[1:] != period[:-1]
+    keep = np.empty(len(ks), bool)
+    keep[order] = keep_sorted
+    return keep
+
+
+def _lookups(
+    rng: np.random.Generator,
+    page_host: np.ndarray,
+    page_t: np.ndarray,
+    mean_lookups: float,
+    first_name: Callable[[int], np.ndarray],
+    other_name: Callable[[np.ndarray], np.ndarray],
+    ttl: np.ndarray,
+) -> Events:
+    """Expand page loads into lookups, apply the client cache, add AAAA companions."""
+    n = rng.geometric(1.0 / mean_lookups, len(page_host))
+    total = int(n.sum())
+    first = np.cumsum(n) - n
+    page = np.repeat(np.arange(len(page_host)), n)
+    pos = np.arange(total) - first[page]
+    gaps = rng.exponential(MEAN_LOOKUP_GAP_S, total)
+    gaps[pos == 0] = 0.0
+    cs = np.cumsum(gaps)
+    t = page_t[page] + (cs - cs[first][page])
+    name = np.empty(total, dtype=np.int32)
+    is_first = pos == 0
+    name[is_first] = first_name(int(is_first.sum()))
+    name[~is_first] = other_name(page[~is_first])
+    host = page_host[page].astype(np.int32)
+    cached = client_cache(host, name, t, ttl)
+    t, name, host = t[cached], name[cached], host[cached]
+    total = len(t)
+    qtype = rng.choice(len(QUERY_TYPES), total, p=LOOKUP_TYPE_P).astype(np.int8)
+    rcode = rng.choice(len(RESPONSE_CODES), total, p=RESPONSE_CODE_P).astype(np.int8)
+    pair = (qtype == 0) & (rng.random(total) < AAAA_SHARE)
+    t_aaaa = t[pair] + rng.uniform(0.0005, 0.005, int(pair.sum()))
+    return Events(
+        t_us=(np.concatenate([t, t_aaaa]) * US).astype(np.int64),
+        host=np.concatenate([host, host[pair]]),
+        name=np.concatenate([name, name[pair]]),
+        qtype=np.concatenate([qtype, np.ones(int(pair.sum()), np.int8)]),
+        rcode=np.concatenate([rcode, rcode[pair]]),
+    )
+
+
+def human_events(ctx: Context, rng: np.random.Generator, hosts: np.ndarray) -> Events:
+    """Benign browsing of workstation users and the steady lookups of servers."""
+    v = ctx.vocab
+    ws = hosts[~ctx.population.is_server[hosts]]
+    srv = hosts[ctx.population.is_server[hosts]]
+    parts = []
+    if len(ws):
+        ph, pt = _workstation_pages(ctx, rng, ws)
+        site = np.searchsorted(v.site_cdf, rng.random(len(ph)))
+
+        def site_first(k: int) -> np.ndarray:
+            return v.site_first[site[:k]] if k == len(site) else v.site_first[site]
+
+        def other(page: np.ndarray) -> np.ndarray:
+            same = rng.random(len(page)) < SAME_SITE_SHARE
+            s = site[page]
+            sub = v.site_first[s] + (rng.random(len(page)) * v.site_count[s]).astype(np.int64)
+            tp = v.third_party[np.searchsorted(v.third_party_cdf, rng.random(len(page)))]
+            return np.where(same, sub, tp)
+
+        parts.append(_lookups(rng, ph, pt, MEAN_LOOKUPS_PER_PAGE, site_first, other, v.ttl_s))
+    if len(srv):
+        sh, st = _server_tasks(ctx, rng, srv)
+
+        def dest(k: int | np.ndarray) -> np.ndarray:
+            m = k if isinstance(k, int) else len(k)
+            return v.server_dest[np.searchsorted(v.server_dest_cdf, rng.random(m))]
+
+        parts.append(_lookups(rng, sh, st, 1.5, dest, dest, v.ttl_s))
+    return Events.concat(parts) if parts else _empty_events()
+
+
+def _empty_events() -> Events:
+    return Events(
+        np.empty(0, np.int64), np.empty(0, np.int32), np.empty(0, np.int32),
+        np.empty(0, np.int8), np.empty(0, np.int8),
+    )  # fmt: skip
+
+
+# --- periodic channels ---------------------------------------------------------------------
+
+
+def _expand_beats(
+    rng: np.random.Generator, host: np.ndarray, t: np.ndarray, name: np.ndarray, per_beat: int
+) -> Events:
+    """Each beat sends A, then AAAA a few ms later, then (if 3) an A retry within a second."""
+    parts_t = [t]
+    types = [np.zeros(len(t), np.int8)]
+    if per_beat >= 2:
+        parts_t.append(t + rng.uniform(0.0005, 0.005, len(t)))
+        types.append(np.ones(len(t), np.int8))
+    if per_beat >= 3:
+        parts_t.append(t + rng.uniform(0.2, 0.9, len(t)))
+        types.append(np.zeros(len(t), np.int8))
+    k = len(parts_t)
+    return Events(
+        t_us=(np.concatenate(parts_t) * US).astype(np.int64),
+        host=np.tile(host.astype(np.int32), k),
+        name=np.tile(name.astype(np.int32), k),
+        qtype=np.concatenate(types),
+        rcode=np.zeros(len(t) * k, np.int8),
+    )
+
+
+def _truth_row(
+    ctx: Context,
+    ch: pd.Series,
+    spec: object,
+    label: str,
+    category: str,
+    sched: int,
+    kept: np.ndarray,
+) -> dict[str, object]:
+    pop = ctx.population
+    h = int(ch.host)
+    n_beats = len(kept)
+    per_beat = int(getattr(spec, "queries_per_beat", 1))
+    active = getattr(spec, "active", None)
+    return {
+        "tenant_id": pop.tenant_ids[pop.tenant[h]],
+        "host_id": pop.host_ids[h],
+        "label": label,
+        "category": category,
+        "channel": getattr(spec, "name", ""),
+        "query_name": ch.query_name,
+        "registered_domain": ch.registered_domain,
+        "subdomain_per_beat": bool(getattr(spec, "subdomain_per_beat", False)),
+        "period_seconds": float(getattr(spec, "period_seconds", 0.0)),
+        "jitter": float(getattr(spec, "jitter", 0.0)),
+        "jitter_model": getattr(spec, "jitter_model", "none"),
+        "drop_prob": float(getattr(spec, "drop_prob", 0.0)),
+        "offline_at_night": bool(
+            getattr(spec, "offline_at_night", active in ("power", "work")) and not pop.always_on[h]
+        ),
+        "queries_per_beat": per_beat,
+        "scheduled_beats": int(sched),
+        "n_beats": n_beats,
+        "n_events": n_beats * per_beat,
+        "missing_share": round(1.0 - n_beats / sched, 6) if sched else 0.0,
+        "first_seen_at": _iso(kept.min()) if n_beats else None,
+        "last_seen_at": _iso(kept.max()) if n_beats else None,
+    }
+
+
+def _iso(t: float) -> str:
+    return dt.datetime.fromtimestamp(float(t), dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def channel_events(
+    ctx: Context, rng: np.random.Generator, lo: int, hi: int
+) -> tuple[Events, list[str], list[dict[str, object]]]:
+    """Events, fresh per-beat names and ground-truth rows of the channels on hosts [lo, hi)."""
+    pop, sc = ctx.population, ctx.scenario
+    chans = ctx.channels[(ctx.channels.host >= lo) & (ctx.channels.host < hi)]
+    parts: list[Events] = []
+    fresh: list[str] = []
+    truth: list[dict[str, object]] = []
+    for s, svc in enumerate(sc.services):
+        rows = chans[(chans.kind == "service") & (chans.spec == s)]
+        if rows.empty:
+            continue
+        hosts = rows.host.to_numpy()
+        idx, t = beat_times_many(
+            rng,
+            ctx.start_s,
+            ctx.end_s,
+            svc.period_seconds,
+            svc.jitter,
+            svc.jitter_model,
+            len(hosts),
+        )
+        sched = np.bincount(idx, minlength=len(hosts))
+        h = hosts[idx]
+        if svc.active == "power":
+            keep = pop.powered(h, t)
+        elif svc.active == "work":
+            keep = pop.working(h, t) & pop.powered(h, t)
+        else:
+            keep = np.ones(len(t), bool)
+        idx, h, t = idx[keep], h[keep], t[keep]
+        name = np.full(len(t), rows.name_idx.iloc[0])
+        parts.append(_expand_beats(rng, h, t, name, svc.queries_per_beat))
+        bounds = np.searchsorted(idx, np.arange(len(hosts) + 1))
+        for i, (_, ch) in enumerate(rows.iterrows()):
+            kept = t[bounds[i] : bounds[i + 1]]
+            truth.append(_truth_row(ctx, ch, svc, "benign_periodic", svc.category, sched[i], kept))
+    for _, ch in chans[chans.kind == "beacon"].iterrows():
+        b = sc.beacons[ch.spec]
+        t = beat_times(rng, ctx.start_s, ctx.end_s, b.period_seconds, b.jitter, b.jitter_model)
+        sched = len(t)
+        keep = rng.random(len(t)) >= b.drop_prob
+        h = np.full(len(t), ch.host)
+        if b.offline_at_night:
+            keep &= pop.powered(h, t)
+        t, h = t[keep], h[keep]
+        if b.subdomain_per_beat:
+            base = len(ctx.names) + len(fresh)
+            fresh.extend(random_labels(rng, len(t)) + "." + ch.query_name)
+            name = np.arange(base, base + len(t))
+        else:
+            name = np.full(len(t), ch.name_idx)
+        parts.append(_expand_beats(rng, h, t, name, b.queries_per_beat))
+        truth.append(_truth_row(ctx, ch, b, "c2", "c2", sched, t))
+    events = Events.concat(parts) if parts else _empty_events()
+    return events, fresh, truth
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def _dict_column(codes: np.ndarray, values: np.ndarray) -> pa.DictionaryArray:
+    """Dictionary-encode ``values[codes]`` keeping only the values used."""
+    used, inverse = np.unique(codes, return_inverse=True)
+    return pa.DictionaryArray.from_arrays(
+        pa.array(inverse.astype(np.int32)), pa.array(values[used].tolist(), type=pa.string())
+    )
+
+
+def write_day(ctx: Context, ev: Events, names: np.ndarray, day: dt.date, chunk: int) -> int:
+    pop = ctx.population
+    order = np.argsort(ev.t_us, kind="stable")
+    ev = ev.take(order)
+    table = pa.table(
+        {
+            "event_time": pa.array(ev.t_us, type=pa.timestamp("us")),
+            "host_id": _dict_column(ev.host, pop.host_ids),
+            "query_name": _dict_column(ev.name, names),
+            "tenant_id": _dict_column(pop.tenant[ev.host], np.array(pop.tenant_ids, dtype=object)),
+            "query_type": _dict_column(ev.qtype, QUERY_TYPES),
+            "response_code": _dict_column(ev.rcode, RESPONSE_CODES),
+        }
+    )
+    folder = ctx.out / "events" / f"event_date={day.isoformat()}"
+    folder.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, folder / f"part-{chunk:05d}.parquet", compression="zstd",
+                   compression_level=1)  # fmt: skip
+    return len(ev)
+
+
+@dataclass
+class ChunkResult:
+    chunk: int
+    human_events: int
+    periodic_events: int
+    rows_per_day: dict[str, int]
+    truth: list[dict[str, object]]
+
+
+def run_chunk(ctx: Context, chunk: int, lo: int, hi: int) -> ChunkResult:
+    """Generate and write all events of hosts [lo, hi) over the whole window."""
+    rng = np.random.default_rng([ctx.scenario.seed, 0xC0C, chunk])
+    hosts = np.arange(lo, hi)
+    human = human_events(ctx, rng, hosts)
+    periodic, fresh, truth = channel_events(ctx, rng, lo, hi)
+    names = np.concatenate([ctx.names, np.array(fresh, dtype=object)]) if fresh else ctx.names
+    ev = Events.concat([human, periodic])
+    day_us = DAY * US
+    day_idx = (ev.t_us - ctx.start_s * US) // day_us
+    rows: dict[str, int] = {}
+    order = np.argsort(day_idx, kind="stable")
+    bounds = np.searchsorted(day_idx[order], np.arange(ctx.scenario.days + 1))
+    for d in range(ctx.scenario.days):
+        sel = order[bounds[d] : bounds[d + 1]]
+        if len(sel):
+            day = ctx.scenario.start_date + dt.timedelta(days=d)
+            rows[day.isoformat()] = write_day(ctx, ev.take(sel), names, day, chunk)
+    return ChunkResult(chunk, len(human), len(periodic), rows, truth)
+
+
+_WORKER_CTX: Context | None = None
+
+
+def _init_worker(ctx: Context) -> None:
+    global _WORKER_CTX  # a process pool's per-worker state: set once, read by _run_in_worker
+    _WORKER_CTX = ctx
+
+
+def _run_in_worker(args: tuple[int, int, int]) -> ChunkResult:
+    assert _WORKER_CTX is not None
+    return run_chunk(_WORKER_CTX, *args)
+
+
+def chunks(scenario: Scenario) -> list[tuple[int, int, int]]:
+    """(chunk, first host, end host) ranges of about CHUNK_EVENTS events each."""
+    per_host = scenario.events_per_host * 1.1 * scenario.days
+    size = max(1, int(CHUNK_EVENTS / max(per_host, 1.0)))
+    starts = range(0, scenario.hosts, size)
+    return [(i, lo, min(lo + size, scenario.hosts)) for i, lo in enumerate(starts)]
+
+
+@dataclass
+class SimulationSummary:
+    out: str
+    events: int
+    human_events: int
+    periodic_events: int
+    c2_channels: int
+    benign_periodic_channels: int
+    rows_per_day: dict[str, int]
+    files: int
+    seconds: float
+    peak_rss_mb: float
+
+
+def simulate(
+    scenario: Scenario,
+    out: Path,
+    workers: int | None = None,
+    overwrite: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> SimulationSummary:
+    """Write the dataset of ``scenario`` under ``out`` and return what was written."""
+    started = time.perf_counter()
+    events_dir = out / "events"
+    if events_dir.exists() and any(events_dir.iterdir()):
+        if not overwrite:
+            raise FileExistsError(f"{events_dir} is not empty (use --overwrite to replace it)")
+        shutil.rmtree(events_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    ctx = build_context(scenario, out)
+    jobs = chunks(scenario)
+    workers = workers or min(2, os.cpu_count() or 1)
+    results: list[ChunkResult] = []
+    if workers == 1 or len(jobs) == 1:
+        for i, job in enumerate(jobs):
+            results.append(run_chunk(ctx, *job))
+            if progress:
+                progress(i + 1, len(jobs))
+    else:
+        with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(ctx,)) as pool:
+            for i, res in enumerate(pool.map(_run_in_worker, jobs)):
+                results.append(res)
+                if progress:
+                    progress(i + 1, len(jobs))
+    truth = pd.DataFrame([r for res in results for r in res.truth], columns=TRUTH_COLUMNS)
+    truth = truth.sort_values(["tenant_id", "host_id", "channel"], kind="stable")
+    truth.to_csv(out / "ground_truth.csv", index=False)
+    per_day: dict[str, int] = {}
+    for res in results:
+        for day, n in res.rows_per_day.items():
+            per_day[day] = per_day.get(day, 0) + n
+    usage = max(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+    )
+    summary = SimulationSummary(
+        out=str(out),
+        events=sum(per_day.values()),
+        human_events=sum(r.human_events for r in results),
+        periodic_events=sum(r.periodic_events for r in results),
+        c2_channels=int((truth.label == "c2").sum()),
+        benign_periodic_channels=int((truth.label != "c2").sum()),
+        rows_per_day=dict(sorted(per_day.items())),
+        files=sum(len(r.rows_per_day) for r in results),
+        seconds=round(time.perf_counter() - started, 2),
+        peak_rss_mb=round(usage / 1024, 1),
+    )
+    manifest = {"scenario": _scenario_dict(scenario), "summary": asdict(summary)}
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+    return summary
+
+
+def _scenario_dict(scenario: Scenario) -> dict[str, object]:
+    d = asdict(scenario)
+    d["start_date"] = scenario.start_date.isoformat()
+    return d

@@ -1,0 +1,36 @@
+"""Shared fixtures: a small simulated dataset reused by several test modules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from beaconlake.simulate.generator import SimulationSummary, simulate
+from beaconlake.simulate.scenario import BeaconSpec, Scenario
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+#: Planted beacons whose parameters the simulator tests check statistically.
+PLANTED = (
+    BeaconSpec("uniform-50m", 3000, 0.3, "uniform", hosts=2, queries_per_beat=2),
+    BeaconSpec("sleep-10m", 600, 0.5, "sleep_reduction", queries_per_beat=1),
+    BeaconSpec("gauss-5m", 300, 0.2, "gaussian", queries_per_beat=3),
+    BeaconSpec("additive-15m", 900, 0.4, "additive"),
+    BeaconSpec("drop-1m", 60, 0.1, "uniform", drop_prob=0.25),
+    BeaconSpec("tunnel-2m", 120, 0.1, "uniform", subdomain_per_beat=True),
+    BeaconSpec("night-5m", 300, 0.1, "uniform", offline_at_night=True, hosts=3),
+)
+
+SMALL = Scenario(hosts=150, days=2, tenants=3, seed=11, events_per_host=1500, beacons=PLANTED)
+
+
+@pytest.fixture(scope="session")
+def small_scenario() -> Scenario:
+    return SMALL
+
+
+@pytest.fixture(scope="session")
+def small_dataset(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SimulationSummary]:
+    out = tmp_path_factory.mktemp("sim")
+    return out, simulate(SMALL, out, workers=1)
