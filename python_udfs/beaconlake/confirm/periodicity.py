@@ -1,0 +1,351 @@
+"""Periodicity tests on one event series: intervals first, spectrum and autocorrelation confirm.
+
+Jitter breaks spectra faster than it breaks interval statistics (the phase error of a jittered
+beacon grows like sigma * sqrt(k) over k beats), so the robust interval score is the primary
+signal; a zero-padded periodogram with a permutation threshold (AUTOPERIOD, BAYWATCH), an
+autocorrelation hill at the period, and STL seasonal strength add evidence. Every number is kept
+so a finding can explain itself. All times are in seconds.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+from functools import lru_cache
+
+import numpy as np
+from statsmodels.tsa.seasonal import STL
+
+#: Queries closer than this are one beat (A + AAAA, retries).
+BURST_GAP_S = 1.0
+#: Weight of an interval that spans k periods (k - 1 missing beats) in the folding score.
+FOLD_WEIGHTS = {1: 1.0, 2: 0.8, 3: 0.65, 4: 0.5}
+#: Half-width of the folding kernel as a fraction of the period (covers ±50 % jitter).
+FOLD_TOLERANCE = 0.5
+#: Zero-padding factor of the periodogram (without it leakage hides even exact beacons).
+PAD_FACTOR = 4
+PERMUTATIONS = 100
+#: Longest series the spectral tests bin (longer windows get coarser bins).
+MAX_BINS = 1 << 13
+#: Bins per period used by the autocorrelation and STL checks.
+BINS_PER_PERIOD = 8
+STL_PERIODS = 48
+
+
+@dataclass(frozen=True)
+class Periodicity:
+    """What the tests found in one series. Scores are in [0, 1]; periods in seconds."""
+
+    n_events: int
+    n_beats: int
+    period_seconds: float
+    jitter: float  # robust spread of beat intervals over the period (1.4826 MAD / median)
+    interval_score: float  # share of intervals on the period or a multiple, kernel-weighted
+    renewal_llr: float  # mean log-likelihood ratio per interval, beacon vs Poisson
+    missing_share: float  # intervals that span more than one period
+    spectral_ratio: float  # periodogram power at the period over its permutation threshold
+    spectral_score: float
+    acf_score: float  # height of the autocorrelation hill at the period above its trough
+    seasonal_strength: float  # STL at the period: 1 - var(resid) / var(seasonal + resid)
+    coverage: float  # beats seen / beats expected while the host was active
+    gaps_per_day: float  # silences longer than 4.5 periods (sessions end, machines sleep)
+    renewal_score: float  # renewal_llr mapped to [0, 1]
+    continuity: float  # coverage, discounted when the series stops and starts many times a day
+    periodicity_score: float  # the sub-scores combined
+
+    def as_dict(self) -> dict[str, float | int]:
+        return asdict(self)
+
+
+def merge_bursts(times: np.ndarray, gap_s: float = BURST_GAP_S) -> np.ndarray:
+    """Sorted beat times: events within ``gap_s`` of the previous event join its beat."""
+    t = np.sort(np.asarray(times, dtype=float))
+    if len(t) == 0:
+        return t
+    keep = np.concatenate(([True], np.diff(t) >= gap_s))
+    return t[keep]
+
+
+def fold_score(intervals: np.ndarray, period: float) -> tuple[float, float, np.ndarray]:
+    """How well intervals sit on multiples of ``period``.
+
+    Returns (score, share of intervals spanning 2+ periods, per-interval multiple k). An interval
+    close to k * period (k <= 4) scores ``FOLD_WEIGHTS[k]`` times a triangular kernel of its
+    distance; longer gaps score 0, so folding cannot make an arbitrary series look regular.
+    """
+    if len(intervals) == 0 or period <= 0:
+        return 0.0, 0.0, np.zeros(0, dtype=int)
+    k = np.maximum(1, np.rint(intervals / period)).astype(int)
+    dev = np.abs(intervals / k - period) / (FOLD_TOLERANCE * period)
+    w = np.select([k == m for m in FOLD_WEIGHTS], list(FOLD_WEIGHTS.values()), 0.0)
+    score = float(np.mean(w * np.clip(1.0 - dev, 0.0, 1.0)))
+    return score, float(np.mean(k > 1)), k
+
+
+def bin_counts(beats: np.ndarray, start: float, end: float, bin_s: float) -> np.ndarray:
+    n = max(1, math.ceil((end - start) / bin_s))
+    idx = np.clip(((beats - start) / bin_s).astype(np.int64), 0, n - 1)
+    return np.bincount(idx, minlength=n).astype(float)
+
+
+def _padded_power(x: np.ndarray) -> np.ndarray:
+    n = 1 << math.ceil(math.log2(len(x) * PAD_FACTOR))
+    return np.abs(np.fft.rfft(x - x.mean(), n)) ** 2 / len(x)
+
+
+@lru_cache(maxsize=4096)
+def _null_threshold(n_bins: int, n_beats: int, lo: int, hi: int, seed: int) -> float:
+    """95th percentile of the max periodogram power of shuffled series (cached).
+
+    After burst merging a series is (almost) binary, so the null distribution depends only on
+    its length and number of beats: one permutation test serves every series of that shape.
+    """
+    rng = np.random.default_rng([seed, n_bins, n_beats])
+    maxima = np.empty(PERMUTATIONS)
+    for i in range(PERMUTATIONS):
+        x = np.zeros(n_bins)
+        x[rng.choice(n_bins, min(n_beats, n_bins), replace=False)] = 1.0
+        maxima[i] = _padded_power(x)[lo:hi].max()
+    return float(np.quantile(maxima, 0.95))
+
+
+def _round_sig(n: int, digits: int = 2) -> int:
+    if n < 100:
+        return n
+    scale = 10 ** (int(math.log10(n)) - digits + 1)
+    return int(round(n / scale) * scale)
+
+
+def spectral_peak(
+    beats: np.ndarray, start: float, end: float, min_period: float, seed: int = 0
+) -> tuple[float, float]:
+    """(period in seconds of the periodogram's strongest peak, its power / permutation threshold).
+
+    Bins are a power of two seconds, about a quarter of the shortest period of interest; a
+    window longer than ``MAX_BINS`` bins is cut to the ``MAX_BINS`` bins from the first beat
+    (a fast beacon repeats plenty of times within it). The same bin sizes and window lengths
+    recur across candidates, so permutation thresholds are computed once per shape.
+    """
+    bin_s = float(2 ** max(0, math.floor(math.log2(max(min_period / 4.0, 1.0)))))
+    lo_t = start if (end - start) / bin_s <= MAX_BINS else max(start, float(beats[0]))
+    hi_t = min(end, lo_t + MAX_BINS * bin_s)
+    inside = beats[(beats >= lo_t) & (beats < hi_t)]
+    x = np.minimum(bin_counts(inside, lo_t, hi_t, bin_s), 1.0)
+    n = len(x)
+    if n < 16 or x.sum() < 4:
+        return 0.0, 0.0
+    power = _padded_power(x)
+    n_fft = 2 * (len(power) - 1)
+    # frequencies (cycles per bin) from 3 cycles per window up to a period of 2 bins
+    lo = max(1, math.ceil(3 * n_fft / n))
+    hi = min(len(power), n_fft // 2)
+    if hi <= lo + 1:
+        return 0.0, 0.0
+    k = lo + int(np.argmax(power[lo:hi]))
+    threshold = _null_threshold(n, _round_sig(int(x.sum())), lo, hi, seed)
+    return n_fft / k * bin_s, float(power[k] / threshold) if threshold > 0 else 0.0
+
+
+def _acf(x: np.ndarray) -> np.ndarray:
+    x = x - x.mean()
+    n = len(x)
+    f = np.fft.rfft(x, 1 << math.ceil(math.log2(2 * n)))
+    r = np.fft.irfft(f * np.conj(f))[:n]
+    return r / r[0] if r[0] > 0 else np.zeros(n)
+
+
+def acf_hill(beats: np.ndarray, start: float, end: float, period: float) -> tuple[float, float]:
+    """(hill score, refined period) from the autocorrelation at ``BINS_PER_PERIOD`` bins.
+
+    The series is binned at period / 8; a beacon's autocorrelation rises to a hill around lag 8
+    and falls to a trough around lag 4. The score is the hill's height above the trough; the
+    period is refined to the centroid of the hill.
+    """
+    bin_s = period / BINS_PER_PERIOD
+    x = bin_counts(beats, start, end, bin_s)
+    if len(x) < 3 * BINS_PER_PERIOD:
+        return 0.0, period
+    r = _acf(x)
+    lags = np.arange(6, 11)
+    hill = r[lags]
+    trough = r[3:6].mean()
+    score = float(np.clip((hill.max() - max(trough, 0.0)) / 0.5, 0.0, 1.0))
+    w = np.clip(hill, 0.0, None)
+    refined = float((lags * w).sum() / w.sum() * bin_s) if w.sum() > 0 else period
+    return score, refined
+
+
+def seasonal_strength(beats: np.ndarray, start: float, end: float, period: float) -> float:
+    """STL seasonal strength of the series binned at period / 8 (0 when too short).
+
+    At most ``STL_PERIODS`` periods from the first beat are used: STL costs time linear in the
+    series length and the strength of a stationary beacon does not change with more periods.
+    """
+    lo = max(start, float(beats[0]) - period / 2)
+    hi = min(end, lo + STL_PERIODS * period)
+    x = bin_counts(beats[(beats >= lo) & (beats < hi)], lo, hi, period / BINS_PER_PERIOD)
+    if len(x) < 3 * BINS_PER_PERIOD or x.std() == 0:
+        return 0.0
+    res = STL(x, period=BINS_PER_PERIOD, robust=False).fit()
+    resid_var = float(np.var(res.resid))
+    total = float(np.var(res.seasonal + res.resid))
+    return float(np.clip(1.0 - resid_var / total, 0.0, 1.0)) if total > 0 else 0.0
+
+
+#: Weights of the regularity sub-scores (they sum to 1); continuity then scales the result.
+WEIGHTS = {
+    "renewal_score": 0.5,
+    "interval_score": 0.2,
+    "spectral_score": 0.1,
+    "acf_score": 0.1,
+    "seasonal_strength": 0.1,
+}
+#: Total renewal log-likelihood ratio (nats) that maps to a renewal score of 0.5, and its scale.
+LLR_MIDPOINT, LLR_SCALE = 3.0, 2.0
+#: A silence shorter than this is never a gap, whatever the period.
+MIN_GAP_S = 1800.0
+#: Silences per day a beacon may have (a workstation's night) before continuity drops.
+FREE_GAPS_PER_DAY = 1.0
+#: Beats needed for full confidence; fewer scale the score down.
+FULL_CONFIDENCE_BEATS = 12
+
+
+def analyze(
+    times: np.ndarray,
+    start: float,
+    end: float,
+    active_seconds: float | None = None,
+    seed: int = 0,
+) -> Periodicity:
+    """Run every test on one series of event times within the window ``[start, end)``.
+
+    ``active_seconds`` is how long the host was active (sent any DNS) in the window; beats
+    expected over that time give the coverage. Without it the whole window counts.
+    """
+    n_events = len(times)
+    beats = merge_bursts(times)
+    n = len(beats)
+    if n < 4:
+        return _empty(n_events, n)
+    d = np.diff(beats)
+    med = float(np.median(d))
+    spec_period, spec_ratio = spectral_peak(beats, start, end, max(med / 3, 1.0), seed)
+    seeds = {med, float(np.quantile(d, 0.25))}
+    if spec_period > 0:
+        seeds |= {spec_period, spec_period * 2, spec_period / 2}
+    periods = [_folded_mean(p, d) for p in seeds] + [float(d.mean())]
+    period = max(periods, key=lambda p: _parsimony(*fold_score(d, p)[:2]))
+    fold, missing, k = fold_score(d, period)
+    acf_score, _ = acf_hill(beats, start, end, period)
+    on_period = d[k == 1] / period
+    jitter = float(1.4826 * np.median(np.abs(on_period - np.median(on_period)))) if len(
+        on_period
+    ) >= 3 else 1.0
+    # a beacon without missing beats may be better described by one normal around the mean
+    # interval than by the folded mixture (wide Gaussian jitter spills into "k = 2")
+    mean_d = float(d.mean())
+    llr = max(
+        renewal_llr(d / period, k, jitter),
+        renewal_llr(d / mean_d, np.ones(len(d), dtype=int), float(d.std() / mean_d)),
+    )
+    # spectral evidence counts only if the spectral peak agrees with the period (or a harmonic)
+    ratio = spec_ratio if spec_period and _harmonic(spec_period, period) else 0.0
+    seasonal = seasonal_strength(beats, start, end, period)
+    active = active_seconds if active_seconds and active_seconds > 0 else end - start
+    coverage = float(min(1.0, n / max(active / period, 1.0)))
+    gap = max((max(FOLD_WEIGHTS) + 0.5) * period, MIN_GAP_S)
+    gaps_per_day = float((d > gap).sum() / ((end - start) / 86_400))
+    continuity = coverage / (1.0 + max(0.0, gaps_per_day - FREE_GAPS_PER_DAY) / 2.0)
+    renewal = 1.0 / (1.0 + math.exp(-(llr * len(d) - LLR_MIDPOINT) / LLR_SCALE))
+    parts = {
+        "renewal_score": renewal,
+        "interval_score": fold,
+        "spectral_score": float(np.clip(ratio - 0.5, 0.0, 1.0)),
+        "acf_score": acf_score,
+        "seasonal_strength": seasonal,
+    }
+    regularity = sum(WEIGHTS[k] * v for k, v in parts.items())
+    combined = regularity * math.sqrt(continuity) * min(1.0, n / FULL_CONFIDENCE_BEATS)
+    return Periodicity(
+        n_events=n_events,
+        n_beats=n,
+        period_seconds=float(period),
+        jitter=jitter,
+        interval_score=fold,
+        renewal_llr=llr,
+        missing_share=missing,
+        spectral_ratio=float(ratio),
+        spectral_score=parts["spectral_score"],
+        acf_score=acf_score,
+        seasonal_strength=seasonal,
+        coverage=coverage,
+        gaps_per_day=gaps_per_day,
+        renewal_score=renewal,
+        continuity=continuity,
+        periodicity_score=float(combined),
+    )
+
+
+def _parsimony(fold: float, missing: float) -> float:
+    """Fold score discounted by the missing beats it needs: P/2 with 80 % missing loses to P."""
+    return fold * math.sqrt(max(0.0, 1.0 - missing))
+
+
+#: Jitter (relative spread) assumed at least / at most by the renewal model.
+MIN_SPREAD, MAX_SPREAD = 0.02, 0.5
+#: Probability mass the beacon model gives to gaps longer than four periods (machine asleep).
+GAP_MASS = 0.05
+
+
+def renewal_llr(x: np.ndarray, k: np.ndarray, spread: float) -> float:
+    """Mean log-likelihood ratio per interval: jittered beacon vs Poisson at the same rate.
+
+    ``x`` are intervals over the period. The beacon model is a mixture of normals at k = 1..4
+    periods with spread s*sqrt(k) (k - 1 missing beats; weights from the observed k), plus a
+    flat component for long gaps; the Poisson model is exponential with the mean of ``x``.
+    Positive: the intervals look like a beacon; negative: like random arrivals.
+    """
+    if len(x) == 0:
+        return -1.0
+    s = float(np.clip(spread, MIN_SPREAD, MAX_SPREAD))
+    ks = np.arange(1, max(FOLD_WEIGHTS) + 1)
+    counts = np.array([(k == m).sum() for m in ks], dtype=float) + 0.5
+    weights = (1 - GAP_MASS) * counts / counts.sum()
+    sd = s * np.sqrt(ks)
+    dens = weights[:, None] * np.exp(-0.5 * ((x[None, :] - ks[:, None]) / sd[:, None]) ** 2)
+    beacon = dens.sum(0) / 1.0
+    beacon = (dens / (sd[:, None] * math.sqrt(2 * math.pi))).sum(0)
+    longest = max(float(x.max()), ks[-1] + 0.5)
+    beacon += GAP_MASS / longest
+    mean = float(x.mean())
+    poisson = np.exp(-x / mean) / mean
+    return float(np.mean(np.log(beacon) - np.log(poisson)))
+
+
+def _folded_mean(seed: float, intervals: np.ndarray, rounds: int = 3) -> float:
+    """Mean period: total time over total periods, counting an interval of ~k periods as k.
+
+    Averaging cancels jitter (errors do not accumulate across beats) and counting multiples
+    absorbs missing beats; a few rounds from ``seed`` converge.
+    """
+    period = seed
+    for _ in range(rounds):
+        if period <= 0:
+            return seed
+        k = np.maximum(1, np.rint(intervals / period))
+        use = k <= max(FOLD_WEIGHTS)
+        if not use.any():
+            return period
+        period = float(intervals[use].sum() / k[use].sum())
+    return period
+
+
+def _harmonic(a: float, b: float, tol: float = 0.1) -> bool:
+    """Whether ``a`` is within ``tol`` of b, 2b, b/2, 3b or b/3."""
+    return any(abs(a / (b * m) - 1) <= tol for m in (1, 2, 0.5, 3, 1 / 3))
+
+
+def _empty(n_events: int, n_beats: int) -> Periodicity:
+    zero = {f.name: 0.0 for f in fields(Periodicity)}
+    return Periodicity(**{**zero, "n_events": n_events, "n_beats": n_beats, "jitter": 1.0,
+                          "renewal_llr": -1.0})  # fmt: skip

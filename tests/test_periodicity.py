@@ -1,0 +1,92 @@
+"""The confirmation tests on single series: beacons are confirmed, random arrivals are not."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from beaconlake.confirm.periodicity import (
+    analyze,
+    fold_score,
+    merge_bursts,
+    renewal_llr,
+)
+from beaconlake.simulate.timing import JITTER_MODELS, beat_times
+
+DAY = 86_400.0
+#: Score above which a series counts as confirmed periodic in these tests.
+CONFIRMED = 0.4
+
+
+def test_a_50_minute_beacon_with_30_percent_jitter_is_confirmed() -> None:
+    rng = np.random.default_rng(1)
+    t = beat_times(rng, 0, DAY, 3000, 0.3, "uniform")
+    r = analyze(t, 0, DAY)
+    assert r.periodicity_score >= CONFIRMED
+    assert r.period_seconds == pytest.approx(3000, rel=0.05)
+    assert 0.1 <= r.jitter <= 0.3  # uniform ±30 % has sigma 17 % of the period
+
+
+def test_a_poisson_process_at_the_same_rate_is_not() -> None:
+    scores = []
+    for seed in range(100):
+        t = np.sort(np.random.default_rng(seed).uniform(0, DAY, 29))
+        scores.append(analyze(t, 0, DAY).periodicity_score)
+    confirmed = np.mean(np.array(scores) >= CONFIRMED)
+    assert confirmed <= 0.02  # a false-alarm rate, not a promise about every draw
+    assert np.median(scores) < 0.2
+
+
+@pytest.mark.parametrize("model", [m for m in JITTER_MODELS if m != "none"])
+def test_every_jitter_model_at_30_percent_is_confirmed(model: str) -> None:
+    rng = np.random.default_rng(3)
+    scores = [analyze(beat_times(rng, 0, DAY, 1800, 0.3, model), 0, DAY) for _ in range(10)]
+    assert min(s.periodicity_score for s in scores) >= CONFIRMED
+
+
+def test_missing_beats_are_folded_onto_the_period() -> None:
+    rng = np.random.default_rng(4)
+    t = beat_times(rng, 0, 2 * DAY, 1200, 0.1, "uniform")
+    kept = t[rng.random(len(t)) >= 0.25]
+    r = analyze(kept, 0, 2 * DAY)
+    assert r.period_seconds == pytest.approx(1200, rel=0.05)
+    assert r.missing_share == pytest.approx(0.25, abs=0.1)
+    assert r.periodicity_score >= CONFIRMED
+
+
+def test_a_and_aaaa_in_the_same_instant_are_one_beat() -> None:
+    beats = np.arange(0.0, DAY, 600.0)
+    both = np.concatenate([beats, beats + 0.003, beats + 0.6])
+    assert len(merge_bursts(both)) == len(beats)
+    assert analyze(both, 0, DAY).n_beats == len(beats)
+
+
+def test_sessions_that_stop_and_start_lose_continuity() -> None:
+    # a name re-resolved every 60 s, but only in five 20-minute sessions a day
+    starts = np.linspace(8, 17, 5) * 3600
+    t = np.concatenate([s + np.arange(0, 1200, 61.0) for s in starts])
+    r = analyze(t, 0, DAY)
+    assert r.gaps_per_day >= 4
+    assert r.continuity < 0.2
+    assert r.periodicity_score < CONFIRMED
+
+
+def test_fold_score_weights_multiples_and_ignores_long_gaps() -> None:
+    score, missing, k = fold_score(np.array([100.0, 200.0, 100.0, 5000.0]), 100.0)
+    assert k.tolist() == [1, 2, 1, 50]
+    assert missing == 0.5
+    assert score == pytest.approx((1 + 0.8 + 1 + 0) / 4)
+
+
+def test_renewal_llr_sign() -> None:
+    rng = np.random.default_rng(5)
+    regular = 1 + rng.uniform(-0.2, 0.2, 200)
+    random = rng.exponential(1.0, 200)
+    ones = np.ones(200, dtype=int)
+    assert renewal_llr(regular, ones, 0.12) > 1.0
+    assert renewal_llr(random, np.maximum(1, np.rint(random)).astype(int), 0.5) < 0
+
+
+def test_too_few_events_score_zero() -> None:
+    r = analyze(np.array([0.0, 100.0, 200.0]), 0, DAY)
+    assert r.periodicity_score == 0 and r.n_beats == 3
