@@ -24,7 +24,7 @@ def test_a_50_minute_beacon_with_30_percent_jitter_is_confirmed() -> None:
     r = analyze(t, 0, DAY)
     assert r.periodicity_score >= CONFIRMED
     assert r.period_seconds == pytest.approx(3000, rel=0.05)
-    assert 0.1 <= r.jitter <= 0.3  # uniform ±30 % has sigma 17 % of the period
+    assert r.jitter == pytest.approx(0.3, abs=0.1)
 
 
 def test_a_poisson_process_at_the_same_rate_is_not() -> None:

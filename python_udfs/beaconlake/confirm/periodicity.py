@@ -29,7 +29,7 @@ PERMUTATIONS = 100
 MAX_BINS = 1 << 13
 #: Bins per period used by the autocorrelation and STL checks.
 BINS_PER_PERIOD = 8
-STL_PERIODS = 48
+STL_PERIODS = 24
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class Periodicity:
     n_events: int
     n_beats: int
     period_seconds: float
-    jitter: float  # robust spread of beat intervals over the period (1.4826 MAD / median)
+    jitter: float  # j of "period ± j" (uniform) with the intervals' spread: 2 MAD / period
     interval_score: float  # share of intervals on the period or a multiple, kernel-weighted
     renewal_llr: float  # mean log-likelihood ratio per interval, beacon vs Poisson
     missing_share: float  # intervals that span more than one period
@@ -238,14 +238,13 @@ def analyze(
     fold, missing, k = fold_score(d, period)
     acf_score, _ = acf_hill(beats, start, end, period)
     on_period = d[k == 1] / period
-    jitter = float(1.4826 * np.median(np.abs(on_period - np.median(on_period)))) if len(
-        on_period
-    ) >= 3 else 1.0
+    mad = float(np.median(np.abs(on_period - np.median(on_period)))) if len(on_period) >= 3 else 1.0
+    spread = 1.4826 * mad  # a normal's sigma from its MAD
     # a beacon without missing beats may be better described by one normal around the mean
     # interval than by the folded mixture (wide Gaussian jitter spills into "k = 2")
     mean_d = float(d.mean())
     llr = max(
-        renewal_llr(d / period, k, jitter),
+        renewal_llr(d / period, k, spread),
         renewal_llr(d / mean_d, np.ones(len(d), dtype=int), float(d.std() / mean_d)),
     )
     # spectral evidence counts only if the spectral peak agrees with the period (or a harmonic)
@@ -270,7 +269,7 @@ def analyze(
         n_events=n_events,
         n_beats=n,
         period_seconds=float(period),
-        jitter=jitter,
+        jitter=min(1.0, 2.0 * mad),  # the MAD of U(-j, j) is j / 2
         interval_score=fold,
         renewal_llr=llr,
         missing_share=missing,
