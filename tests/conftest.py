@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,9 @@ import pytest
 from beaconlake.simulate.generator import SimulationSummary, simulate
 from beaconlake.simulate.scenario import BeaconSpec, Scenario
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+#: Real logs and lists from public sources, kept beside the repository (never copied into it).
+_BESIDE_REPO = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED_DATA = Path(os.environ.get("BEACONLAKE_SHARED_DATA", _BESIDE_REPO))
 
 #: Planted beacons whose parameters the simulator tests check statistically.
 PLANTED = (
@@ -34,3 +37,11 @@ def small_scenario() -> Scenario:
 def small_dataset(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SimulationSummary]:
     out = tmp_path_factory.mktemp("sim")
     return out, simulate(SMALL, out, workers=1)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The shared real-data folder; tests that need it skip cleanly when it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real data folder {SHARED_DATA} is absent (set BEACONLAKE_SHARED_DATA)")
+    return SHARED_DATA

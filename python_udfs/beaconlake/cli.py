@@ -178,6 +178,96 @@ def figures(out: Path, window_minutes: int, seed: int) -> None:
         click.echo(str(path))
 
 
+@main.group()
+def ingest() -> None:
+    """Convert DNS logs (Zeek, or any CSV / JSON-lines export) into the Parquet input contract."""
+
+
+_INGEST_OPTIONS = [
+    click.argument("paths", nargs=-1, required=True,
+                   type=click.Path(exists=True, path_type=Path)),
+    click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+                 help="Root of the output: event_date=YYYY-MM-DD/*.parquet folders."),
+    click.option("--tenant", default="default", show_default=True,
+                 help="tenant_id written on every row (unless the mapping names a column)."),
+    click.option("--host-map", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                 help="CSV with columns ip and host_id: replaces addresses by host names."),
+    click.option("--shift-seconds", type=float, default=0.0,
+                 help="Seconds added to every timestamp."),
+    click.option("--rebase-date", type=click.DateTime(["%Y-%m-%d"]),
+                 help="Shift by whole days so the first event falls on this date (for captures "
+                      "with relative times); intervals and time of day are unchanged."),
+    click.option("--overwrite", is_flag=True, help="Replace a non-empty output folder."),
+]  # fmt: skip
+
+
+def _ingest_options(fn):  # type: ignore[no-untyped-def]
+    for option in reversed(_INGEST_OPTIONS):
+        fn = option(fn)
+    return fn
+
+
+def _run_ingest(paths: tuple[Path, ...], out: Path, mapping_file: Path | None, tenant: str,
+                host_map: Path | None, shift_seconds: float, rebase_date: dt.datetime | None,
+                overwrite: bool) -> None:  # fmt: skip
+    from beaconlake.ingest import ingest as run
+    from beaconlake.ingest import load_host_map
+    from beaconlake.ingest.mapping import Mapping
+
+    try:
+        report = run(
+            list(paths), out,
+            mapping=Mapping.load(mapping_file) if mapping_file else None,
+            tenant_id=tenant,
+            host_map=load_host_map(host_map) if host_map else None,
+            shift_seconds=shift_seconds,
+            rebase_date=rebase_date.date() if rebase_date else None,
+            overwrite=overwrite,
+        )  # fmt: skip
+    except (ValueError, FileExistsError, OSError) as exc:
+        raise BadInput(str(exc)) from exc
+    click.echo(
+        f"read {report.lines:,} lines from {report.files} file(s): wrote {report.rows:,} rows "
+        f"to {out}, {report.malformed:,} malformed line(s) skipped"
+    )
+    for path, line_no, why in report.malformed_examples:
+        click.echo(f"  malformed: {path}:{line_no}: {why}", err=True)
+    if report.malformed > len(report.malformed_examples):
+        more = report.malformed - len(report.malformed_examples)
+        click.echo(f"  ... and {more:,} more", err=True)
+
+
+@ingest.command("zeek")
+@_ingest_options
+def ingest_zeek(
+    paths: tuple[Path, ...],
+    out: Path,
+    tenant: str,
+    host_map: Path | None,
+    shift_seconds: float,
+    rebase_date: dt.datetime | None,
+    overwrite: bool,
+) -> None:
+    """Zeek dns.log files (TSV or JSON lines, plain or gzip, rotated or concatenated)."""
+    _run_ingest(paths, out, None, tenant, host_map, shift_seconds, rebase_date, overwrite)
+
+
+@ingest.command("mapped")
+@click.option(
+    "--mapping",
+    "mapping_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="TOML file naming the source column of each contract column.",
+)
+@_ingest_options
+def ingest_mapped(paths: tuple[Path, ...], out: Path, mapping_file: Path, tenant: str,
+                  host_map: Path | None, shift_seconds: float, rebase_date: dt.datetime | None,
+                  overwrite: bool) -> None:  # fmt: skip
+    """CSV or JSON-lines exports (resolver, EDR, SIEM) described by a mapping file."""
+    _run_ingest(paths, out, mapping_file, tenant, host_map, shift_seconds, rebase_date, overwrite)
+
+
 def _register_subcommands() -> None:
     from beaconlake.evaluate import evaluate_command
 

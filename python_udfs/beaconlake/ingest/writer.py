@@ -1,0 +1,84 @@
+"""Write rows of the input contract as hive-partitioned Parquet, in bounded memory.
+
+Rows arrive in batches; each batch is split by UTC day and written as one file per day, so a
+log of any size streams through with memory bounded by the batch size.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+CONTRACT_SCHEMA = pa.schema(
+    [
+        ("event_time", pa.timestamp("us")),
+        ("host_id", pa.string()),
+        ("query_name", pa.string()),
+        ("tenant_id", pa.string()),
+        ("query_type", pa.string()),
+        ("response_code", pa.string()),
+    ]
+)
+US_PER_DAY = 86_400 * 1_000_000
+
+
+@dataclass
+class ContractWriter:
+    """Collects rows (event time in epoch microseconds) and flushes them as Parquet files."""
+
+    out: Path
+    prefix: str = "part"
+    batch_rows: int = 250_000
+    rows_written: int = 0
+    files: list[Path] = field(default_factory=list)
+    _cols: dict[str, list[object]] = field(default_factory=dict)
+    _flushes: int = 0
+
+    def __post_init__(self) -> None:
+        self._cols = {name: [] for name in CONTRACT_SCHEMA.names}
+
+    def add(
+        self,
+        event_us: int,
+        host_id: str | None,
+        query_name: str | None,
+        tenant_id: str | None,
+        query_type: str | None,
+        response_code: str | None,
+    ) -> None:
+        c = self._cols
+        c["event_time"].append(event_us)
+        c["host_id"].append(host_id)
+        c["query_name"].append(query_name)
+        c["tenant_id"].append(tenant_id)
+        c["query_type"].append(query_type)
+        c["response_code"].append(response_code)
+        if len(c["event_time"]) >= self.batch_rows:
+            self.flush()
+
+    def flush(self) -> None:
+        n = len(self._cols["event_time"])
+        if n == 0:
+            return
+        table = pa.table(
+            {name: pa.array(values, type=CONTRACT_SCHEMA.field(name).type)
+             for name, values in self._cols.items()}
+        )  # fmt: skip
+        self._cols = {name: [] for name in CONTRACT_SCHEMA.names}
+        us = np.asarray(table.column("event_time").cast(pa.int64()).to_numpy())
+        days = us // US_PER_DAY
+        for day in np.unique(days):
+            part = table.filter(pa.array(days == day))
+            date = dt.date(1970, 1, 1) + dt.timedelta(days=int(day))
+            folder = self.out / f"event_date={date.isoformat()}"
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"{self.prefix}-{self._flushes:05d}.parquet"
+            pq.write_table(part, path, compression="zstd")
+            self.files.append(path)
+        self._flushes += 1
+        self.rows_written += n

@@ -1,0 +1,140 @@
+"""Ingestion of Zeek dns.log (TSV and JSON) and mapped exports into the input contract."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+from click.testing import CliRunner
+
+from beaconlake.cli import main
+from beaconlake.ingest import ingest
+from beaconlake.ingest.mapping import Mapping
+
+FIELDS = (
+    "ts uid id.orig_h id.orig_p id.resp_h id.resp_p proto trans_id query qclass qclass_name qtype "
+    "qtype_name rcode rcode_name"
+).split()
+HEADER = (
+    "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tdns\n"
+    "#open\t2024-04-19-00-00-01\n#fields\t" + "\t".join(FIELDS) + "\n#types\t" + "\t".join(
+        ["time"] + ["string"] * (len(FIELDS) - 1)
+    ) + "\n"
+)  # fmt: skip
+
+
+def _row(ts: str, host: str, query: str, qtype: str = "A", rcode: str = "NOERROR") -> str:
+    values = [ts, "C1", host, "5353", "10.0.0.53", "53", "udp", "1", query, "1", "C_INTERNET",
+              "1", qtype, "0", rcode]  # fmt: skip
+    return "\t".join(values) + "\n"
+
+
+def _read(out: Path) -> pd.DataFrame:
+    return duckdb.sql(
+        f"select * from read_parquet('{out}/**/*.parquet', hive_partitioning = true) "
+        "order by event_time"
+    ).df()
+
+
+def test_rotated_gzip_tsv_with_unset_empty_and_malformed_lines(tmp_path: Path) -> None:
+    hour1 = (
+        HEADER
+        + _row("1713484800.441203", "10.0.0.1", "a.example.com")
+        + _row("1713484801.5", "10.0.0.2", "-", qtype="-", rcode="-")
+        + "#close\t2024-04-19-01-00-00\n"
+    )
+    hour2 = (
+        HEADER
+        + _row("1713488400.000001", "10.0.0.1", "(empty)")
+        + "broken\tline\n"
+        + _row("not-a-time", "10.0.0.1", "x.example.com")
+        + _row("1713574800.25", "10.0.0.3", "next.day.example.org", "AAAA", "NXDOMAIN")
+    )
+    path = tmp_path / "dns.log.gz"
+    path.write_bytes(gzip.compress((hour1 + hour2).encode()))
+    report = ingest([path], tmp_path / "out", tenant_id="acme")
+    assert (report.rows, report.malformed) == (4, 2)
+    assert [line for _, line, _ in report.malformed_examples] == [21, 22]
+    df = _read(tmp_path / "out")
+    assert len(df) == 4 and set(df.tenant_id) == {"acme"}
+    assert df.event_time.iloc[0] == pd.Timestamp("2024-04-19 00:00:00.441203")
+    assert df.query_name.isna().sum() == 1 and (df.query_name == "").sum() == 1
+    assert sorted(df.event_date.astype(str).unique()) == ["2024-04-19", "2024-04-20"]
+    assert df.iloc[-1][["query_type", "response_code"]].tolist() == ["AAAA", "NXDOMAIN"]
+
+
+def test_json_lines_with_epoch_and_iso_times_and_a_host_map(tmp_path: Path) -> None:
+    lines = [
+        {"ts": 1659869201.481371, "id.orig_h": "192.168.1.112", "query": "a.evil.com",
+         "qtype_name": "A", "rcode_name": "NOERROR"},
+        {"ts": "2022-08-07T10:47:44.011415Z", "id.orig_h": "192.168.1.112", "query": "b.evil.com",
+         "qtype_name": "TXT", "rcode_name": "NOERROR"},
+    ]  # fmt: skip
+    path = tmp_path / "dns.log"
+    path.write_text("\n".join(json.dumps(x) for x in lines) + "\n{not json\n")
+    hosts = tmp_path / "hosts.csv"
+    hosts.write_text("ip,host_id\n192.168.1.112,laptop-7\n")
+    result = CliRunner().invoke(
+        main, ["ingest", "zeek", str(path), "--out", str(tmp_path / "o"), "--host-map", str(hosts)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "wrote 2 rows" in result.output and "dns.log:3: bad JSON record" in result.output
+    df = _read(tmp_path / "o")
+    assert df.host_id.tolist() == ["laptop-7", "laptop-7"]
+    assert df.event_time.iloc[1] == pd.Timestamp("2022-08-07 10:47:44.011415")
+
+
+def test_rebase_moves_relative_times_by_whole_days(tmp_path: Path) -> None:
+    path = tmp_path / "dns.log"
+    path.write_text(HEADER + _row("19.5", "h", "a.b.com") + _row("86419.5", "h", "a.b.com"))
+    ingest([path], tmp_path / "o", rebase_date=pd.Timestamp("2026-11-02").date())
+    df = _read(tmp_path / "o")
+    assert df.event_time.tolist() == [
+        pd.Timestamp("2026-11-02 00:00:19.5"), pd.Timestamp("2026-11-03 00:00:19.5")
+    ]  # fmt: skip
+
+
+def test_mapped_csv_with_local_times(tmp_path: Path) -> None:
+    mapping = tmp_path / "resolver.toml"
+    mapping.write_text(
+        'format = "csv"\ndelimiter = ";"\n[columns]\nevent_time = "when"\nhost_id = "client"\n'
+        'query_name = "name"\ntenant_id = "org"\n[time]\nformat = "%d.%m.%Y %H:%M:%S"\n'
+        'timezone = "Europe/Berlin"\n'
+    )
+    data = tmp_path / "export.csv"
+    data.write_text("when;client;name;org\n02.11.2026 09:00:00;pc1;x.com;a\nbad;pc1;y.com;a\n")
+    report = ingest([data], tmp_path / "o", mapping=Mapping.load(mapping))
+    assert (report.rows, report.malformed) == (1, 1)
+    df = _read(tmp_path / "o")
+    assert df.event_time.iloc[0] == pd.Timestamp("2026-11-02 08:00:00")  # CET is UTC+1
+    assert df.tenant_id.iloc[0] == "a" and df.query_type.isna().all()
+
+
+def test_bad_mapping_and_non_empty_output_are_one_line_errors(tmp_path: Path) -> None:
+    mapping = tmp_path / "m.toml"
+    mapping.write_text('[columns]\nevent_time = "t"\n')
+    data = tmp_path / "d.csv"
+    data.write_text("t\n1\n")
+    result = CliRunner().invoke(
+        main, ["ingest", "mapped", str(data), "--mapping", str(mapping), "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 2 and "missing columns" in result.output
+    assert "Traceback" not in result.output
+    result = CliRunner().invoke(main, ["ingest", "zeek", str(data), "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "--overwrite" in result.output
+
+
+def test_real_zeek_logs_keep_every_valid_row(tmp_path: Path, shared_data: Path) -> None:
+    real = shared_data / "real"
+    rita = real / "rita_missing_host" / "dns_3days.log.gz"
+    report = ingest([rita, real / "saitama_foxit" / "dns.log"], tmp_path / "o")
+    with gzip.open(rita, "rt") as fh:
+        data_lines = sum(1 for line in fh if line.strip() and not line.startswith("#"))
+    assert report.malformed == 0
+    assert report.rows == data_lines + 116  # the Saitama capture has 116 queries
+    df = _read(tmp_path / "o")
+    saitama = df[df.host_id == "192.168.1.112"]
+    assert len(saitama) == 116 and saitama.query_name.str.contains("saitama-fake-domain").all()
