@@ -270,3 +270,21 @@ def test_cli_refuses_to_overwrite_without_flag(tmp_path: Path) -> None:
     again = CliRunner().invoke(main, args)
     assert again.exit_code == 2 and "--overwrite" in again.output
     assert CliRunner().invoke(main, [*args, "--overwrite"]).exit_code == 0
+
+
+def test_busy_server_names_are_labelled_ttl_refresh(
+    small_dataset: tuple[Path, object], small_scenario: Scenario
+) -> None:
+    out, _ = small_dataset
+    ctx = build_context(small_scenario, out)
+    truth = pd.read_csv(out / "ground_truth.csv")
+    refresh = truth[truth.category == "ttl_refresh"]
+    assert len(refresh) > 0 and (refresh.label == "benign_periodic").all()
+    servers = set(ctx.population.host_ids[ctx.population.is_server])
+    assert set(refresh.host_id) <= servers
+    ev = _events(out)
+    row = refresh.sort_values("n_beats").iloc[-1]
+    sel = ev[(ev.host_id == row.host_id) & (ev.query_name == row.query_name)]
+    gaps = np.diff(_beats(sel))
+    assert len(sel) == row.n_events
+    assert np.quantile(gaps, 0.05) >= 0.99 * row.period_seconds  # the cache holds the answer a TTL

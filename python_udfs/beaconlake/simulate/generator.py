@@ -43,7 +43,7 @@ MEAN_LOOKUPS_PER_PAGE = 5.0
 MEAN_LOOKUP_GAP_S = 0.35
 #: Share of browser lookups that pass the client cache with the default vocabulary (measured);
 #: page rates are divided by it so that ``events_per_host`` is the volume seen on the network.
-CACHE_PASS = 0.33
+CACHE_PASS = 0.29
 SESSIONS_PER_DAY = 6.0
 MEAN_SESSION_S = 25 * 60.0
 WEEKEND_ACTIVITY = 0.08
@@ -216,14 +216,25 @@ def _workstation_pages(
     return np.concatenate(out_h), np.concatenate(out_t)
 
 
+#: Mean lookups per server task.
+SERVER_LOOKUPS_PER_TASK = 1.5
+#: A server name requested at least this often per TTL is re-resolved about every TTL: a benign
+#: periodic series that the ground truth labels ``ttl_refresh``.
+TTL_REFRESH_MIN_REQUESTS = 0.5
+
+
+def _server_task_rate(ctx: Context, hosts: np.ndarray) -> np.ndarray:
+    """Tasks per day of each server."""
+    per_task = SERVER_LOOKUPS_PER_TASK * (1 + AAAA_SHARE * LOOKUP_TYPE_P[0]) * CACHE_PASS
+    return ctx.population.activity[hosts] * ctx.scenario.events_per_host * SERVER_VOLUME / per_task
+
+
 def _server_tasks(
     ctx: Context, rng: np.random.Generator, hosts: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Lookups of servers: a steady 24/7 Poisson stream of small tasks."""
     sc = ctx.scenario
-    per_task = 1.5 * (1 + AAAA_SHARE * LOOKUP_TYPE_P[0]) * CACHE_PASS
-    rate = ctx.population.activity[hosts] * sc.events_per_host * SERVER_VOLUME / per_task
-    n = rng.poisson(rate * sc.days)
+    n = rng.poisson(_server_task_rate(ctx, hosts) * sc.days)
     h = np.repeat(hosts, n)
     return h, ctx.start_s + rng.random(len(h)) * (ctx.end_s - ctx.start_s)
 
@@ -231,21 +242,34 @@ def _server_tasks(
 def client_cache(host: np.ndarray, name: np.ndarray, t: np.ndarray, ttl: np.ndarray) -> np.ndarray:
     """Mask of lookups that reach the network past the client's DNS cache.
 
-    A (host, name) series keeps its first lookup and then the first lookup of every later TTL
-    period counted from that first one: a vectorised stand-in for "re-query once the cached
-    answer expired", so a busy page is resolved every TTL or so instead of hundreds of times.
+    Per (host, name) the first lookup goes out; later ones are answered from the cache until the
+    TTL since the last lookup that went out has passed. The chain "next lookup at least one TTL
+    later" is followed for all series at once, one step per iteration.
     """
+    n = len(t)
+    if n == 0:
+        return np.zeros(0, bool)
     key = host.astype(np.int64) << 32 | name.astype(np.int64)
     order = np.lexsort((t, key))
     ks, ts = key[order], t[order]
-    new_group = np.empty(len(ks), bool)
-    new_group[:1] = True
+    new_group = np.empty(n, bool)
+    new_group[0] = True
     new_group[1:] = ks[1:] != ks[:-1]
-    group_first = np.maximum.accumulate(np.where(new_group, np.arange(len(ks)), 0))
-    period = np.floor((ts - ts[group_first]) / ttl[name[order]])
-    keep_sorted = new_group.copy()
-    keep_sorted[1:] |= period[1:] != period[:-1]
-    keep = np.empty(len(ks), bool)
+    group = np.cumsum(new_group) - 1
+    starts = np.flatnonzero(new_group)
+    ends = np.append(starts[1:], n)[group]
+    # one sorted axis for every series: group number, then time within the window
+    stride = float(ts.max() - ts.min()) + float(ttl.max()) + 1.0
+    axis = group * stride + (ts - ts.min())
+    nxt = np.searchsorted(axis, axis + ttl[name[order]], side="left")
+    nxt[nxt >= ends] = -1
+    keep_sorted = np.zeros(n, bool)
+    current = starts
+    while len(current):
+        keep_sorted[current] = True
+        current = nxt[current]
+        current = current[current >= 0]
+    keep = np.empty(n, bool)
     keep[order] = keep_sorted
     return keep
 
@@ -318,8 +342,51 @@ def human_events(ctx: Context, rng: np.random.Generator, hosts: np.ndarray) -> E
             m = k if isinstance(k, int) else len(k)
             return v.server_dest[np.searchsorted(v.server_dest_cdf, rng.random(m))]
 
-        parts.append(_lookups(rng, sh, st, 1.5, dest, dest, v.ttl_s))
+        parts.append(_lookups(rng, sh, st, SERVER_LOOKUPS_PER_TASK, dest, dest, v.ttl_s))
     return Events.concat(parts) if parts else _empty_events()
+
+
+def ttl_refresh_truth(ctx: Context, hosts: np.ndarray, human: Events) -> list[dict[str, object]]:
+    """Ground truth of the server names that the client cache turns into periodic series.
+
+    A server that requests a name more often than its TTL expires re-resolves it about every TTL,
+    24/7: benign, periodic, and emergent rather than planted, so it is derived here from the
+    request rates and labelled ``ttl_refresh``.
+    """
+    v, pop = ctx.vocab, ctx.population
+    srv = hosts[pop.is_server[hosts]]
+    if not len(srv):
+        return []
+    p_dest = np.diff(np.concatenate(([0.0], v.server_dest_cdf)))
+    ttl = v.ttl_s[v.server_dest]
+    per_ttl = np.outer(_server_task_rate(ctx, srv) * SERVER_LOOKUPS_PER_TASK, p_dest * ttl) / DAY
+    rows = []
+    pairs = np.nonzero(per_ttl >= TTL_REFRESH_MIN_REQUESTS)
+    wanted = srv[pairs[0]].astype(np.int64) << 32 | v.server_dest[pairs[1]].astype(np.int64)
+    key = human.host.astype(np.int64) << 32 | human.name.astype(np.int64)
+    sel = np.flatnonzero(np.isin(key, wanted))
+    sel = sel[np.argsort(key[sel], kind="stable")]
+    bounds = np.searchsorted(key[sel], wanted), np.searchsorted(key[sel], wanted, side="right")
+    for i, j, lo, hi in zip(*pairs, *bounds, strict=True):
+        h, name = int(srv[i]), int(v.server_dest[j])
+        t = human.t_us[sel[lo:hi]] / US
+        beats = t[human.qtype[sel[lo:hi]] != 1]  # AAAA companions share their A's beat
+        if not len(beats):
+            continue
+        qname = str(ctx.names[name])
+        rows.append({
+            "tenant_id": pop.tenant_ids[pop.tenant[h]], "host_id": pop.host_ids[h],
+            "label": "benign_periodic", "category": "ttl_refresh", "channel": "server-ttl-refresh",
+            "query_name": qname, "registered_domain": registered_domain(qname),
+            "subdomain_per_beat": False, "period_seconds": float(ttl[j]),
+            "jitter": float(min(1.0, 1.0 / per_ttl[i, j])), "jitter_model": "additive",
+            "drop_prob": 0.0, "offline_at_night": False,
+            "queries_per_beat": max(1, round(len(t) / len(beats))),
+            "scheduled_beats": len(beats), "n_beats": len(beats), "n_events": len(t),
+            "missing_share": 0.0, "first_seen_at": _iso(beats.min()),
+            "last_seen_at": _iso(beats.max()),
+        })  # fmt: skip
+    return rows
 
 
 def _empty_events() -> Events:
@@ -504,6 +571,7 @@ def run_chunk(ctx: Context, chunk: int, lo: int, hi: int) -> ChunkResult:
     hosts = np.arange(lo, hi)
     human = human_events(ctx, rng, hosts)
     periodic, fresh, truth = channel_events(ctx, rng, lo, hi)
+    truth += ttl_refresh_truth(ctx, hosts, human)
     names = np.concatenate([ctx.names, np.array(fresh, dtype=object)]) if fresh else ctx.names
     ev = Events.concat([human, periodic])
     day_us = DAY * US
