@@ -1,0 +1,30 @@
+{#-
+    A subquery: every raw event of the run window with its normalised name, registered domain,
+    raw-column hash and quarantine reason (null when it is staged). A macro, not an ephemeral
+    model, so that each caller gets its own scan: DuckDB materialises a CTE that is read twice,
+    which for 100M rows costs minutes.
+-#}
+{% macro checked_raw_events() -%}
+    (
+        select
+            raw_events.tenant_id,
+            raw_events.host_id,
+            raw_events.query_name as raw_query_name,
+            query_names.query_name,
+            query_names.registered_domain,
+            cast(raw_events.event_time as timestamp) as event_at,
+            raw_events.query_type,
+            raw_events.response_code,
+            cast(raw_events.event_date as date) as event_date,
+            {{ raw_event_hash('raw_events') }} as event_hash,
+            {{ event_rejection_reason(
+                'cast(raw_events.event_time as timestamp)', 'cast(raw_events.event_date as date)',
+                'raw_events.tenant_id', 'raw_events.host_id', 'raw_events.query_name',
+                'query_names.name_rejection_reason', '(query_names.raw_query_name is not null)'
+            ) }} as rejection_reason
+        from {{ raw_dns_events() }} as raw_events
+        left join {{ ref('stg_dns__query_names') }} as query_names
+            on raw_events.query_name = query_names.raw_query_name
+        where {{ date_window_predicate('raw_events.event_date', incremental=false) }}
+    )
+{%- endmacro %}

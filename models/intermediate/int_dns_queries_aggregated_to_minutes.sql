@@ -1,0 +1,36 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ delete_run_window() }}",
+    )
+}}
+
+with
+
+beats as (
+    select * from {{ ref('int_dns_beat_intervals') }}
+    where {{ date_window_predicate('event_date') }}
+),
+
+final as (
+    select
+        tenant_id,
+        host_id,
+        domain_level,
+        domain,
+        event_date,
+        date_trunc('minute', beat_at) as minute_at,
+        min(is_lookback) as is_lookback,
+        count(*) as n_beats
+    from beats
+    group by
+        tenant_id,
+        host_id,
+        domain_level,
+        domain,
+        event_date,
+        date_trunc('minute', beat_at)
+)
+
+select * from final

@@ -1,0 +1,21 @@
+-- The product: (host, domain) pairs that beacon on a day, for an analyst or the Python
+-- confirmation step. Known-C2 pairs are always here; known-good pairs never (see
+-- fct_beacon_candidates_allowlisted).
+
+with
+
+checked_pairs as (
+    select * from {{ ref('int_dns_pairs_checked') }}
+),
+
+final as (
+    select
+        *,
+        case when is_known_c2 then 'known_c2' else 'thresholds' end as candidate_reason
+    from checked_pairs
+    where
+        is_known_c2
+        or (passes_thresholds and not is_known_good)
+)
+
+select * from final

@@ -1,0 +1,18 @@
+-- Pairs that pass every threshold but are not candidates because a known-good entry covers their
+-- domain: nothing disappears silently.
+
+with
+
+checked_pairs as (
+    select * from {{ ref('int_dns_pairs_checked') }}
+),
+
+final as (
+    select * from checked_pairs
+    where
+        passes_thresholds
+        and is_known_good
+        and not is_known_c2
+)
+
+select * from final

@@ -1,0 +1,198 @@
+"""Run the dbt project (raw DNS events → beacon candidates) from Python and from the CLI.
+
+``build`` generates the Public Suffix List seed, then runs ``dbt build`` in-process through
+``dbt.cli.main.dbtRunner`` against ``profiles/profiles.yml`` (DuckDB by default; the database
+file comes from ``--db`` / ``BEACONLAKE_DUCKDB_PATH``). ``build_command`` is the click command the
+CLI registers as ``beaconlake build``. Thresholds and windows are dbt vars (``dbt_project.yml``
+holds the one copy of every default); ``--var KEY=VALUE`` overrides them per run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from beaconlake import psl
+
+#: Environment variable naming the dbt project directory (default: the repository root).
+PROJECT_DIR_ENV = "BEACONLAKE_PROJECT_DIR"
+
+
+def project_dir() -> Path:
+    """The dbt project directory: ``$BEACONLAKE_PROJECT_DIR`` or the repository root."""
+    configured = os.environ.get(PROJECT_DIR_ENV)
+    root = Path(configured) if configured else Path(__file__).resolve().parents[2]
+    if not (root / "dbt_project.yml").is_file():
+        raise click.ClickException(f"no dbt_project.yml in {root}; set {PROJECT_DIR_ENV}")
+    return root
+
+
+def raw_glob(input_path: str | os.PathLike[str]) -> str:
+    """The Parquet glob for an input: a ``simulate --out`` folder, an events folder or a glob."""
+    text = str(input_path)
+    if any(ch in text for ch in "*?["):
+        return text
+    path = Path(text)
+    if (path / "events").is_dir():
+        path = path / "events"
+    return str(path.resolve() / "**" / "*.parquet")
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """Outcome of one dbt invocation."""
+
+    success: bool
+    #: ``(unique_id, status, execution_time_seconds)`` per node, from dbt's run results.
+    nodes: list[tuple[str, str, float]] = field(default_factory=list)
+
+
+@contextmanager
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+def _release_duckdb() -> None:
+    """Close the database dbt-duckdb keeps open in-process, so callers can read the file."""
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # another adapter only
+        return
+    environment = DuckDBConnectionManager._ENV
+    if environment is not None:
+        try:
+            environment.close()
+        finally:
+            DuckDBConnectionManager.close_all_connections()
+
+
+def run_dbt(
+    command: Sequence[str],
+    dbt_vars: Mapping[str, Any] | None = None,
+    db_path: str | os.PathLike[str] | None = None,
+    target: str | None = None,
+) -> BuildResult:
+    """Run one dbt command (``["build", "--select", ...]``) in-process; never raises on failure."""
+    from dbt.cli.main import dbtRunner
+
+    root = project_dir()
+    args = [*command, "--project-dir", str(root), "--profiles-dir", str(root / "profiles")]
+    if dbt_vars:
+        args += ["--vars", json.dumps(dict(dbt_vars))]
+    if target:
+        args += ["--target", target]
+    env = {"BEACONLAKE_DUCKDB_PATH": str(Path(db_path).resolve())} if db_path else {}
+    with _environment(env):
+        try:
+            result = dbtRunner().invoke(args)
+        finally:
+            _release_duckdb()
+    nodes = []
+    for node_result in getattr(result.result, "results", None) or []:
+        nodes.append(
+            (
+                node_result.node.unique_id,
+                str(node_result.status),
+                float(node_result.execution_time or 0.0),
+            )
+        )
+    return BuildResult(success=bool(result.success), nodes=nodes)
+
+
+def build(
+    input_path: str | os.PathLike[str],
+    db_path: str | os.PathLike[str] | None = None,
+    start_date: str | None = None,
+    end_date: str | None = None,
+    full_refresh: bool = False,
+    select: str | None = None,
+    extra_vars: Mapping[str, Any] | None = None,
+    target: str | None = None,
+) -> BuildResult:
+    """Generate the PSL seed and ``dbt build`` the project over one input.
+
+    ``start_date``/``end_date`` (``YYYY-MM-DD``, inclusive) bound the days this run (re)builds;
+    without them the first run takes every partition and later runs continue from the latest
+    day already built.
+    """
+    psl.write_seed(project_dir() / psl.DEFAULT_SEED_PATH)
+    dbt_vars: dict[str, Any] = {"raw_dns_glob": raw_glob(input_path)}
+    if start_date:
+        dbt_vars["start_date"] = start_date
+    if end_date:
+        dbt_vars["end_date"] = end_date
+    dbt_vars.update(extra_vars or {})
+    command = ["build"]
+    if full_refresh:
+        command.append("--full-refresh")
+    if select:
+        command += ["--select", select]
+    return run_dbt(command, dbt_vars, db_path=db_path, target=target)
+
+
+def _parse_var(values: Sequence[str]) -> dict[str, Any]:
+    parsed: dict[str, Any] = {}
+    for item in values:
+        key, sep, raw = item.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--var")
+        try:
+            parsed[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            parsed[key] = raw
+    return parsed
+
+
+@click.command("build")
+@click.option(
+    "--input",
+    "input_path",
+    required=True,
+    help="simulate --out folder, events folder, or a Parquet glob (the input contract).",
+)
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), help="DuckDB database file.")
+@click.option("--start-date", help="First UTC day to (re)build, YYYY-MM-DD.")
+@click.option("--end-date", help="Last UTC day to (re)build, YYYY-MM-DD.")
+@click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")
+@click.option("--select", help="dbt node selection (default: everything).")
+@click.option("--var", "var_items", multiple=True, help="Override a dbt var: KEY=VALUE.")
+@click.option("--target", help="dbt target (duckdb or trino; default from the profile).")
+def build_command(
+    input_path: str,
+    db_path: str | None,
+    start_date: str | None,
+    end_date: str | None,
+    full_refresh: bool,
+    select: str | None,
+    var_items: tuple[str, ...],
+    target: str | None,
+) -> None:
+    """Run the dbt models: raw DNS events to beacon candidates."""
+    result = build(
+        input_path,
+        db_path=db_path,
+        start_date=start_date,
+        end_date=end_date,
+        full_refresh=full_refresh,
+        select=select,
+        extra_vars=_parse_var(var_items),
+        target=target,
+    )
+    if not result.success:
+        raise click.ClickException("dbt build failed (see the log above)")

@@ -1,0 +1,216 @@
+"""End-to-end behaviour of the dbt models on a tiny planted input (DuckDB).
+
+One build over a seeded day of traffic: planted C2 beacons of every jitter model (including
+per-beat subdomains, missing beats and A + AAAA + retry bursts), a Poisson browser, a crowd of
+background browsing, and malformed rows. A second pair of builds over three days proves that a
+full refresh and a day-by-day incremental run produce the same tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from beaconlake import warehouse
+from beaconlake.simulate.timing import beat_times
+
+DAY0 = dt.datetime(2024, 3, 4)
+N_CROWD_HOSTS = 30
+
+#: (host, name, period s, jitter, model, missing share, subdomain per beat)
+PLANTED = [
+    ("c2-uniform", "cdn.evil-uniform.com", 3000.0, 0.3, "uniform", 0.0, False),
+    ("c2-sleep", "api.evil-sleep.net", 900.0, 0.5, "sleep_reduction", 0.25, False),
+    ("c2-gauss", "evil-gauss.org", 1800.0, 0.5, "gaussian", 0.25, False),
+    ("c2-add", "x.evil-add.io", 60.0, 0.5, "additive", 0.0, False),
+    ("c2-sub", "evil-sub.com", 600.0, 0.3, "uniform", 0.25, True),
+]
+
+
+def _beats(
+    rng: np.random.Generator, day: dt.datetime, period: float, jitter: float, model: str
+) -> np.ndarray:
+    start = day.timestamp()
+    return beat_times(rng, start, start + 86400, period, jitter, model)
+
+
+def _planted_events(rng: np.random.Generator, day: dt.datetime) -> list[tuple]:
+    rows = []
+    for host, name, period, jitter, model, missing, fresh in PLANTED:
+        times = _beats(rng, day, period, jitter, model)
+        times = times[rng.random(len(times)) >= missing]
+        for i, t in enumerate(times):
+            qname = f"s{i:05d}{rng.integers(1e6):06d}.{name}" if fresh else name
+            burst = [(t, "A"), (t + 0.002, "AAAA"), (t + rng.uniform(0.2, 0.9), "A")]
+            rows += [(ts, host, qname, qt) for ts, qt in burst]
+    return rows
+
+
+def _browsing_events(rng: np.random.Generator, day: dt.datetime) -> list[tuple]:
+    rows = []
+    start = day.timestamp()
+    # A Poisson browser over working hours: exponential gaps, mean 3 minutes.
+    t = start + 8 * 3600
+    while t < start + 18 * 3600:
+        rows.append((t, "browser", "news.example.org", "A"))
+        t += rng.exponential(180.0)
+    # Background crowd: bursty sessions on a Zipf-ish set of sites.
+    sites = [f"www.site{i}.com" for i in range(60)]
+    weights = 1.0 / np.arange(1, len(sites) + 1)
+    weights /= weights.sum()
+    for h in range(N_CROWD_HOSTS):
+        for _ in range(rng.integers(3, 8)):
+            session = start + rng.uniform(8 * 3600, 17 * 3600)
+            for _ in range(rng.integers(5, 40)):
+                at = session + rng.exponential(600.0)
+                site = sites[rng.choice(len(sites), p=weights)]
+                rows += [
+                    (at, f"crowd-{h:02d}", site, "A"),
+                    (at + 0.001, f"crowd-{h:02d}", site, "AAAA"),
+                ]
+    return rows
+
+
+def _malformed(day: dt.datetime) -> list[tuple]:
+    t = day.timestamp() + 3600
+    return [
+        (t, None, "ok.example.com", "A"),
+        (t, "bad", "bad name.example.com", "A"),
+        (t, "bad", "a" * 64 + ".example.com", "A"),
+        (t, "bad", "x." * 130 + "com", "A"),
+        (t, "bad", None, "A"),
+        (t - 7200, "bad", "early.example.com", "A"),  # previous day: outside the partition's day
+    ]
+
+
+def write_day(root: Path, day: dt.datetime, seed: int, malformed: bool = True) -> int:
+    """Write one day of the planted scenario as the input contract; return the row count."""
+    rng = np.random.default_rng(seed)
+    rows = _planted_events(rng, day) + _browsing_events(rng, day)
+    if malformed:
+        rows += _malformed(day)
+        rows += [(day.timestamp() + 5.5, "dup-host", "dup.example.com", "A")] * 3  # 2 duplicates
+    times, hosts, names, qtypes = zip(*rows, strict=True)
+    micros = (np.asarray(times) * 1e6).astype("int64")
+    table = pa.table(
+        {
+            "event_time": pa.array(micros, pa.timestamp("us")),
+            "host_id": pa.array(hosts, pa.string()),
+            "query_name": pa.array(names, pa.string()),
+            "tenant_id": ["tenant-1"] * len(rows),
+            "query_type": pa.array(qtypes, pa.string()),
+            "response_code": ["NOERROR"] * len(rows),
+        }
+    )
+    part = root / "events" / f"event_date={day.date().isoformat()}"
+    part.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, part / "part-0.parquet")
+    return len(rows)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
+    root = tmp_path_factory.mktemp("pipeline")
+    n_raw = write_day(root, DAY0, seed=1)
+    db = root / "pipeline.duckdb"
+    result = warehouse.build(root, db_path=db)
+    assert result.success, [n for n in result.nodes if n[1] not in ("success", "pass")]
+    return db, n_raw
+
+
+def _query(db: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_every_planted_beacon_is_a_candidate(built: tuple[Path, int]) -> None:
+    db, _ = built
+    found = {(h, d) for h, d in _query(db, "select host_id, domain from fct_beacon_candidates")}
+    for host, name, *_, fresh in PLANTED:
+        key = name.split(".", 1)[1] if name.count(".") > 1 else name
+        expected = (host, key if fresh else name)
+        assert expected in found, expected
+
+
+def test_browsing_crowd_is_not_a_candidate(built: tuple[Path, int]) -> None:
+    db, _ = built
+    rows = _query(
+        db, "select host_id, domain from fct_beacon_candidates where host_id like 'crowd-%'"
+    )
+    assert rows == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known limit of the SQL stage: a steady Poisson stream has MAD/median ~0.69, inside "
+    "the 0.75 that 50 % Gaussian jitter with 25 % missing beats needs; the confirmation step "
+    "(periodogram) must reject it",
+)
+def test_poisson_browser_is_not_a_candidate(built: tuple[Path, int]) -> None:
+    db, _ = built
+    assert _query(db, "select domain from fct_beacon_candidates where host_id = 'browser'") == []
+
+
+def test_quarantine_and_conservation(built: tuple[Path, int]) -> None:
+    db, n_raw = built
+    reasons = dict(
+        _query(db, "select rejection_reason, count(*) from stg_dns__events_rejected group by 1")
+    )
+    assert reasons == {
+        "missing_host_id": 1,
+        "invalid_characters": 1,
+        "label_too_long": 1,
+        "name_too_long": 1,
+        "missing_query_name": 1,
+        "outside_run_window": 1,
+    }
+    ((staged, duplicates),) = _query(
+        db, "select sum(n_queries), sum(n_duplicates) from int_dns_queries_aggregated_to_seconds"
+    )
+    assert duplicates == 2
+    assert staged + duplicates + sum(reasons.values()) == n_raw
+
+
+INCREMENTAL_TABLES = (
+    "stg_dns__events_rejected",
+    "int_dns_queries_aggregated_to_seconds",
+    "int_dns_pairs_aggregated_to_days",
+    "int_dns_beat_intervals",
+    "int_dns_queries_aggregated_to_minutes",
+    "int_dns_pair_interval_stats",
+    "int_dns_pair_window_counts",
+    "int_dns_domain_prevalence",
+    "int_dns_pair_profiles",
+    "fct_beacon_candidates",
+    "fct_beacon_candidate_beats",
+)
+
+
+def test_full_refresh_equals_day_by_day(tmp_path: Path) -> None:
+    days = [DAY0 + dt.timedelta(days=i) for i in range(3)]
+    for i, day in enumerate(days):
+        write_day(tmp_path, day, seed=10 + i, malformed=(i == 1))
+    full_db, daily_db = tmp_path / "full.duckdb", tmp_path / "daily.duckdb"
+    first, last = days[0].date().isoformat(), days[-1].date().isoformat()
+    assert warehouse.build(tmp_path, db_path=full_db, start_date=first, end_date=last).success
+    for day in days:
+        iso = day.date().isoformat()
+        assert warehouse.build(tmp_path, db_path=daily_db, start_date=iso, end_date=iso).success
+    with duckdb.connect() as con:
+        con.execute(f"attach '{full_db}' as full_run (read_only)")
+        con.execute(f"attach '{daily_db}' as daily_run (read_only)")
+        for table in INCREMENTAL_TABLES:
+            (n_rows,) = con.execute(f"select count(*) from full_run.main.{table}").fetchone()
+            (diff,) = con.execute(
+                f"select count(*) from ((select * from full_run.main.{table} except all "
+                f"select * from daily_run.main.{table}) union all (select * from "
+                f"daily_run.main.{table} except all select * from full_run.main.{table}))"
+            ).fetchone()
+            assert n_rows > 0, table
+            assert diff == 0, table
