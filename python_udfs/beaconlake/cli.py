@@ -268,10 +268,127 @@ def ingest_mapped(paths: tuple[Path, ...], out: Path, mapping_file: Path, tenant
     _run_ingest(paths, out, mapping_file, tenant, host_map, shift_seconds, rebase_date, overwrite)
 
 
+_TARGET = click.option(
+    "--target",
+    type=click.Choice(["duckdb", "trino"]),
+    default="duckdb",
+    show_default=True,
+    help="Warehouse: embedded DuckDB or a Trino cluster.",
+)
+_DB = click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False),
+    help="DuckDB file (default: $BEACONLAKE_DUCKDB_PATH or beaconlake.duckdb).",
+)
+
+
+@main.command()
+@click.option(
+    "--input",
+    "input_path",
+    required=True,
+    help="Input contract: a simulate --out folder, an events folder or a Parquet glob.",
+)
+@_TARGET
+@_DB
+@click.option(
+    "--start",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="First day (default: the input's first event_date).",
+)
+@click.option(
+    "--end",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Day after the last (exclusive; default: the day after the input's last event_date).",
+)
+@click.option("--workers", type=click.IntRange(1), help="Confirmation processes (default 2).")
+@click.option(
+    "--top",
+    type=click.IntRange(0),
+    default=15,
+    show_default=True,
+    help="Findings to print at the end.",
+)
+def run(input_path: str, target: str, db_path: str | None, start: dt.datetime | None,
+        end: dt.datetime | None, workers: int | None, top: int) -> None:  # fmt: skip
+    """The whole job: dbt candidates, Python confirmation, dbt findings marts; then a summary."""
+    from beaconlake.pipeline import PipelineError, read_findings, run_pipeline
+
+    try:
+        result = run_pipeline(input_path, target, db_path, start.date() if start else None,
+                              end.date() if end else None, workers)  # fmt: skip
+        top_findings = read_findings(target, db_path, "medium", top)
+    except (PipelineError, ValueError, OSError) as exc:
+        raise BadInput(str(exc)) from exc
+    c = result.confirm
+    confirmed = int(c.findings.is_confirmed.sum()) if len(c.findings) else 0
+    click.echo(
+        f"\nwindow {result.window.start} .. {result.window.end} (end exclusive): "
+        f"{c.candidates:,} candidates, {c.beats:,} beats, {confirmed:,} confirmed periodic"
+    )
+    click.echo("timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items()))
+    click.echo(
+        _findings_table(top_findings) if len(top_findings) else "no findings at medium or above"
+    )
+
+
+def _findings_table(frame) -> str:  # type: ignore[no-untyped-def]
+    cols = ["severity", "score", "tenant_id", "host_id", "domain", "reason"]
+    shown = frame[cols].assign(score=frame.score.map(lambda v: f"{v:.2f}"))
+    return shown.to_string(index=False, max_colwidth=90)
+
+
+@main.command()
+@_TARGET
+@_DB
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "--min-severity",
+    type=click.Choice(["info", "low", "medium", "high", "critical"]),
+    default="medium",
+    show_default=True,
+    help="Lowest severity listed (alerts: medium).",
+)
+@click.option("--limit", type=click.IntRange(1), default=200, show_default=True)
+def findings(target: str, db_path: str | None, fmt: str, min_severity: str, limit: int) -> None:
+    """List confirmed findings, most severe first."""
+    import os
+
+    from beaconlake.pipeline import PipelineError, read_findings
+
+    if target == "duckdb":
+        path = db_path or os.environ.get("BEACONLAKE_DUCKDB_PATH", "beaconlake.duckdb")
+        if not os.path.exists(path):
+            raise BadInput(
+                f"no DuckDB database at {path} (run `beaconlake run` first or pass --db)"
+            )
+    try:
+        frame = read_findings(target, db_path, min_severity, limit)
+    except PipelineError as exc:
+        raise BadInput(str(exc)) from exc
+    except Exception as exc:
+        raise BadInput(f"cannot read findings: {str(exc).splitlines()[0]}") from exc
+    if fmt == "csv":
+        click.echo(frame.to_csv(index=False), nl=False)
+    elif fmt == "json":
+        click.echo(frame.to_json(orient="records", date_format="iso", indent=2))
+    else:
+        click.echo(_findings_table(frame) if len(frame) else "no findings")
+
+
 def _register_subcommands() -> None:
     from beaconlake.evaluate import evaluate_command
+    from beaconlake.warehouse import build_command
 
     main.add_command(evaluate_command, "evaluate")
+    main.add_command(build_command, "build")
 
 
 _register_subcommands()

@@ -124,6 +124,7 @@ def build(
     select: str | None = None,
     extra_vars: Mapping[str, Any] | None = None,
     target: str | None = None,
+    exclude: str | None = None,
 ) -> BuildResult:
     """Generate the PSL seed and ``dbt build`` the project over one input.
 
@@ -143,6 +144,8 @@ def build(
         command.append("--full-refresh")
     if select:
         command += ["--select", select]
+    if exclude:
+        command += ["--exclude", exclude]
     return run_dbt(command, dbt_vars, db_path=db_path, target=target)
 
 

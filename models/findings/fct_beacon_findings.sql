@@ -1,0 +1,65 @@
+{{ config(materialized='table', pre_hook="{{ ensure_findings_table() }}") }}
+
+-- Confirmed beacons for BI tools: the confirmation step's scores with their known-list labels,
+-- ranked within each tenant and window.
+
+with
+
+findings as (
+    select * from {{ source('confirmation', 'beacon_findings') }}
+),
+
+confirmed as (
+    select * from findings
+    where is_confirmed
+),
+
+final as (
+    select
+        window_start,
+        window_end,
+        tenant_id,
+        host_id,
+        domain_level,
+        domain,
+        registered_domain,
+        period_seconds,
+        jitter,
+        events,
+        beats,
+        score,
+        severity,
+        case severity
+            when 'critical' then 4
+            when 'high' then 3
+            when 'medium' then 2
+            when 'low' then 1
+            else 0
+        end as severity_rank,
+        reason,
+        periodicity_score,
+        renewal_score,
+        interval_score,
+        spectral_score,
+        acf_score,
+        seasonal_strength,
+        continuity,
+        coverage,
+        missing_share,
+        rarity,
+        domain_hosts,
+        tenant_hosts,
+        first_seen_at,
+        known_c2_family,
+        known_good_reason,
+        known_c2_family is not null as is_known_c2,
+        known_good_reason is not null as is_known_good,
+        confirmed_at,
+        row_number() over (
+            partition by tenant_id, window_start, window_end
+            order by score desc, host_id asc, domain asc
+        ) as rank_in_tenant
+    from confirmed
+)
+
+select * from final

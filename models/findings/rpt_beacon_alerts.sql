@@ -1,0 +1,28 @@
+{{ config(materialized='view') }}
+
+-- The analyst's queue: confirmed findings at or above the alert severity, most severe first,
+-- at most `alert_budget_per_tenant_day` per tenant and analysis day.
+
+with
+
+findings as (
+    select * from {{ ref('fct_beacon_findings') }}
+),
+
+alerts as (
+    select
+        *,
+        row_number() over (
+            partition by tenant_id, cast(window_start as date)
+            order by severity_rank desc, score desc, host_id asc, domain asc
+        ) as alert_rank
+    from findings
+    where severity_rank >= {{ var('alert_min_severity_rank', 2) }}
+),
+
+final as (
+    select * from alerts
+    where alert_rank <= {{ var('alert_budget_per_tenant_day', 25) }}
+)
+
+select * from final

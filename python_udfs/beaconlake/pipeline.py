@@ -1,0 +1,318 @@
+"""The whole job: dbt builds candidates, Python confirms them, dbt builds the findings marts.
+
+``run_pipeline`` is what ``beaconlake run`` calls: it runs the dbt project through dbt's
+programmatic runner, reads the candidates of the analysis window with their beat times, scores
+them (``beaconlake.confirm``), replaces that window's rows of the findings table, and builds the
+findings marts on top.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from beaconlake.confirm.batch import confirm
+from beaconlake.store import FINDINGS_COLUMNS, FINDINGS_TABLE, Warehouse
+
+#: The dbt models built after the confirmation step (everything else is built before it).
+FINDINGS_MODELS = "path:models/findings"
+
+
+@dataclass(frozen=True)
+class Window:
+    """The analysis window: UTC dates, end exclusive."""
+
+    start: dt.date
+    end: dt.date
+
+    @property
+    def start_at(self) -> dt.datetime:
+        return dt.datetime.combine(self.start, dt.time())
+
+    @property
+    def end_at(self) -> dt.datetime:
+        return dt.datetime.combine(self.end, dt.time())
+
+    def epoch(self) -> tuple[float, float]:
+        to_epoch = dt.datetime(1970, 1, 1)
+        return (
+            (self.start_at - to_epoch).total_seconds(),
+            (self.end_at - to_epoch).total_seconds(),
+        )
+
+
+@dataclass
+class ConfirmResult:
+    candidates: int
+    beats: int
+    findings: pd.DataFrame
+    seconds: float
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _date(d: dt.date) -> str:
+    return f"date '{d.isoformat()}'"
+
+
+def read_candidates(wh: Warehouse, window: Window) -> pd.DataFrame:
+    """One row per (tenant, host, domain level, domain) that was a candidate on a window day.
+
+    ``first_seen_at`` is the first day the tenant queried the domain in the warehouse's history,
+    and only when that history starts earlier (otherwise "new" cannot be told from "old").
+    """
+    cands = wh.relation("fct_beacon_candidates")
+    prevalence = wh.relation("int_dns_domain_prevalence")
+    in_window = f"event_date >= {_date(window.start)} and event_date < {_date(window.end)}"
+    return wh.query(
+        f"""
+        with
+
+        candidates as (
+            select
+                tenant_id,
+                host_id,
+                domain_level,
+                domain,
+                max(registered_domain) as registered_domain,
+                max(n_tenant_hosts) as tenant_hosts,
+                max(domain_n_hosts) as domain_hosts,
+                max(known_c2_family) as known_c2_family,
+                max(known_good_reason) as known_good_reason
+            from {cands}
+            where {in_window}
+            group by tenant_id, host_id, domain_level, domain
+        ),
+
+        history as (
+            select min(event_date) as history_start from {prevalence}
+        ),
+
+        first_days as (
+            select
+                prevalence.tenant_id,
+                prevalence.domain_level,
+                prevalence.domain,
+                min(prevalence.event_date) as first_day
+            from {prevalence} as prevalence
+            inner join (select distinct tenant_id, domain_level, domain from candidates) as keys
+                on
+                    prevalence.tenant_id = keys.tenant_id
+                    and prevalence.domain_level = keys.domain_level
+                    and prevalence.domain = keys.domain
+            group by prevalence.tenant_id, prevalence.domain_level, prevalence.domain
+        )
+
+        select
+            candidates.*,
+            case
+                when first_days.first_day > history.history_start
+                    then cast(first_days.first_day as timestamp)
+            end as first_seen_at
+        from candidates
+        cross join history
+        left join first_days
+            on
+                candidates.tenant_id = first_days.tenant_id
+                and candidates.domain_level = first_days.domain_level
+                and candidates.domain = first_days.domain
+        """
+    )
+
+
+def read_beats(wh: Warehouse, window: Window) -> pd.DataFrame:
+    """Beat times (epoch seconds) of every candidate within the window."""
+    rel = wh.relation("fct_beacon_candidate_beats")
+    frame = wh.query(
+        f"""
+        select tenant_id, host_id, domain_level, domain, beat_at
+        from {rel}
+        where
+            not is_lookback
+            and event_date >= {_date(window.start)} and event_date < {_date(window.end)}
+        """
+    )
+    epoch = pd.Timestamp("1970-01-01")
+    frame["event_epoch"] = (pd.to_datetime(frame.pop("beat_at")) - epoch).dt.total_seconds()
+    return frame
+
+
+def confirm_window(
+    wh: Warehouse, window: Window, workers: int | None = None, now: dt.datetime | None = None
+) -> ConfirmResult:
+    """Score the window's candidates and replace the window's rows of the findings table."""
+    started = time.perf_counter()
+    cands = read_candidates(wh, window)
+    beats = read_beats(wh, window)
+    read_s = time.perf_counter() - started
+    # the confirmation keys series by (tenant, host, domain); keep the level in the domain key
+    key = "domain_level"
+    cands["domain_key"] = cands[key] + ":" + cands["domain"]
+    beats["domain_key"] = beats[key] + ":" + beats["domain"]
+    start_s, end_s = window.epoch()
+    epoch = pd.Timestamp("1970-01-01")
+    first_seen = pd.to_datetime(cands["first_seen_at"])
+    scored = confirm(
+        cands.assign(
+            domain=cands.domain_key,
+            first_seen_epoch=(first_seen - epoch).dt.total_seconds(),
+        ),
+        beats.assign(domain=beats.domain_key),
+        start_s,
+        end_s,
+        workers=workers,
+    )
+    score_s = time.perf_counter() - started - read_s
+    findings = _findings_frame(cands, scored, window, now or dt.datetime.now(dt.UTC))
+    wh.replace_window(FINDINGS_TABLE, findings, window.start_at, window.end_at)
+    return ConfirmResult(
+        candidates=len(cands),
+        beats=len(beats),
+        findings=findings,
+        seconds=time.perf_counter() - started,
+        timings={"read": read_s, "score": score_s},
+    )
+
+
+def _findings_frame(
+    cands: pd.DataFrame, scored: pd.DataFrame, window: Window, now: dt.datetime
+) -> pd.DataFrame:
+    if scored.empty:
+        return pd.DataFrame(columns=list(FINDINGS_COLUMNS))
+    merged = cands.merge(
+        scored.rename(columns={"domain": "domain_key"}),
+        on=["tenant_id", "host_id", "domain_key"],
+        how="left",
+    )
+    out = pd.DataFrame(
+        {
+            "window_start": window.start_at,
+            "window_end": window.end_at,
+            "tenant_id": merged.tenant_id,
+            "host_id": merged.host_id,
+            "domain_level": merged.domain_level,
+            "domain": merged["domain"],
+            "registered_domain": merged.registered_domain,
+            "period_seconds": merged.period_seconds,
+            "jitter": merged.jitter,
+            "events": merged.n_events,
+            "beats": merged.n_beats,
+            "first_seen_at": pd.to_datetime(merged.first_seen_at),
+            "confirmed_at": now.replace(tzinfo=None),
+        }
+    )
+    for col in FINDINGS_COLUMNS:
+        if col not in out:
+            out[col] = merged[col]
+    return out[list(FINDINGS_COLUMNS)]
+
+
+class PipelineError(Exception):
+    """A problem the user can fix (no input, empty input, a failed dbt step)."""
+
+
+def input_window(glob_text: str) -> Window:
+    """The days an input covers, from its ``event_date=YYYY-MM-DD`` partition folders."""
+    import glob
+    import re
+
+    import pyarrow.parquet as pq
+
+    files = [f for f in glob.glob(glob_text, recursive=True) if f.endswith(".parquet")]
+    if not files:
+        raise PipelineError(f"no Parquet files match {glob_text}")
+    days = set()
+    rows = 0
+    for f in files:
+        match = re.search(r"event_date=(\d{4}-\d{2}-\d{2})", f)
+        if match:
+            days.add(dt.date.fromisoformat(match.group(1)))
+        try:
+            rows += pq.read_metadata(f).num_rows
+        except Exception as exc:
+            raise PipelineError(f"cannot read {f}: {exc}") from exc
+    if rows == 0:
+        raise PipelineError(f"the input {glob_text} has no rows")
+    if not days:
+        raise PipelineError(f"no event_date=YYYY-MM-DD partition folders in {glob_text}")
+    return Window(min(days), max(days) + dt.timedelta(days=1))
+
+
+@dataclass
+class RunResult:
+    window: Window
+    confirm: ConfirmResult
+    seconds: dict[str, float]
+
+
+def run_pipeline(
+    input_path: str,
+    target: str = "duckdb",
+    db_path: str | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    workers: int | None = None,
+) -> RunResult:
+    """dbt candidates → Python confirmation → dbt findings marts, over one analysis window."""
+    from beaconlake import warehouse
+    from beaconlake.store import warehouse_for
+
+    glob_text = warehouse.raw_glob(input_path)
+    covered = input_window(glob_text)
+    window = Window(start or covered.start, end or covered.end)
+    if window.end <= window.start:
+        raise PipelineError(f"empty window: {window.start} .. {window.end}")
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    built = warehouse.build(
+        input_path, db_path=db_path, target=target,
+        start_date=window.start.isoformat(),
+        end_date=(window.end - dt.timedelta(days=1)).isoformat(),
+        extra_vars=None, select=None, exclude=FINDINGS_MODELS,
+    )  # fmt: skip
+    timings["dbt candidates"] = time.perf_counter() - t0
+    if not built.success:
+        raise PipelineError("dbt build failed (see the log above)")
+    t1 = time.perf_counter()
+    result = confirm_window(warehouse_for(target, db_path), window, workers=workers)
+    timings["confirmation"] = time.perf_counter() - t1
+    t2 = time.perf_counter()
+    marts = warehouse.build(
+        input_path, db_path=db_path, target=target, select=FINDINGS_MODELS,
+        start_date=window.start.isoformat(),
+        end_date=(window.end - dt.timedelta(days=1)).isoformat(),
+    )  # fmt: skip
+    timings["dbt findings marts"] = time.perf_counter() - t2
+    if not marts.success:
+        raise PipelineError("dbt build of the findings marts failed (see the log above)")
+    return RunResult(window, result, timings)
+
+
+SEVERITY_ORDER = ("info", "low", "medium", "high", "critical")
+
+
+def read_findings(
+    target: str = "duckdb", db_path: str | None = None, min_severity: str = "low", limit: int = 50
+) -> pd.DataFrame:
+    """Confirmed findings at or above ``min_severity``, most severe and highest score first."""
+    from beaconlake.store import warehouse_for
+
+    if min_severity not in SEVERITY_ORDER:
+        raise PipelineError(
+            f"unknown severity {min_severity!r}: one of {', '.join(SEVERITY_ORDER)}"
+        )
+    wh = warehouse_for(target, db_path)
+    rank = SEVERITY_ORDER.index(min_severity)
+    return wh.query(
+        f"""
+        select
+            tenant_id, host_id, domain, domain_level, period_seconds, jitter, events, score,
+            severity, reason, window_start, window_end
+        from {wh.relation("fct_beacon_findings")}
+        where severity_rank >= {rank}
+        order by severity_rank desc, score desc, tenant_id, host_id, domain
+        limit {int(limit)}
+        """
+    )

@@ -1,0 +1,126 @@
+"""The one-command run: dbt candidates, confirmation, findings marts; idempotent; clear errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from beaconlake.cli import main
+from beaconlake.simulate.generator import simulate
+from beaconlake.simulate.scenario import BeaconSpec, Scenario
+
+pytestmark = pytest.mark.slow
+
+PLANTED = (
+    BeaconSpec("c2-50m", 3000, 0.3, "uniform", queries_per_beat=2, query_name="api.kolibrax.top"),
+    BeaconSpec(
+        "c2-tunnel",
+        600,
+        0.2,
+        "sleep_reduction",
+        subdomain_per_beat=True,
+        query_name="t.zumbaxo.xyz",
+    ),
+)
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("run")
+    scenario = Scenario(hosts=40, days=2, tenants=2, seed=4, events_per_host=1500, beacons=PLANTED)
+    simulate(scenario, out / "sim", workers=1)
+    result = CliRunner().invoke(
+        main, ["run", "--input", str(out / "sim"), "--db", str(out / "bl.duckdb")]
+    )
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def _findings(db: Path) -> pd.DataFrame:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute("select * from main.fct_beacon_findings").df()
+
+
+def test_planted_beacons_become_findings_with_reasons(run_dir: Path) -> None:
+    truth = pd.read_csv(run_dir / "sim" / "ground_truth.csv")
+    found = _findings(run_dir / "bl.duckdb")
+    for row in truth[truth.label == "c2"].itertuples():
+        hit = found[(found.host_id == row.host_id) & found.domain.isin(
+            [row.query_name, row.registered_domain]
+        )]  # fmt: skip
+        assert len(hit), f"{row.channel} on {row.host_id} not found"
+        best = hit.sort_values("score").iloc[-1]
+        assert best.period_seconds == pytest.approx(
+            row.period_seconds * (0.9 if row.jitter_model == "sleep_reduction" else 1.0), rel=0.1
+        )
+        assert best.severity in ("medium", "high", "critical")
+        assert best.reason.startswith("every ")
+
+
+def test_rerunning_a_window_replaces_its_rows(run_dir: Path) -> None:
+    db = run_dir / "bl.duckdb"
+    with duckdb.connect(str(db), read_only=True) as con:
+        before = con.execute("select count(*) from main.beacon_findings").fetchone()[0]
+    result = CliRunner().invoke(main, ["run", "--input", str(run_dir / "sim"), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    with duckdb.connect(str(db), read_only=True) as con:
+        after = con.execute("select count(*) from main.beacon_findings").fetchone()[0]
+        windows = con.execute(
+            "select count(distinct (window_start, window_end)) from main.beacon_findings"
+        ).fetchone()[0]
+    assert after == before and windows == 1
+
+
+def test_findings_command_formats(run_dir: Path) -> None:
+    db = str(run_dir / "bl.duckdb")
+    as_csv = CliRunner().invoke(main, ["findings", "--db", db, "--format", "csv"])
+    assert as_csv.exit_code == 0
+    header = as_csv.output.splitlines()[0].split(",")
+    for col in ("tenant_id", "host_id", "domain", "period_seconds", "jitter", "events", "score",
+                "severity", "reason"):  # fmt: skip
+        assert col in header
+    as_json = CliRunner().invoke(main, ["findings", "--db", db, "--format", "json"])
+    assert as_json.exit_code == 0 and as_json.output.lstrip().startswith("[")
+
+
+def test_store_and_dbt_agree_on_the_findings_columns(run_dir: Path) -> None:
+    from beaconlake.store import FINDINGS_COLUMNS
+
+    with duckdb.connect(str(run_dir / "bl.duckdb"), read_only=True) as con:
+        cols = [r[0] for r in con.execute("describe main.beacon_findings").fetchall()]
+    assert cols == list(FINDINGS_COLUMNS)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "--input", "/nonexistent/**/*.parquet"], "no Parquet files match"),
+        (["run", "--input", "x", "--target", "oracle"], "Invalid value for '--target'"),
+        (["findings", "--db", "/nonexistent/x.duckdb"], "no DuckDB database"),
+    ],
+)
+def test_bad_input_is_one_line_and_nonzero(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert message in result.output and "Traceback" not in result.output
+
+
+def test_empty_input_is_refused(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from beaconlake.ingest.writer import CONTRACT_SCHEMA
+
+    folder = tmp_path / "event_date=2026-11-02"
+    folder.mkdir()
+    pq.write_table(pa.table({n: pa.array([], t) for n, t in zip(
+        CONTRACT_SCHEMA.names, CONTRACT_SCHEMA.types, strict=True
+    )}), folder / "part-0.parquet")  # fmt: skip
+    result = CliRunner().invoke(main, ["run", "--input", str(tmp_path)])
+    assert result.exit_code == 2 and "has no rows" in result.output
+    assert dt.date(2026, 11, 2)  # the partition date parsed from the folder name is valid
