@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 DEMO_DIR ?= data/demo
 
-.PHONY: venv demo test lint format pytest figures bench-sim clean
+.PHONY: venv demo test lint lint-sql format pytest figures bench-sim bench trino-up trino-down \
+	trino-status clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,13 +17,25 @@ $(STAMP): requirements.lock pyproject.toml
 
 venv: $(STAMP)
 
+# Simulate two days of a 500-host fleet with planted beacons, run the whole job on DuckDB,
+# print the top findings and score them against the ground truth.
 demo: venv
-	$(BIN)/beaconlake simulate --out $(DEMO_DIR) --hosts 500 --days 2 --tenants 3 --seed 1 --overwrite
+	$(BIN)/beaconlake simulate --out $(DEMO_DIR)/sim --hosts 500 --days 2 --tenants 3 --seed 1 \
+		--overwrite
+	$(BIN)/beaconlake run --input $(DEMO_DIR)/sim --db $(DEMO_DIR)/beaconlake.duckdb
+	$(BIN)/beaconlake findings --db $(DEMO_DIR)/beaconlake.duckdb --format csv --limit 100000 \
+		> $(DEMO_DIR)/findings.csv
+	$(BIN)/beaconlake evaluate --ground-truth $(DEMO_DIR)/sim --findings $(DEMO_DIR)/findings.csv \
+		--min-beats 20 --plot $(DEMO_DIR)/recall_vs_jitter.png
 	$(BIN)/beaconlake figures --out $(DEMO_DIR)/figures
 
-lint: venv
+lint: venv lint-sql
 	$(BIN)/ruff check python_udfs tests benchmarks
 	$(BIN)/ruff format --check python_udfs tests benchmarks
+
+lint-sql: venv
+	$(BIN)/python -m beaconlake.psl
+	$(BIN)/sqlfluff lint models tests/dbt analysis
 
 format: venv
 	$(BIN)/ruff check --fix python_udfs tests benchmarks
@@ -39,6 +52,18 @@ figures: venv
 # 100 million events: 10,000 hosts x 1 day.
 bench-sim: venv
 	$(BIN)/python benchmarks/bench_simulate.py --hosts 10000 --days 1 --out data/bench
+
+# Simulate the 100-million-event day (if absent), then time dbt build on it.
+bench: venv
+	$(BIN)/python benchmarks/bench_dbt.py --simulate-hosts 10000 --input data/bench
+
+# A local single-node Trino 476 (downloads once to ~/.cache/beaconlake; see trino/README.md).
+trino-up:
+	bash trino/server.sh up
+trino-down:
+	bash trino/server.sh down
+trino-status:
+	bash trino/server.sh status
 
 clean:
 	rm -rf target logs dbt_packages data figures .pytest_cache .ruff_cache
