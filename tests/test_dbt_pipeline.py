@@ -186,6 +186,7 @@ INCREMENTAL_TABLES = (
     "int_dns_pair_interval_stats",
     "int_dns_pair_window_counts",
     "int_dns_domain_prevalence",
+    "int_dns_host_activity",
     "int_dns_pair_profiles",
     "fct_beacon_candidates",
     "fct_beacon_candidate_beats",

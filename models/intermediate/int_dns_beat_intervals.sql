@@ -14,11 +14,6 @@
 
 with
 
-pairs as (
-    select * from {{ ref('int_dns_pairs_aggregated_to_days') }}
-    where {{ date_window_predicate('event_date') }}
-),
-
 known_c2 as (
     select * from {{ ref('int_known_domains') }}
     where list_name = 'known_c2'
@@ -31,82 +26,90 @@ profiled_pairs as (
         pairs.domain_level,
         pairs.domain,
         pairs.event_date
-    from pairs
+    from {{ ref('int_dns_pairs_aggregated_to_days') }} as pairs
     where
-        pairs.n_beats >= {{ var('min_beats') }}
-        or exists (
-            select 1 as is_listed from known_c2
-            where {{ listed_domain_matches('pairs.domain', 'pairs.registered_domain', 'known_c2') }}
+        {{ date_window_predicate('pairs.event_date') }}
+        and (
+            pairs.n_beats >= {{ var('min_beats') }}
+            or exists (
+                select 1 as is_listed from known_c2
+                where {{ listed_domain_matches('pairs.domain', 'pairs.registered_domain', 'known_c2') }}
+            )
         )
 ),
 
-seconds as (
-    select * from {{ ref('int_dns_queries_aggregated_to_seconds') }}
-    where {{ date_window_predicate('event_date', lookback_days=1) }}
-),
-
--- Each second belongs to its own day and, near midnight, also to the next day's lookback.
-seconds_by_day as (
+-- Which names' seconds make up each profiled series, read from the analysis day and (for the
+-- lookback) the day before: a name series is its own name; a registered-domain series is every
+-- name under it that the host queried on either day.
+series_names as (
     select
-        *,
-        event_date as analysis_date
-    from seconds
+        tenant_id,
+        host_id,
+        domain as query_name,
+        event_date as source_date,
+        domain_level,
+        domain,
+        event_date
+    from profiled_pairs
+    where domain_level = 'query_name'
     union all
     select
-        *,
-        cast(event_date + interval '1' day as date) as analysis_date
-    from seconds
+        tenant_id,
+        host_id,
+        domain as query_name,
+        cast(event_date - interval '1' day as date) as source_date,
+        domain_level,
+        domain,
+        event_date
+    from profiled_pairs
+    where domain_level = 'query_name'
+    union all
+    select
+        pairs.tenant_id,
+        pairs.host_id,
+        pairs.domain as query_name,
+        pairs.event_date as source_date,
+        profiled_pairs.domain_level,
+        profiled_pairs.domain,
+        profiled_pairs.event_date
+    from {{ ref('int_dns_pairs_aggregated_to_days') }} as pairs
+    inner join profiled_pairs
+        on
+            pairs.tenant_id = profiled_pairs.tenant_id
+            and pairs.host_id = profiled_pairs.host_id
+            and pairs.registered_domain = profiled_pairs.domain
+            and (
+                pairs.event_date = profiled_pairs.event_date
+                or pairs.event_date = cast(profiled_pairs.event_date - interval '1' day as date)
+            )
     where
-        second_at >= cast(cast(event_date + interval '1' day as date) as timestamp)
-        - interval '{{ lookback_minutes }}' minute
+        {{ date_window_predicate('pairs.event_date', lookback_days=1) }}
+        and pairs.domain_level = 'query_name'
+        and profiled_pairs.domain_level = 'registered_domain'
 ),
 
-name_level_seconds as (
-    select
-        seconds_by_day.tenant_id,
-        seconds_by_day.host_id,
-        'query_name' as domain_level,
-        seconds_by_day.query_name as domain,
-        seconds_by_day.analysis_date as event_date,
-        seconds_by_day.second_at
-    from seconds_by_day
-    inner join profiled_pairs
-        on
-            seconds_by_day.tenant_id = profiled_pairs.tenant_id
-            and seconds_by_day.host_id = profiled_pairs.host_id
-            and seconds_by_day.query_name = profiled_pairs.domain
-            and seconds_by_day.analysis_date = profiled_pairs.event_date
-            and profiled_pairs.domain_level = 'query_name'
-),
-
-registered_level_seconds as (
-    select
-        seconds_by_day.tenant_id,
-        seconds_by_day.host_id,
-        'registered_domain' as domain_level,
-        seconds_by_day.registered_domain as domain,
-        seconds_by_day.analysis_date as event_date,
-        seconds_by_day.second_at
-    from seconds_by_day
-    inner join profiled_pairs
-        on
-            seconds_by_day.tenant_id = profiled_pairs.tenant_id
-            and seconds_by_day.host_id = profiled_pairs.host_id
-            and seconds_by_day.registered_domain = profiled_pairs.domain
-            and seconds_by_day.analysis_date = profiled_pairs.event_date
-            and profiled_pairs.domain_level = 'registered_domain'
-    group by
-        seconds_by_day.tenant_id,
-        seconds_by_day.host_id,
-        seconds_by_day.registered_domain,
-        seconds_by_day.analysis_date,
-        seconds_by_day.second_at
-),
-
+-- One pass over the per-second table: each second of a series' names, from the analysis day or
+-- the lookback minutes of the day before. Several names active in one second of a
+-- registered-domain series give equal rows; the beat rule below keeps one of them.
 key_seconds as (
-    select * from name_level_seconds
-    union all
-    select * from registered_level_seconds
+    select
+        series_names.tenant_id,
+        series_names.host_id,
+        series_names.domain_level,
+        series_names.domain,
+        series_names.event_date,
+        seconds.second_at
+    from {{ ref('int_dns_queries_aggregated_to_seconds') }} as seconds
+    inner join series_names
+        on
+            seconds.tenant_id = series_names.tenant_id
+            and seconds.host_id = series_names.host_id
+            and seconds.query_name = series_names.query_name
+            and seconds.event_date = series_names.source_date
+    where
+        {{ date_window_predicate('seconds.event_date', lookback_days=1) }}
+        and seconds.second_at >= cast(series_names.event_date as timestamp)
+        - interval '{{ lookback_minutes }}' minute
 ),
 
 second_gaps as (
@@ -119,7 +122,8 @@ second_gaps as (
 ),
 
 -- A beat is a run of seconds each at most beat_merge_seconds after the previous one: the A,
--- AAAA and retry queries of one call-home, even when they straddle a second boundary.
+-- AAAA and retry queries of one call-home, even when they straddle a second boundary. (A
+-- repeated second has a gap of 0, so it never starts a second beat.)
 beats as (
     select
         tenant_id,
@@ -148,4 +152,3 @@ final as (
 )
 
 select * from final
-where {{ date_window_predicate('event_date') }}

@@ -22,8 +22,9 @@ tenant_hosts as (
     select
         tenant_id,
         event_date,
-        count(distinct host_id) as n_tenant_hosts
-    from name_pairs
+        count(*) as n_tenant_hosts
+    from {{ ref('int_dns_host_activity') }}
+    where {{ date_window_predicate('event_date') }}
     group by tenant_id, event_date
 ),
 

@@ -31,6 +31,11 @@ prevalence as (
     where {{ date_window_predicate('event_date') }}
 ),
 
+host_activity as (
+    select * from {{ ref('int_dns_host_activity') }}
+    where {{ date_window_predicate('event_date') }}
+),
+
 active_minutes as (
     select
         tenant_id,
@@ -76,7 +81,8 @@ final as (
         window_counts.window_count_cv,
         prevalence.n_hosts as domain_n_hosts,
         prevalence.n_tenant_hosts,
-        prevalence.prevalence
+        prevalence.prevalence,
+        host_activity.host_active_seconds
     from pairs
     inner join active_minutes
         on
@@ -99,6 +105,11 @@ final as (
             and pairs.domain_level = window_counts.domain_level
             and pairs.domain = window_counts.domain
             and pairs.event_date = window_counts.event_date
+    inner join host_activity
+        on
+            pairs.tenant_id = host_activity.tenant_id
+            and pairs.host_id = host_activity.host_id
+            and pairs.event_date = host_activity.event_date
     left join prevalence
         on
             pairs.tenant_id = prevalence.tenant_id

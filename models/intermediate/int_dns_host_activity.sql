@@ -1,0 +1,40 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ delete_run_window() }}",
+    )
+}}
+
+-- How long each host was active on a day, in 15-minute bins: the confirmation step's measure of
+-- the time in which a beacon could have been seen at all.
+
+with
+
+active_bins as (
+    select
+        tenant_id,
+        host_id,
+        event_date,
+        cast(floor({{ epoch_seconds('second_at') }} / 900) as bigint) as bin_number
+    from {{ ref('int_dns_queries_aggregated_to_seconds') }}
+    where {{ date_window_predicate('event_date') }}
+    group by
+        tenant_id,
+        host_id,
+        event_date,
+        cast(floor({{ epoch_seconds('second_at') }} / 900) as bigint)
+),
+
+final as (
+    select
+        tenant_id,
+        host_id,
+        event_date,
+        count(*) as n_active_bins,
+        900 * count(*) as host_active_seconds
+    from active_bins
+    group by tenant_id, host_id, event_date
+)
+
+select * from final
