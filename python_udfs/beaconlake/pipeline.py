@@ -66,6 +66,12 @@ def read_candidates(wh: Warehouse, window: Window) -> pd.DataFrame:
     cands = wh.relation("fct_beacon_candidates")
     prevalence = wh.relation("int_dns_domain_prevalence")
     in_window = f"event_date >= {_date(window.start)} and event_date < {_date(window.end)}"
+    # the host's active time over the candidate's days: the beats expected while it was on
+    active = (
+        "sum(host_active_seconds)"
+        if "host_active_seconds" in wh.query(f"select * from {cands} limit 0").columns
+        else "cast(null as double)"
+    )
     return wh.query(
         f"""
         with
@@ -80,7 +86,8 @@ def read_candidates(wh: Warehouse, window: Window) -> pd.DataFrame:
                 max(n_tenant_hosts) as tenant_hosts,
                 max(domain_n_hosts) as domain_hosts,
                 max(known_c2_family) as known_c2_family,
-                max(known_good_reason) as known_good_reason
+                max(known_good_reason) as known_good_reason,
+                {active} as host_active_seconds
             from {cands}
             where {in_window}
             group by tenant_id, host_id, domain_level, domain
