@@ -8,12 +8,24 @@
 
 -- Inter-arrival statistics of each profiled pair and day, over the intervals that end that day
 -- (the first may start in the lookback). Robust ones (median, MAD, Bowley) resist the long gaps
--- of missing beats and the short ones of bursts.
+-- of missing beats and the short ones of bursts. Quantiles are exact, read off ranks from a
+-- sort (which spills) rather than from per-group quantile states held in memory.
 
 with
 
-intervals as (
-    select * from {{ ref('int_dns_beat_intervals') }}
+{%- set pair_day = 'tenant_id, host_id, domain_level, domain, event_date' %}
+
+ranked_intervals as (
+    select
+        tenant_id,
+        host_id,
+        domain_level,
+        domain,
+        event_date,
+        interval_seconds,
+        row_number() over (partition by {{ pair_day }} order by interval_seconds) as interval_rank,
+        count(*) over (partition by {{ pair_day }}) as n_intervals
+    from {{ ref('int_dns_beat_intervals') }}
     where
         not is_lookback
         and interval_seconds is not null
@@ -27,25 +39,36 @@ moments as (
         domain_level,
         domain,
         event_date,
-        count(*) as n_intervals,
+        min(n_intervals) as n_intervals,
         avg(interval_seconds) as interval_mean_seconds,
         stddev_samp(interval_seconds) as interval_stddev_seconds,
-        {{ quantile('interval_seconds', 0.25) }} as interval_q1_seconds,
-        {{ quantile('interval_seconds', 0.5) }} as interval_median_seconds,
-        {{ quantile('interval_seconds', 0.75) }} as interval_q3_seconds
-    from intervals
+        {{ ranked_quantile('interval_seconds', 'interval_rank', 'n_intervals', 0.25) }} as interval_q1_seconds,
+        {{ ranked_quantile('interval_seconds', 'interval_rank', 'n_intervals', 0.5) }} as interval_median_seconds,
+        {{ ranked_quantile('interval_seconds', 'interval_rank', 'n_intervals', 0.75) }} as interval_q3_seconds
+    from ranked_intervals
     group by tenant_id, host_id, domain_level, domain, event_date
 ),
 
-absolute_deviations as (
+-- The intervals are read again rather than through a shared CTE, which DuckDB would materialise.
+ranked_deviations as (
     select
         intervals.tenant_id,
         intervals.host_id,
         intervals.domain_level,
         intervals.domain,
         intervals.event_date,
-        abs(intervals.interval_seconds - moments.interval_median_seconds) as absolute_deviation_seconds
-    from intervals
+        abs(intervals.interval_seconds - moments.interval_median_seconds) as absolute_deviation_seconds,
+        row_number() over (
+            partition by
+                intervals.tenant_id,
+                intervals.host_id,
+                intervals.domain_level,
+                intervals.domain,
+                intervals.event_date
+            order by abs(intervals.interval_seconds - moments.interval_median_seconds)
+        ) as deviation_rank,
+        moments.n_intervals
+    from {{ ref('int_dns_beat_intervals') }} as intervals
     inner join moments
         on
             intervals.tenant_id = moments.tenant_id
@@ -53,6 +76,10 @@ absolute_deviations as (
             and intervals.domain_level = moments.domain_level
             and intervals.domain = moments.domain
             and intervals.event_date = moments.event_date
+    where
+        not intervals.is_lookback
+        and intervals.interval_seconds is not null
+        and {{ date_window_predicate('intervals.event_date') }}
 ),
 
 median_absolute_deviations as (
@@ -62,8 +89,10 @@ median_absolute_deviations as (
         domain_level,
         domain,
         event_date,
-        {{ quantile('absolute_deviation_seconds', 0.5) }} as interval_mad_seconds
-    from absolute_deviations
+        {{ ranked_quantile(
+            'absolute_deviation_seconds', 'deviation_rank', 'n_intervals', 0.5
+        ) }} as interval_mad_seconds
+    from ranked_deviations
     group by tenant_id, host_id, domain_level, domain, event_date
 ),
 

@@ -12,37 +12,13 @@
 -- deviation of those counts. Computed exactly without a dense series: the count is a step
 -- function of the window start that changes only where a beat enters (minute - W + 1) or
 -- leaves (minute + 1), so one running sum over those breakpoints gives every window's count.
+-- One sort serves every window function below (same partition and order); breakpoints that
+-- share a start are summed by the RANGE frame, and only the last of them opens a segment.
 
 {%- set window_minutes = var('count_window_minutes') %}
+{%- set pair_window = 'partition by tenant_id, host_id, domain_level, domain, event_date order by window_start' %}
 
 with
-
-minutes as (
-    select
-        tenant_id,
-        host_id,
-        domain_level,
-        domain,
-        event_date,
-        n_beats,
-        cast(floor({{ epoch_seconds('minute_at') }} / 60) as bigint) as minute_number
-    from {{ ref('int_dns_queries_aggregated_to_minutes') }}
-    where {{ date_window_predicate('event_date') }}
-),
-
-spans as (
-    select
-        tenant_id,
-        host_id,
-        domain_level,
-        domain,
-        event_date,
-        min(minute_number) as first_window_start,
-        max(minute_number) - {{ window_minutes }} + 1 as last_window_start
-    from minutes
-    group by tenant_id, host_id, domain_level, domain, event_date
-    having max(minute_number) - min(minute_number) + 1 >= {{ window_minutes }}
-),
 
 breakpoints as (
     select
@@ -51,9 +27,10 @@ breakpoints as (
         domain_level,
         domain,
         event_date,
-        minute_number - {{ window_minutes }} + 1 as window_start,
+        cast(floor({{ epoch_seconds('minute_at') }} / 60) as bigint) - {{ window_minutes }} + 1 as window_start,
         n_beats as count_change
-    from minutes
+    from {{ ref('int_dns_queries_aggregated_to_minutes') }}
+    where {{ date_window_predicate('event_date') }}
     union all
     select
         tenant_id,
@@ -61,24 +38,13 @@ breakpoints as (
         domain_level,
         domain,
         event_date,
-        minute_number + 1 as window_start,
+        cast(floor({{ epoch_seconds('minute_at') }} / 60) as bigint) + 1 as window_start,
         -n_beats as count_change
-    from minutes
+    from {{ ref('int_dns_queries_aggregated_to_minutes') }}
+    where {{ date_window_predicate('event_date') }}
 ),
 
-merged_breakpoints as (
-    select
-        tenant_id,
-        host_id,
-        domain_level,
-        domain,
-        event_date,
-        window_start,
-        sum(count_change) as count_change
-    from breakpoints
-    group by tenant_id, host_id, domain_level, domain, event_date, window_start
-),
-
+-- The earliest breakpoint is the first minute's entry, the latest the last minute's exit.
 segments as (
     select
         tenant_id,
@@ -88,44 +54,43 @@ segments as (
         event_date,
         window_start,
         sum(count_change) over (
-            partition by tenant_id, host_id, domain_level, domain, event_date
-            order by window_start
-            rows between unbounded preceding and current row
+            {{ pair_window }}
+            range between unbounded preceding and current row
         ) as window_count,
-        lead(window_start) over (
-            partition by tenant_id, host_id, domain_level, domain, event_date
-            order by window_start
-        ) as next_window_start
-    from merged_breakpoints
+        lead(window_start) over ({{ pair_window }}) as next_window_start,
+        min(window_start) over (
+            {{ pair_window }}
+            rows between unbounded preceding and unbounded following
+        ) + {{ window_minutes }} - 1 as first_window_start,
+        max(window_start) over (
+            {{ pair_window }}
+            rows between unbounded preceding and unbounded following
+        ) - {{ window_minutes }} as last_window_start
+    from breakpoints
 ),
 
 clipped_segments as (
     select
-        spans.tenant_id,
-        spans.host_id,
-        spans.domain_level,
-        spans.domain,
-        spans.event_date,
-        spans.last_window_start - spans.first_window_start + 1 as n_windows,
-        cast(segments.window_count as double) as window_count,
+        tenant_id,
+        host_id,
+        domain_level,
+        domain,
+        event_date,
+        last_window_start - first_window_start + 1 as n_windows,
+        cast(window_count as double) as window_count,
         case
-            when segments.next_window_start - 1 < spans.last_window_start
-                then segments.next_window_start - 1
-            else spans.last_window_start
+            when next_window_start - 1 < last_window_start
+                then next_window_start - 1
+            else last_window_start
         end
         - case
-            when segments.window_start > spans.first_window_start then segments.window_start
-            else spans.first_window_start
+            when window_start > first_window_start then window_start
+            else first_window_start
         end + 1 as n_steps
     from segments
-    inner join spans
-        on
-            segments.tenant_id = spans.tenant_id
-            and segments.host_id = spans.host_id
-            and segments.domain_level = spans.domain_level
-            and segments.domain = spans.domain
-            and segments.event_date = spans.event_date
-    where segments.next_window_start is not null
+    where
+        next_window_start is not null
+        and last_window_start >= first_window_start
 ),
 
 sums as (
