@@ -72,9 +72,11 @@ def main() -> None:
         "--vars",
         json.dumps({"raw_dns_glob": glob}),
     ]
+    load_before = os.getloadavg()
     started = time.perf_counter()
     done = subprocess.run(command, env=env, cwd=root, capture_output=True, text=True)
     wall = time.perf_counter() - started
+    load_after = os.getloadavg()
     peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2  # KiB on Linux
     if done.returncode != 0:
         print(done.stdout[-4000:], done.stderr[-2000:])
@@ -89,6 +91,11 @@ def main() -> None:
     print(f"raw events       {n_raw:,}")
     print(f"wall time        {wall:,.1f} s  ({n_raw / wall:,.0f} events/s)")
     print(f"peak memory      {peak_gb:,.2f} GB (largest child RSS)")
+    # The machine is shared: timings mean little without the load they ran under.
+    print(
+        f"load average     {'/'.join(f'{x:.2f}' for x in load_before)} before, "
+        f"{'/'.join(f'{x:.2f}' for x in load_after)} after (1/5/15 min)"
+    )
     print(f"profiled pairs   {n_profiled:,}")
     print(f"candidates       {n_candidates:,}  (reduction {n_raw / max(n_candidates, 1):,.0f}x)")
     print("slowest nodes (s):")
