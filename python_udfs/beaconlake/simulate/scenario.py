@@ -97,9 +97,7 @@ DEFAULT_SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("windows-push", "client.wns.windows.com", 1800, 0.05, "uniform", 0.7),
     ServiceSpec("ntp", "time.windows.com", 3600, 0.0, "none", 0.6, queries_per_beat=2),
     ServiceSpec("chrome-update", "update.googleapis.com", 18000, 0.2, "uniform", 0.5),
-    ServiceSpec(
-        "edr-telemetry", "ingest.sentinel-edr.com", 300, 0.02, "uniform", 0.95, active="always"
-    ),
+    ServiceSpec("edr-telemetry", "ingest.sentinel-edr.com", 300, 0.02, "uniform", 0.95),
     ServiceSpec("av-definitions", "defs.avvendor-update.net", 3600, 0.5, "additive", 0.6),
     ServiceSpec(
         "whatsapp",
