@@ -155,9 +155,8 @@ def confirm_window(
     beats = read_beats(wh, window)
     read_s = time.perf_counter() - started
     # the confirmation keys series by (tenant, host, domain); keep the level in the domain key
-    key = "domain_level"
-    cands["domain_key"] = cands[key] + ":" + cands["domain"]
-    beats["domain_key"] = beats[key] + ":" + beats["domain"]
+    cands["domain_key"] = cands["domain_level"] + ":" + cands["domain"]
+    beats["domain_key"] = beats["domain_level"] + ":" + beats["domain"]
     start_s, end_s = window.epoch()
     epoch = pd.Timestamp("1970-01-01")
     first_seen = pd.to_datetime(cands["first_seen_at"])

@@ -89,8 +89,13 @@ def _window_predicate(window_start: dt.datetime, window_end: dt.datetime) -> str
     )
 
 
-def _create_sql(qualified: str) -> str:
-    cols = ",\n    ".join(f"{name} {sql_type}" for name, sql_type in FINDINGS_COLUMNS.items())
+def _duckdb_type(sql_type: str) -> str:
+    """DuckDB timestamps are always microseconds and take no precision argument."""
+    return "timestamp" if sql_type.startswith("timestamp") else sql_type
+
+
+def _create_sql(qualified: str, type_of=lambda t: t) -> str:  # type: ignore[no-untyped-def]
+    cols = ",\n    ".join(f"{name} {type_of(t)}" for name, t in FINDINGS_COLUMNS.items())
     return f"create table if not exists {qualified} (\n    {cols}\n)"
 
 
@@ -119,14 +124,14 @@ class DuckDBWarehouse:
         qualified = self.relation(table)
         frame = frame[list(FINDINGS_COLUMNS)]
         with self._connect() as con:
-            con.execute(_create_sql(qualified).replace("timestamp(6)", "timestamp"))
+            con.execute(_create_sql(qualified, _duckdb_type))
             con.execute("begin transaction")
             con.execute(
                 f"delete from {qualified} where {_window_predicate(window_start, window_end)}"
             )
             con.register("findings_frame", frame)
             casts = ", ".join(
-                f"cast({name} as {t.replace('timestamp(6)', 'timestamp')}) as {name}"
+                f"cast({name} as {_duckdb_type(t)}) as {name}"
                 for name, t in FINDINGS_COLUMNS.items()
             )
             con.execute(f"insert into {qualified} select {casts} from findings_frame")
