@@ -385,10 +385,12 @@ def findings(target: str, db_path: str | None, fmt: str, min_severity: str, limi
 
 def _register_subcommands() -> None:
     from beaconlake.evaluate import evaluate_command
+    from beaconlake.replay import replay_command
     from beaconlake.warehouse import build_command
 
     main.add_command(evaluate_command, "evaluate")
     main.add_command(build_command, "build")
+    main.add_command(replay_command, "replay")
 
 
 _register_subcommands()
