@@ -85,6 +85,25 @@ def main() -> None:
     show_default=True,
     help="Share of random C2 families that use a fresh subdomain per beat.",
 )
+@click.option(
+    "--shape-beacons",
+    type=click.IntRange(0),
+    default=None,
+    help="C2 families per hard shape (rotation, popular_domain, interactive, strobe, slow); "
+    "default 2, or 0 with --grid or a scenario file's own beacons.",
+)
+@click.option("--c2-shapes", help="Comma-separated hard shapes to plant (default: all five).")
+@click.option(
+    "--benign-mix",
+    type=click.Choice(["realistic", "legacy", "none"]),
+    help="Default benign periodic services: realistic (TTL apps, directory, local discovery, "
+    "agents; the default), legacy (the earlier small set) or none.",
+)
+@click.option(
+    "--niche-apps-per-host",
+    type=click.FloatRange(0),
+    help="Niche applications (each on 1-3 hosts) per host of the fleet (default 0.1).",
+)
 @click.option("--workers", type=click.IntRange(1), help="Worker processes (default: 2).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing events/ folder.")
 def simulate(
@@ -104,6 +123,10 @@ def simulate(
     jitter_models: str | None,
     drop_probs: str | None,
     subdomain_share: float,
+    shape_beacons: int | None,
+    c2_shapes: str | None,
+    benign_mix: str | None,
+    niche_apps_per_host: float | None,
     workers: int | None,
     overwrite: bool,
 ) -> None:
@@ -115,6 +138,7 @@ def simulate(
         "hosts": hosts, "days": days, "tenants": tenants, "seed": seed,
         "events_per_host": events_per_host, "server_share": server_share,
         "start_date": start_date.date() if start_date else None,
+        "niche_apps_per_host": niche_apps_per_host,
     }  # fmt: skip
     mix = {
         "periods": _floats(periods),
@@ -136,6 +160,12 @@ def simulate(
             planted = sc.random_beacons(n, base.seed, subdomain_share=subdomain_share, **mix)
         else:
             planted = ()
+        if shape_beacons is None:
+            shape_beacons = 0 if grid or (base.beacons and beacons is None) else 2
+        shapes = tuple(x.strip() for x in c2_shapes.split(",")) if c2_shapes else sc.SHAPES[1:]
+        planted += sc.shape_beacons(shape_beacons, base.seed, shapes)
+        if benign_mix:
+            base = replace(base, services=sc.benign_services(benign_mix))
         spec = replace(base, beacons=base.beacons + planted)
 
         def progress(done: int, total: int) -> None:

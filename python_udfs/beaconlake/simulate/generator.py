@@ -26,14 +26,26 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from beaconlake.domains import registered_domain
-from beaconlake.simulate.population import DAY, Population, build_population
-from beaconlake.simulate.scenario import Scenario
-from beaconlake.simulate.timing import beat_times, beat_times_many
-from beaconlake.simulate.vocab import Vocabulary, build_vocabulary, c2_domain, random_labels
+from beaconlake.simulate.population import DAY, Population, build_population, work_segments
+from beaconlake.simulate.scenario import BeaconSpec, Scenario, ServiceSpec, niche_apps
+from beaconlake.simulate.timing import beat_times, beat_times_many, segment_beat_times
+from beaconlake.simulate.vocab import (
+    Vocabulary,
+    build_vocabulary,
+    c2_domain,
+    dga_labels,
+    hash_labels,
+    random_labels,
+    rotation_domains,
+    tunnel_names,
+)
 
-QUERY_TYPES = np.array(["A", "AAAA", "HTTPS", "TXT", "MX", "CNAME", "SRV", "PTR"], dtype=object)
+QUERY_TYPES = np.array(
+    ["A", "AAAA", "HTTPS", "TXT", "MX", "CNAME", "SRV", "PTR", "NULL"], dtype=object
+)
+QTYPE_CODE = {str(q): np.int8(i) for i, q in enumerate(QUERY_TYPES)}
 #: Probability of each query type for a browser or server lookup (AAAA companions come extra).
-LOOKUP_TYPE_P = np.array([0.91, 0.0, 0.05, 0.01, 0.01, 0.005, 0.005, 0.01])
+LOOKUP_TYPE_P = np.array([0.91, 0.0, 0.05, 0.01, 0.01, 0.005, 0.005, 0.01, 0.0])
 RESPONSE_CODES = np.array(["NOERROR", "NXDOMAIN", "SERVFAIL"], dtype=object)
 RESPONSE_CODE_P = np.array([0.976, 0.02, 0.004])
 #: Share of A lookups that a dual-stack client pairs with an AAAA query in the same instant.
@@ -53,13 +65,23 @@ SAME_SITE_SHARE = 0.45
 #: Target events per chunk; bounds the memory of one worker.
 CHUNK_EVENTS = 4_000_000
 US = 1_000_000
+NXDOMAIN = np.int8(1)
+#: An application resumed after a break re-resolves within this many seconds.
+SESSION_START_DELAY_S = 30.0
+#: Sessions of ``interactive`` and ``strobe`` beacons last U(0.4, 1.6) times their mean.
+SESSION_SPREAD = (0.4, 1.6)
+#: Beacons popular_domain draws its name from the sites of these popularity ranks.
+POPULAR_SITE_RANKS = 30
 
 TRUTH_COLUMNS = [
     "tenant_id", "host_id", "label", "category", "channel", "query_name", "registered_domain",
     "subdomain_per_beat", "period_seconds", "jitter", "jitter_model", "drop_prob",
     "offline_at_night", "queries_per_beat", "scheduled_beats", "n_beats", "n_events",
-    "missing_share", "first_seen_at", "last_seen_at",
+    "missing_share", "first_seen_at", "last_seen_at", "shape", "query_type", "nxdomain_share",
+    "other_names",
 ]  # fmt: skip
+#: Event-mix key of the browsing and server lookups (``ttl_refresh`` series are part of it).
+HUMAN = "human"
 
 
 @dataclass(frozen=True)
@@ -72,6 +94,7 @@ class Context:
     names: np.ndarray  # benign vocabulary + service and C2 names
     channels: pd.DataFrame
     out: Path
+    services: tuple[ServiceSpec, ...]  # the scenario's services, then its niche applications
 
     @property
     def start_s(self) -> int:
@@ -106,29 +129,45 @@ class Events:
 _EVENT_FIELDS = ("t_us", "host", "name", "qtype", "rcode")
 
 
+def _expand_template(query_name: str, tenant: int, tenant_ids: tuple[str, ...]) -> str:
+    return query_name.format(tenant=tenant_ids[tenant], tenant_no=tenant + 1)
+
+
 def plan_channels(
-    scenario: Scenario, pop: Population, n_vocab: int
+    scenario: Scenario, pop: Population, vocab: Vocabulary, services: tuple[ServiceSpec, ...]
 ) -> tuple[pd.DataFrame, list[str]]:
     """Assign benign services and C2 beacons to hosts: one row per channel.
 
     Returns the channels and the names they query, to be appended to the benign vocabulary
-    (``name_idx`` points into that combined array; -1 marks a fresh subdomain per beat).
+    (``name_idx`` points into that combined array; -1 marks a fresh subdomain per beat;
+    ``alt_idx`` lists a rotating beacon's names).
     """
     rng = np.random.default_rng([scenario.seed, 0xC4A])
+    n_vocab = len(vocab.names)
     rows: list[dict[str, object]] = []
     names: list[str] = []
+    n_tenants = len(pop.tenant_ids)
     host_kind = {
         "any": np.ones(pop.size, bool),
         "server": pop.is_server,
         "workstation": ~pop.is_server,
     }
-    for s, svc in enumerate(scenario.services):
-        name_idx = n_vocab + len(names)
-        names.append(svc.query_name)
+    for s, svc in enumerate(services):
+        per_tenant = "{" in svc.query_name
+        zones = (
+            [_expand_template(svc.query_name, t, pop.tenant_ids) for t in range(n_tenants)]
+            if per_tenant
+            else [svc.query_name]
+        )
+        name_idx = np.full(len(zones), -1)
+        if not svc.subdomain_per_beat:
+            name_idx = n_vocab + len(names) + np.arange(len(zones))
+            names.extend(zones)
         eligible = host_kind[svc.host_kind]
         if svc.hosts:
+            tenants = [int(rng.integers(0, n_tenants))] if svc.one_tenant else range(n_tenants)
             chosen = []
-            for t in range(len(pop.tenant_ids)):
+            for t in tenants:
                 in_t = np.flatnonzero((pop.tenant == t) & eligible)
                 if len(in_t) == 0:
                     in_t = np.flatnonzero(pop.tenant == t)
@@ -136,33 +175,50 @@ def plan_channels(
             hosts = np.sort(np.concatenate(chosen))
         else:
             hosts = np.flatnonzero(eligible & (rng.random(pop.size) < svc.host_share))
-        rd = registered_domain(svc.query_name)
+        zone_of = pop.tenant[hosts] if per_tenant else np.zeros(len(hosts), int)
+        rds = [registered_domain(z) for z in zones]
         rows.extend(
-            {"host": int(h), "kind": "service", "spec": s, "name_idx": name_idx,
-             "query_name": svc.query_name, "registered_domain": rd}
-            for h in hosts
+            {"host": int(h), "kind": "service", "spec": s, "name_idx": int(name_idx[z]),
+             "query_name": zones[z], "registered_domain": rds[z], "alt_idx": (),
+             "other_names": ""}
+            for h, z in zip(hosts, zone_of, strict=True)
         )  # fmt: skip
     for b, beacon in enumerate(scenario.beacons):
-        if beacon.query_name:
-            qname = beacon.query_name.lower().rstrip(".")
-            rd = beacon.registered_domain or registered_domain(qname)
-        else:
-            qname, rd = c2_domain(rng)
-        tenant = int(rng.integers(0, len(pop.tenant_ids)))
+        alt: tuple[int, ...] = ()
+        others = ""
+        tenant = int(rng.integers(0, n_tenants))
         in_t = np.flatnonzero(pop.tenant == tenant)
         hosts = np.sort(rng.choice(in_t, min(beacon.hosts, len(in_t)), replace=False))
         name_idx = -1
-        if not beacon.subdomain_per_beat:
+        if beacon.query_name:
+            qname = beacon.query_name.lower().rstrip(".")
+            rd = beacon.registered_domain or registered_domain(qname)
+        elif beacon.shape == "popular_domain":
+            site = int(rng.integers(0, POPULAR_SITE_RANKS))
+            name_idx = int(vocab.site_first[site] + rng.integers(0, vocab.site_count[site]))
+            qname = str(vocab.names[name_idx])
+            rd = registered_domain(qname)
+        elif beacon.domains > 1:
+            pairs = rotation_domains(rng, beacon.domains)
+            (qname, rd), others = pairs[0], ";".join(q for q, _ in pairs[1:])
+            alt = tuple(n_vocab + len(names) + np.arange(len(pairs)))
+            names.extend(q for q, _ in pairs)
+            name_idx = alt[0]
+        else:
+            qname, rd = c2_domain(rng, beacon.name_style)
+        if name_idx < 0 and not beacon.subdomain_per_beat:
             name_idx = n_vocab + len(names)
             names.append(qname)
         rows.extend(
             {"host": int(h), "kind": "beacon", "spec": b, "name_idx": name_idx,
-             "query_name": qname, "registered_domain": rd}
+             "query_name": qname, "registered_domain": rd, "alt_idx": alt, "other_names": others}
             for h in hosts
         )  # fmt: skip
     channels = pd.DataFrame(
-        rows, columns=["host", "kind", "spec", "name_idx", "query_name", "registered_domain"]
-    )
+        rows,
+        columns=["host", "kind", "spec", "name_idx", "query_name", "registered_domain", "alt_idx",
+                 "other_names"],
+    )  # fmt: skip
     return channels, names
 
 
@@ -171,9 +227,10 @@ def build_context(scenario: Scenario, out: Path) -> Context:
     vocab = build_vocabulary(
         np.random.default_rng([scenario.seed, 0x70C]), n_sites=scenario.n_sites
     )
-    channels, extra = plan_channels(scenario, pop, len(vocab.names))
+    services = scenario.services + niche_apps(scenario)
+    channels, extra = plan_channels(scenario, pop, vocab, services)
     names = np.concatenate([vocab.names, np.array(extra, dtype=object)])
-    return Context(scenario, pop, vocab, names, channels, out)
+    return Context(scenario, pop, vocab, names, channels, out, services)
 
 
 # --- human traffic -------------------------------------------------------------------------
@@ -384,7 +441,9 @@ def ttl_refresh_truth(ctx: Context, hosts: np.ndarray, human: Events) -> list[di
             "queries_per_beat": max(1, round(len(t) / len(beats))),
             "scheduled_beats": len(beats), "n_beats": len(beats), "n_events": len(t),
             "missing_share": 0.0, "first_seen_at": _iso(beats.min()),
-            "last_seen_at": _iso(beats.max()),
+            "last_seen_at": _iso(beats.max()), "shape": "", "query_type": "A",
+            "nxdomain_share": round(float((human.rcode[sel[lo:hi]] == NXDOMAIN).mean()), 6),
+            "other_names": "",
         })  # fmt: skip
     return rows
 
@@ -400,24 +459,33 @@ def _empty_events() -> Events:
 
 
 def _expand_beats(
-    rng: np.random.Generator, host: np.ndarray, t: np.ndarray, name: np.ndarray, per_beat: int
+    rng: np.random.Generator,
+    host: np.ndarray,
+    t: np.ndarray,
+    name: np.ndarray,
+    per_beat: int,
+    qtype: str = "A",
+    rcode: np.ndarray | None = None,
 ) -> Events:
-    """Each beat sends A, then AAAA a few ms later, then (if 3) an A retry within a second."""
+    """Each beat sends its query, then (if 2) AAAA a few ms later for an A channel or a repeat
+    otherwise, then (if 3) a retry within a second; every query of a beat shares its rcode."""
+    code = QTYPE_CODE[qtype]
     parts_t = [t]
-    types = [np.zeros(len(t), np.int8)]
+    types = [np.full(len(t), code, np.int8)]
     if per_beat >= 2:
         parts_t.append(t + rng.uniform(0.0005, 0.005, len(t)))
-        types.append(np.ones(len(t), np.int8))
+        types.append(np.full(len(t), QTYPE_CODE["AAAA"] if qtype == "A" else code, np.int8))
     if per_beat >= 3:
         parts_t.append(t + rng.uniform(0.2, 0.9, len(t)))
-        types.append(np.zeros(len(t), np.int8))
+        types.append(np.full(len(t), code, np.int8))
     k = len(parts_t)
+    rc = np.zeros(len(t), np.int8) if rcode is None else rcode.astype(np.int8)
     return Events(
         t_us=(np.concatenate(parts_t) * US).astype(np.int64),
         host=np.tile(host.astype(np.int32), k),
         name=np.tile(name.astype(np.int32), k),
         qtype=np.concatenate(types),
-        rcode=np.zeros(len(t) * k, np.int8),
+        rcode=np.tile(rc, k),
     )
 
 
@@ -429,6 +497,7 @@ def _truth_row(
     category: str,
     sched: int,
     kept: np.ndarray,
+    nxdomain: int = 0,
 ) -> dict[str, object]:
     pop = ctx.population
     h = int(ch.host)
@@ -449,7 +518,8 @@ def _truth_row(
         "jitter_model": getattr(spec, "jitter_model", "none"),
         "drop_prob": float(getattr(spec, "drop_prob", 0.0)),
         "offline_at_night": bool(
-            getattr(spec, "offline_at_night", active in ("power", "work")) and not pop.always_on[h]
+            getattr(spec, "offline_at_night", active in ("power", "work", "session"))
+            and not pop.always_on[h]
         ),
         "queries_per_beat": per_beat,
         "scheduled_beats": int(sched),
@@ -458,6 +528,10 @@ def _truth_row(
         "missing_share": round(1.0 - n_beats / sched, 6) if sched else 0.0,
         "first_seen_at": _iso(kept.min()) if n_beats else None,
         "last_seen_at": _iso(kept.max()) if n_beats else None,
+        "shape": getattr(spec, "shape", ""),
+        "query_type": getattr(spec, "query_type", "A"),
+        "nxdomain_share": round(nxdomain / n_beats, 6) if n_beats else 0.0,
+        "other_names": ch.other_names,
     }
 
 
@@ -465,63 +539,221 @@ def _iso(t: float) -> str:
     return dt.datetime.fromtimestamp(float(t), dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _iso_many(t: np.ndarray) -> np.ndarray:
+    stamps = pd.to_datetime(np.round(t * US).astype(np.int64), unit="us")
+    return stamps.strftime("%Y-%m-%dT%H:%M:%S.%fZ").to_numpy(dtype=object)
+
+
+def _service_beats(
+    ctx: Context,
+    rng: np.random.Generator,
+    svc: ServiceSpec,
+    hosts: np.ndarray,
+    segments: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(channel index, time, scheduled beats per channel)`` of one service on ``hosts``."""
+    pop = ctx.population
+    if svc.active == "session":
+        assert segments is not None
+        seg_host, seg_lo, seg_hi = segments
+        mine = np.isin(seg_host, hosts)
+        seg_idx, t = segment_beat_times(
+            rng, seg_lo[mine], seg_hi[mine], svc.period_seconds, svc.jitter, svc.jitter_model,
+            start_delay=SESSION_START_DELAY_S,
+        )  # fmt: skip
+        idx = np.searchsorted(hosts, seg_host[mine][seg_idx])
+        return idx, t, np.bincount(idx, minlength=len(hosts))
+    idx, t = beat_times_many(
+        rng, ctx.start_s, ctx.end_s, svc.period_seconds, svc.jitter, svc.jitter_model, len(hosts)
+    )
+    sched = np.bincount(idx, minlength=len(hosts))
+    h = hosts[idx]
+    if svc.active == "power":
+        keep = pop.powered(h, t)
+    elif svc.active == "work":
+        keep = pop.working(h, t) & pop.powered(h, t)
+    else:
+        keep = np.ones(len(t), bool)
+    return idx[keep], t[keep], sched
+
+
+def _service_truth(
+    ctx: Context,
+    rows: pd.DataFrame,
+    svc: ServiceSpec,
+    idx: np.ndarray,
+    t: np.ndarray,
+    sched: np.ndarray,
+    nx: np.ndarray,
+) -> pd.DataFrame:
+    """Ground truth of one service's channels on this chunk, built column-wise."""
+    pop = ctx.population
+    hosts = rows.host.to_numpy()
+    n = len(hosts)
+    n_beats = np.bincount(idx, minlength=n)
+    n_nx = np.bincount(idx, weights=nx, minlength=n)
+    bounds = np.searchsorted(idx, np.arange(n + 1))
+    has = n_beats > 0
+    first = last = np.zeros(n)
+    if len(t):
+        first = t[np.minimum(bounds[:-1], len(t) - 1)]
+        last = t[np.maximum(bounds[1:] - 1, 0)]
+    offline = (svc.active in ("power", "work", "session")) & ~pop.always_on[hosts]
+    return pd.DataFrame(
+        {
+            "tenant_id": np.array(pop.tenant_ids, dtype=object)[pop.tenant[hosts]],
+            "host_id": pop.host_ids[hosts],
+            "label": "benign_periodic",
+            "category": svc.category,
+            "channel": svc.name,
+            "query_name": rows.query_name.to_numpy(),
+            "registered_domain": rows.registered_domain.to_numpy(),
+            "subdomain_per_beat": svc.subdomain_per_beat,
+            "period_seconds": float(svc.period_seconds),
+            "jitter": float(svc.jitter),
+            "jitter_model": svc.jitter_model,
+            "drop_prob": 0.0,
+            "offline_at_night": offline,
+            "queries_per_beat": svc.queries_per_beat,
+            "scheduled_beats": sched.astype(np.int64),
+            "n_beats": n_beats,
+            "n_events": n_beats * svc.queries_per_beat,
+            "missing_share": np.where(
+                sched > 0, np.round(1.0 - n_beats / np.maximum(sched, 1), 6), 0.0
+            ),
+            "first_seen_at": np.where(has, _iso_many(first), None),
+            "last_seen_at": np.where(has, _iso_many(last), None),
+            "shape": "",
+            "query_type": svc.query_type,
+            "nxdomain_share": np.round(n_nx / np.maximum(n_beats, 1), 6),
+            "other_names": "",
+        },
+        columns=TRUTH_COLUMNS,
+    )
+
+
+def _sessions(
+    rng: np.random.Generator, start: float, end: float, per_day: float, minutes: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Non-overlapping sessions: a Poisson count (at least one), uniform starts."""
+    n = max(1, int(rng.poisson(per_day * (end - start) / DAY)))
+    length = rng.uniform(*SESSION_SPREAD, n) * minutes * 60.0
+    lo = np.sort(start + rng.random(n) * np.maximum(end - start - length, 0.0))
+    hi = np.minimum(lo + length, end)
+    merged_lo, merged_hi = [lo[0]], [hi[0]]
+    for a, b in zip(lo[1:], hi[1:], strict=True):
+        if a <= merged_hi[-1]:
+            merged_hi[-1] = max(merged_hi[-1], b)
+        else:
+            merged_lo.append(a)
+            merged_hi.append(b)
+    return np.array(merged_lo), np.array(merged_hi)
+
+
+def _beacon_times(ctx: Context, rng: np.random.Generator, b: BeaconSpec) -> np.ndarray:
+    """Scheduled beat times of one beacon on one host, by its shape."""
+    if b.sessions_per_day <= 0:
+        return beat_times(rng, ctx.start_s, ctx.end_s, b.period_seconds, b.jitter, b.jitter_model)
+    lo, hi = _sessions(rng, ctx.start_s, ctx.end_s, b.sessions_per_day, b.session_minutes)
+    _, t = segment_beat_times(rng, lo, hi, b.period_seconds, b.jitter, b.jitter_model)
+    if b.sleep_seconds > 0:
+        sleep = beat_times(rng, ctx.start_s, ctx.end_s, b.sleep_seconds, b.jitter, b.jitter_model)
+        inside = np.searchsorted(lo, sleep, side="right") - 1
+        in_session = (inside >= 0) & (sleep < hi[np.maximum(inside, 0)])
+        t = np.sort(np.concatenate([t, sleep[~in_session]]))
+    return t
+
+
 def channel_events(
     ctx: Context, rng: np.random.Generator, lo: int, hi: int
-) -> tuple[Events, list[str], list[dict[str, object]]]:
-    """Events, fresh per-beat names and ground-truth rows of the channels on hosts [lo, hi)."""
+) -> tuple[Events, list[np.ndarray], list[pd.DataFrame], dict[str, int]]:
+    """Events, fresh per-beat names, ground truth and events per category of hosts [lo, hi)."""
     pop, sc = ctx.population, ctx.scenario
     chans = ctx.channels[(ctx.channels.host >= lo) & (ctx.channels.host < hi)]
     parts: list[Events] = []
-    fresh: list[str] = []
-    truth: list[dict[str, object]] = []
-    for s, svc in enumerate(sc.services):
-        rows = chans[(chans.kind == "service") & (chans.spec == s)]
-        if rows.empty:
-            continue
+    fresh: list[np.ndarray] = []
+    n_fresh = 0
+    truth: list[pd.DataFrame] = []
+    mix: dict[str, int] = {}
+    segments = None
+    if any(s.active == "session" for s in ctx.services):
+        segments = work_segments(pop, rng, np.arange(lo, hi), ctx.start_s, ctx.end_s)
+    service_rows = chans[chans.kind == "service"]
+    for s, rows in service_rows.groupby("spec", sort=True):
+        svc = ctx.services[int(s)]
         hosts = rows.host.to_numpy()
-        idx, t = beat_times_many(
-            rng,
-            ctx.start_s,
-            ctx.end_s,
-            svc.period_seconds,
-            svc.jitter,
-            svc.jitter_model,
-            len(hosts),
-        )
-        sched = np.bincount(idx, minlength=len(hosts))
-        h = hosts[idx]
-        if svc.active == "power":
-            keep = pop.powered(h, t)
-        elif svc.active == "work":
-            keep = pop.working(h, t) & pop.powered(h, t)
+        idx, t, sched = _service_beats(ctx, rng, svc, hosts, segments)
+        nx = (rng.random(len(t)) < svc.nxdomain_share).astype(np.int8)
+        if svc.subdomain_per_beat:
+            base = len(ctx.names) + n_fresh
+            zone = rows.query_name.to_numpy()[idx]
+            fresh.append(hash_labels(rng, len(t)) + "." + zone)
+            n_fresh += len(t)
+            name = np.arange(base, base + len(t))
         else:
-            keep = np.ones(len(t), bool)
-        idx, h, t = idx[keep], h[keep], t[keep]
-        name = np.full(len(t), rows.name_idx.iloc[0])
-        parts.append(_expand_beats(rng, h, t, name, svc.queries_per_beat))
-        bounds = np.searchsorted(idx, np.arange(len(hosts) + 1))
-        for i, (_, ch) in enumerate(rows.iterrows()):
-            kept = t[bounds[i] : bounds[i + 1]]
-            truth.append(_truth_row(ctx, ch, svc, "benign_periodic", svc.category, sched[i], kept))
+            name = rows.name_idx.to_numpy()[idx]
+        ev = _expand_beats(rng, hosts[idx], t, name, svc.queries_per_beat, svc.query_type, nx)
+        parts.append(ev)
+        mix[svc.category] = mix.get(svc.category, 0) + len(ev)
+        truth.append(_service_truth(ctx, rows, svc, idx, t, sched, nx))
+    rows_c2: list[dict[str, object]] = []
     for _, ch in chans[chans.kind == "beacon"].iterrows():
         b = sc.beacons[ch.spec]
-        t = beat_times(rng, ctx.start_s, ctx.end_s, b.period_seconds, b.jitter, b.jitter_model)
+        t = _beacon_times(ctx, rng, b)
         sched = len(t)
         keep = rng.random(len(t)) >= b.drop_prob
         h = np.full(len(t), ch.host)
         if b.offline_at_night:
             keep &= pop.powered(h, t)
         t, h = t[keep], h[keep]
+        base = len(ctx.names) + n_fresh
         if b.subdomain_per_beat:
-            base = len(ctx.names) + len(fresh)
-            fresh.extend(random_labels(rng, len(t)) + "." + ch.query_name)
+            maker = tunnel_names if b.shape == "strobe" else _short_tunnel_names
+            fresh.append(maker(rng, len(t), ch.query_name))
+            n_fresh += len(t)
             name = np.arange(base, base + len(t))
+        elif ch.alt_idx:
+            name = np.asarray(ch.alt_idx)[rng.integers(0, len(ch.alt_idx), len(t))]
         else:
             name = np.full(len(t), ch.name_idx)
-        parts.append(_expand_beats(rng, h, t, name, b.queries_per_beat))
-        truth.append(_truth_row(ctx, ch, b, "c2", "c2", sched, t))
+        ev = _expand_beats(rng, h, t, name, b.queries_per_beat, b.query_type)
+        if b.dga_decoys:
+            ev = Events.concat([ev, _dga_decoys(rng, h, t, b.dga_decoys, len(ctx.names) + n_fresh,
+                                                fresh)])  # fmt: skip
+            n_fresh = sum(len(f) for f in fresh)
+        parts.append(ev)
+        mix["c2"] = mix.get("c2", 0) + len(ev)
+        rows_c2.append(_truth_row(ctx, ch, b, "c2", "c2", sched, t))
+    if rows_c2:
+        truth.append(pd.DataFrame(rows_c2, columns=TRUTH_COLUMNS))
     events = Events.concat(parts) if parts else _empty_events()
-    return events, fresh, truth
+    return events, fresh, truth, mix
+
+
+def _short_tunnel_names(rng: np.random.Generator, n: int, zone: str) -> np.ndarray:
+    return random_labels(rng, n) + "." + zone
+
+
+def _dga_decoys(
+    rng: np.random.Generator,
+    host: np.ndarray,
+    t: np.ndarray,
+    per_beat: int,
+    base: int,
+    fresh: list[np.ndarray],
+) -> Events:
+    """NXDOMAIN lookups of fresh DGA names in the seconds before each beat."""
+    n = len(t) * per_beat
+    tlds = np.array(["com", "net", "top", "xyz", "su", "info", "biz"], dtype=object)
+    labels = dga_labels(rng, n)
+    fresh.append(labels + "." + tlds[rng.integers(0, len(tlds), n)])
+    return Events(
+        t_us=((np.repeat(t, per_beat) - rng.uniform(0.05, 3.0, n)) * US).astype(np.int64),
+        host=np.repeat(host, per_beat).astype(np.int32),
+        name=np.arange(base, base + n, dtype=np.int32),
+        qtype=np.zeros(n, np.int8),
+        rcode=np.full(n, NXDOMAIN, np.int8),
+    )
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -562,7 +794,9 @@ class ChunkResult:
     human_events: int
     periodic_events: int
     rows_per_day: dict[str, int]
-    truth: list[dict[str, object]]
+    truth: list[pd.DataFrame]
+    active_hosts_per_day: dict[str, int]
+    events_by_category: dict[str, int]
 
 
 def run_chunk(ctx: Context, chunk: int, lo: int, hi: int) -> ChunkResult:
@@ -570,13 +804,14 @@ def run_chunk(ctx: Context, chunk: int, lo: int, hi: int) -> ChunkResult:
     rng = np.random.default_rng([ctx.scenario.seed, 0xC0C, chunk])
     hosts = np.arange(lo, hi)
     human = human_events(ctx, rng, hosts)
-    periodic, fresh, truth = channel_events(ctx, rng, lo, hi)
-    truth += ttl_refresh_truth(ctx, hosts, human)
-    names = np.concatenate([ctx.names, np.array(fresh, dtype=object)]) if fresh else ctx.names
+    periodic, fresh, truth, mix = channel_events(ctx, rng, lo, hi)
+    truth.append(pd.DataFrame(ttl_refresh_truth(ctx, hosts, human), columns=TRUTH_COLUMNS))
+    names = np.concatenate([ctx.names, *fresh]) if fresh else ctx.names
     ev = Events.concat([human, periodic])
     day_us = DAY * US
     day_idx = (ev.t_us - ctx.start_s * US) // day_us
     rows: dict[str, int] = {}
+    active: dict[str, int] = {}
     order = np.argsort(day_idx, kind="stable")
     bounds = np.searchsorted(day_idx[order], np.arange(ctx.scenario.days + 1))
     for d in range(ctx.scenario.days):
@@ -584,7 +819,9 @@ def run_chunk(ctx: Context, chunk: int, lo: int, hi: int) -> ChunkResult:
         if len(sel):
             day = ctx.scenario.start_date + dt.timedelta(days=d)
             rows[day.isoformat()] = write_day(ctx, ev.take(sel), names, day, chunk)
-    return ChunkResult(chunk, len(human), len(periodic), rows, truth)
+            active[day.isoformat()] = int(np.unique(ev.host[sel]).size)
+    mix = {HUMAN: len(human), **mix}
+    return ChunkResult(chunk, len(human), len(periodic), rows, truth, active, mix)
 
 
 _WORKER_CTX: Context | None = None
@@ -617,6 +854,12 @@ class SimulationSummary:
     c2_channels: int
     benign_periodic_channels: int
     rows_per_day: dict[str, int]
+    #: hosts with at least one event each day, and their sum (the evaluator's alert-load base)
+    active_hosts_per_day: dict[str, int]
+    host_days: int
+    #: events generated per traffic category (``human`` browsing and server lookups, each
+    #: benign periodic category, ``c2``), before the split into days
+    events_by_category: dict[str, int]
     files: int
     seconds: float
     peak_rss_mb: float
@@ -652,13 +895,20 @@ def simulate(
                 results.append(res)
                 if progress:
                     progress(i + 1, len(jobs))
-    truth = pd.DataFrame([r for res in results for r in res.truth], columns=TRUTH_COLUMNS)
+    frames = [f for res in results for f in res.truth if len(f)]
+    truth = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=TRUTH_COLUMNS)
     truth = truth.sort_values(["tenant_id", "host_id", "channel"], kind="stable")
     truth.to_csv(out / "ground_truth.csv", index=False)
     per_day: dict[str, int] = {}
+    active: dict[str, int] = {}
+    mix: dict[str, int] = {}
     for res in results:
         for day, n in res.rows_per_day.items():
             per_day[day] = per_day.get(day, 0) + n
+        for day, n in res.active_hosts_per_day.items():
+            active[day] = active.get(day, 0) + n
+        for category, n in res.events_by_category.items():
+            mix[category] = mix.get(category, 0) + n
     usage = max(
         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
@@ -671,6 +921,9 @@ def simulate(
         c2_channels=int((truth.label == "c2").sum()),
         benign_periodic_channels=int((truth.label != "c2").sum()),
         rows_per_day=dict(sorted(per_day.items())),
+        active_hosts_per_day=dict(sorted(active.items())),
+        host_days=sum(active.values()),
+        events_by_category=dict(sorted(mix.items(), key=lambda kv: -kv[1])),
         files=sum(len(r.rows_per_day) for r in results),
         seconds=round(time.perf_counter() - started, 2),
         peak_rss_mb=round(usage / 1024, 1),

@@ -19,6 +19,13 @@ HOUR = 3_600
 TENANT_UTC_OFFSETS = (0.0, -5.0, 1.0, 9.0, -8.0, 5.5, 2.0, -3.0)
 #: Weekday index (Mon=0) of 1970-01-01, to get a weekday from days since the epoch.
 EPOCH_WEEKDAY = 3
+#: Breaks in a working day: lunch (share of days, local start window, minutes) and short
+#: breaks and meetings away from the machine (mean count per day, minutes).
+LUNCH_SHARE = 0.85
+LUNCH_START_H = (11.75, 13.25)
+LUNCH_MINUTES = (30.0, 60.0)
+BREAKS_PER_DAY = 1.5
+BREAK_MINUTES = (10.0, 50.0)
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,64 @@ class Population:
         sod, weekday = self._local(host, t)
         on = (weekday < 5) & (sod >= self.arrive_s[host]) & (sod < self.leave_s[host])
         return self.is_server[host] | on
+
+
+def work_segments(
+    pop: Population, rng: np.random.Generator, hosts: np.ndarray, start_s: float, end_s: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Stretches of ``[start_s, end_s)`` in which each workstation's user sits at the machine.
+
+    Weekdays from arrival to departure, minus lunch and a few breaks and meetings. Servers get
+    the whole window. Returns ``(host, seg_start, seg_end)`` sorted by host, then time.
+    """
+    ws = hosts[~pop.is_server[hosts]]
+    first_day = int((start_s + pop.offset_s[hosts].min()) // DAY) if len(hosts) else 0
+    last_day = int((end_s - 1 + pop.offset_s[hosts].max()) // DAY) if len(hosts) else -1
+    days = np.arange(first_day, last_day + 1)
+    weekday = (days + EPOCH_WEEKDAY) % 7
+    days = days[weekday < 5]
+    # one row per (workstation, local weekday)
+    g_host = np.repeat(ws, len(days))
+    g_day = np.tile(days, len(ws))
+    base = g_day * DAY - pop.offset_s[g_host]
+    lo = (base + pop.arrive_s[g_host]).astype(float)
+    hi = (base + pop.leave_s[g_host]).astype(float)
+    n = len(g_host)
+    # breaks: lunch on most days, plus Poisson short breaks anywhere in the day
+    lunch = rng.random(n) < LUNCH_SHARE
+    l_start = base + rng.uniform(*LUNCH_START_H, n) * HOUR
+    l_len = rng.uniform(*LUNCH_MINUTES, n) * 60
+    k = rng.poisson(BREAKS_PER_DAY, n)
+    b_group = np.repeat(np.arange(n), k)
+    b_start = lo[b_group] + rng.random(len(b_group)) * (hi - lo)[b_group]
+    b_len = rng.uniform(*BREAK_MINUTES, len(b_group)) * 60
+    group = np.concatenate([np.flatnonzero(lunch), b_group])
+    br_lo = np.concatenate([l_start[lunch], b_start])
+    br_hi = br_lo + np.concatenate([l_len[lunch], b_len])
+    order = np.lexsort((br_lo, group))
+    group, br_lo, br_hi = group[order], br_lo[order], br_hi[order]
+    # the stretch before each break starts where the previous breaks (merged) ended
+    new = np.ones(len(group), bool)
+    new[1:] = group[1:] != group[:-1]
+    reach = br_hi.copy()
+    for i in range(1, len(reach)):  # running maximum within a group; few breaks per day
+        if not new[i]:
+            reach[i] = max(reach[i], reach[i - 1])
+    prev_end = np.where(new, lo[group], np.roll(reach, 1))
+    last = np.ones(len(group), bool)
+    last[:-1] = group[1:] != group[:-1]
+    tail_start = lo.copy()
+    tail_start[group[last]] = reach[last]
+    seg_g = np.concatenate([group, np.arange(n)])
+    seg_lo = np.concatenate([np.maximum(prev_end, lo[group]), np.maximum(tail_start, lo)])
+    seg_hi = np.concatenate([np.minimum(br_lo, hi[group]), hi])
+    seg_lo, seg_hi = np.maximum(seg_lo, start_s), np.minimum(seg_hi, end_s)
+    keep = seg_hi > seg_lo
+    seg_host = np.concatenate([g_host[seg_g[keep]], hosts[pop.is_server[hosts]]])
+    seg_lo = np.concatenate([seg_lo[keep], np.full(len(seg_host) - keep.sum(), float(start_s))])
+    seg_hi = np.concatenate([seg_hi[keep], np.full(len(seg_lo) - keep.sum(), float(end_s))])
+    order = np.lexsort((seg_lo, seg_host))
+    return seg_host[order], seg_lo[order], seg_hi[order]
 
 
 def tenant_name(k: int) -> str:

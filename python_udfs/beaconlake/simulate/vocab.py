@@ -46,7 +46,15 @@ _SITE_SUFFIXES = {
     "in": 1,
     "co": 1,
 }
-_C2_SUFFIXES = ["com", "net", "xyz", "top", "info", "online", "site", "club", "io", "ru", "cc"]
+_C2_SUFFIXES = ["com", "net", "xyz", "top", "info", "online", "site", "club", "io", "ru", "cc",
+                "su", "pw", "biz", "live"]  # fmt: skip
+#: Look-alike stems of C2 names that pass for IP-check, CDN or update services.
+_LOOKALIKE_STEMS = ["ipcheck", "getip", "myip", "ip-lookup", "cdn", "static-cdn", "edge",
+                    "update", "sync", "telemetry"]  # fmt: skip
+_LOOKALIKE_PREFIXES = ["api", "www", "cdn", "check", "", ""]
+#: Share of third-party names that are CDN edge names with a random-looking label.
+CDN_HASH_SHARE = 0.08
+_CDN_ZONES = np.array(["cloudfront.net", "azureedge.net", "akamaized.net"], dtype=object)
 _SITE_SUBDOMAINS = np.array(
     ["www", "cdn", "static", "api", "img", "m", "assets", "login", "media", "images", "ws", "video"]
 )
@@ -144,6 +152,13 @@ def build_vocabulary(
     server_dest = np.arange(len(names), len(names) + n_server_dest)
     names.extend(sd_prefix + "." + sd_words + ".com")
 
+    # Random-looking but benign: CDN edge names such as d1x9k2...cloudfront.net (private suffixes,
+    # so each is its own registered domain), drawn last to leave the other names unchanged.
+    ttl_s = rng.choice(_TTLS_S, len(names), p=_TTL_P)
+    is_cdn = rng.random(n_third_party) < CDN_HASH_SHARE
+    cdn_labels = "d" + random_labels(rng, int(is_cdn.sum()), 12, 14, _ALNUM)
+    for i, label in zip(np.flatnonzero(is_cdn), cdn_labels, strict=True):
+        names[third_party[i]] = f"{label}.{_CDN_ZONES[i % len(_CDN_ZONES)]}"
     return Vocabulary(
         names=np.array(names, dtype=object),
         site_first=site_first,
@@ -153,28 +168,85 @@ def build_vocabulary(
         third_party_cdf=_zipf_cdf(n_third_party, 1.3),
         server_dest=server_dest,
         server_dest_cdf=_zipf_cdf(n_server_dest, 1.2),
-        ttl_s=rng.choice(_TTLS_S, len(names), p=_TTL_P),
+        ttl_s=ttl_s,
     )
 
 
-def c2_domain(rng: np.random.Generator) -> tuple[str, str]:
-    """A C2 query name and its zone-style registered domain, e.g. ``cdn.kolibrax.top``."""
-    style = rng.integers(0, 3)
-    if style == 0:  # DGA-like random letters
-        n = int(rng.integers(8, 16))
-        label = "".join(rng.choice(list("abcdefghijklmnopqrstuvwxyz0123456789"), n))
+_ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
+_BASE32 = "abcdefghijklmnopqrstuvwxyz234567"
+_HEX = "0123456789abcdef"
+
+
+def dga_labels(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` DGA-like labels: 10-20 random letters and digits."""
+    return random_labels(rng, n, 10, 20, _ALNUM)
+
+
+def c2_domain(rng: np.random.Generator, style: str = "any") -> tuple[str, str]:
+    """A C2 query name and its zone-style registered domain, e.g. ``cdn.kolibrax.top``.
+
+    ``style``: ``dga`` (random letters and digits), ``plain`` (a pronounceable word), ``hyphen``
+    (two words), ``lookalike`` (passes for an IP-check, CDN or update service) or ``any``.
+    """
+    if style == "any":
+        style = ("dga", "plain", "hyphen")[int(rng.integers(0, 3))]
+    if style == "dga":
+        label = str(dga_labels(rng, 1)[0])
+    elif style == "lookalike":
+        stem = _LOOKALIKE_STEMS[int(rng.integers(0, len(_LOOKALIKE_STEMS)))]
+        label = f"{stem}-{_words(rng, 1, 1, 2)[0]}"
     else:  # pronounceable, the common hand-registered kind
         label = str(_words(rng, 1, 2, 4)[0])
-        if style == 2:
+        if style == "hyphen":
             label += "-" + str(_words(rng, 1, 1, 2)[0])
+        elif rng.random() < 0.3:
+            label += str(int(rng.integers(1, 100)))
     domain = f"{label}.{_C2_SUFFIXES[int(rng.integers(0, len(_C2_SUFFIXES)))]}"
-    prefix = _C2_PREFIXES[int(rng.integers(0, len(_C2_PREFIXES)))]
+    prefixes = _LOOKALIKE_PREFIXES if style == "lookalike" else _C2_PREFIXES
+    prefix = prefixes[int(rng.integers(0, len(prefixes)))]
     return (f"{prefix}.{domain}" if prefix else domain), domain
 
 
-def random_labels(rng: np.random.Generator, n: int) -> np.ndarray:
-    """``n`` fresh random DNS labels (base32-like, 12–30 chars), as a DNS tunnel sends."""
-    alphabet = np.array(list("abcdefghijklmnopqrstuvwxyz234567"))
-    lengths = rng.integers(12, 31, n)
-    chars = alphabet[rng.integers(0, len(alphabet), (n, 30))]
+def rotation_domains(rng: np.random.Generator, k: int) -> list[tuple[str, str]]:
+    """``k`` look-alike C2 names under different registered domains, one naming pattern."""
+    stem = _LOOKALIKE_STEMS[int(rng.integers(0, len(_LOOKALIKE_STEMS)))]
+    prefix = _LOOKALIKE_PREFIXES[int(rng.integers(0, len(_LOOKALIKE_PREFIXES)))]
+    words = _words(rng, k, 1, 2)
+    out = []
+    for word in words:
+        domain = f"{stem}-{word}.{_C2_SUFFIXES[int(rng.integers(0, len(_C2_SUFFIXES)))]}"
+        out.append(((f"{prefix}.{domain}" if prefix else domain), domain))
+    return out
+
+
+def niche_app_names(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` distinct names of small vendors' application back-ends, e.g. ``sync.lunopix.io``."""
+    prefixes = np.array(["api", "sync", "push", "ws", "live", "notify", "rt", "events", "app"])
+    suffixes = np.array(["com", "io", "app", "net", "cloud", "dev", "co"])
+    words = _words(rng, n, 2, 3)
+    pre = prefixes[rng.integers(0, len(prefixes), n)]
+    suf = suffixes[rng.integers(0, len(suffixes), n)]
+    return np.array([f"{p}.{w}.{s}" for p, w, s in zip(pre, words, suf, strict=True)], dtype=object)
+
+
+def random_labels(
+    rng: np.random.Generator, n: int, lo: int = 12, hi: int = 30, alphabet: str = _BASE32
+) -> np.ndarray:
+    """``n`` fresh random DNS labels of ``lo``-``hi`` characters (base32 by default, as a DNS
+    tunnel sends; hex for telemetry hashes)."""
+    lengths = rng.integers(lo, hi + 1, n)
+    chars = np.array(list(alphabet))[rng.integers(0, len(alphabet), (n, hi))]
     return np.array(["".join(row[:k]) for row, k in zip(chars, lengths, strict=True)], dtype=object)
+
+
+def hash_labels(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` hex labels of 32 characters, as reputation and telemetry lookups send."""
+    return random_labels(rng, n, 32, 32, _HEX)
+
+
+def tunnel_names(rng: np.random.Generator, n: int, zone: str) -> np.ndarray:
+    """``n`` tunnel query names under ``zone``: one or two base32 labels of 20-60 characters."""
+    first = random_labels(rng, n, 20, 60)
+    second = random_labels(rng, n, 8, 40)
+    two = rng.random(n) < 0.5
+    return np.where(two, first + "." + second, first) + "." + zone
