@@ -181,6 +181,17 @@ def _host_events(events: Path, start_us: int | None, end_us: int | None) -> pd.D
     ).df()
 
 
+def _densest_run(times: np.ndarray, length: int) -> tuple[int, int]:
+    """First (i, j) with ``times[j] - times[i] <= length`` holding the most points."""
+    best, i = (0, 0), 0
+    for j in range(len(times)):
+        while times[j] - times[i] > length:
+            i += 1
+        if j - i > best[1] - best[0]:
+            best = (i, j)
+    return best
+
+
 def place(
     c2_us: np.ndarray,
     background: Background,
@@ -188,12 +199,15 @@ def place(
 ) -> tuple[int, str, list[str]]:
     """The whole-second shift that moves the C2 stream into the background.
 
-    Centred mode puts the middle of the C2's span on the middle of the background's span, then
-    keeps the C2 inside the background's first..last covered day (so the run's window is the
-    background's). Offset mode puts the first C2 query ``offset_seconds`` after the background's
-    first event. Returns (shift in seconds, mode, notes).
+    Centred mode puts the middle of the C2's span on the middle of the background's span; when
+    the background is shorter than the C2, it centres the stretch of the C2 that holds the most
+    queries within the background's length instead (so the background's traffic surrounds as
+    many C2 queries as it can). Either way the C2 stays inside the background's first..last
+    covered day, so the run's window is the background's. Offset mode puts the first C2 query
+    ``offset_seconds`` after the background's first event. Returns (shift, mode, notes).
     """
-    c0, c1 = int(c2_us.min()), int(c2_us.max())
+    times = np.sort(c2_us.astype(np.int64))
+    c0, c1 = int(times[0]), int(times[-1])
     span = c1 - c0
     b0, b1 = background.first_us, background.last_us
     notes: list[str] = []
@@ -201,7 +215,17 @@ def place(
         mode = "centred"
         day0 = (b0 // DAY_US) * DAY_US
         day_end = (b1 // DAY_US + 1) * DAY_US
-        start = (b0 + b1) // 2 - span // 2
+        if span <= b1 - b0:
+            anchor = (c0 + c1) // 2
+        else:
+            i, j = _densest_run(times, b1 - b0)
+            anchor = (int(times[i]) + int(times[j])) // 2
+            notes.append(
+                f"the background ({(b1 - b0) / US / 60:,.1f} min) is shorter than the C2 "
+                f"({span / US / 60:,.1f} min): the C2's stretch with the most queries in that "
+                f"length ({j - i + 1}) is centred on it"
+            )
+        start = c0 + (b0 + b1) // 2 - anchor
         if span >= day_end - day0:
             start = day0
             notes.append("the C2's span is longer than the days the background covers")
