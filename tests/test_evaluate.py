@@ -63,6 +63,7 @@ def truth_row(tenant: str, host: str, label: str, query: str, reg: str, **over: 
         "last_seen_at": "2025-01-02T00:00:00Z",
     }
     row.update(over)
+    row.setdefault("query_type", "A")
     return row
 
 
@@ -553,3 +554,119 @@ def test_plot_has_one_line_per_detector(tmp_path: Path, truth, findings) -> None
     ax = fig.axes[0]
     assert [line.get_label() for line in ax.get_lines()] == ["a", "b"]
     assert [t.get_text() for t in ax.get_xticklabels()][-1] == ">80%\nn=1"
+
+
+# ------------------------------------------------------------ shapes, alert load and severity
+
+
+def shaped_truth() -> pd.DataFrame:
+    """Three C2 channels of different shapes and two benign periodic channels."""
+    return pd.DataFrame(
+        [
+            truth_row("t1", "h1", "c2", "api.ipcheck-nova.top", "ipcheck-nova.top",
+                      shape="rotation", other_names="api.ipcheck-lux.su;api.ipcheck-zen.xyz"),
+            truth_row("t1", "h2", "c2", "t.zumbaxo.xyz", "zumbaxo.xyz", shape="strobe",
+                      query_type="NULL", period_seconds=1.5),
+            truth_row("t1", "h3", "c2", "kolibrax.top", "kolibrax.top", shape="slow",
+                      period_seconds=14400, n_beats=12),
+            truth_row("t1", "h1", "benign_periodic", "teams.example.com", "example.com",
+                      category="ttl_app", shape=""),
+            truth_row("t1", "h4", "benign_periodic", "wpad", "wpad", category="local_discovery",
+                      shape=""),
+        ]
+    )  # fmt: skip
+
+
+def shaped_findings() -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            ("t1", "h1", "ipcheck-zen.xyz", 0.9, "high"),  # TP rotation via another name
+            ("t1", "h2", "zumbaxo.xyz", 0.8, "medium"),  # TP strobe
+            ("t1", "h1", "teams.example.com", 0.7, "medium"),  # ttl_app flag
+            ("t1", "h4", "wpad", 0.3, "low"),  # local_discovery flag, low severity
+            ("t1", "h9", "news.example.org", 0.35, "low"),  # human FP, low severity
+            ("t1", "h8", "shop.example.net", 0.5, "medium"),  # human FP
+        ],
+        columns=["tenant_id", "host_id", "domain", "score", "severity"],
+    )
+
+
+def test_rotation_matches_any_of_its_names() -> None:
+    truth = prepare_truth(shaped_truth())
+    matched = match(truth, prepare_findings(shaped_findings().iloc[:1]))
+    assert matched["truth_id"].tolist() == [0]
+    assert matched["kind"].tolist() == [KIND_C2]
+    assert matched["matched_on"].tolist() == ["other_registered_domain"]
+
+
+def test_recall_per_shape_and_alert_load_by_hand() -> None:
+    truth = prepare_truth(shaped_truth())
+    report = score(match(truth, prepare_findings(shaped_findings())), truth, host_days=400)
+    # rotation and strobe found, slow missed.
+    assert bucket_dict(report, "shape") == {"rotation": (1, 1), "strobe": (1, 1), "slow": (1, 0)}
+    assert (report.true_positives, report.benign_flags, report.human_false_positives) == (2, 2, 2)
+    # Non-C2 groups: 2 benign flags + 2 human FPs = 4 over 400 host-days = 1 per 100.
+    assert report.alert_load_per_100_host_days == pytest.approx(1.0)
+    by_cat = {k: (v.flagged, v.total) for k, v in report.benign_by_category.items()}
+    assert by_cat == {"local_discovery": (1, 1), "ttl_app": (1, 1)}
+    # Ranking T .9, T .8, F .7, F .5, F .35, F .3; three positives: (1 + 1) / 3.
+    assert report.average_precision == pytest.approx(2 / 3)
+    assert (
+        score(match(truth, prepare_findings(shaped_findings())), truth).to_dict()[
+            "alert_load_per_100_host_days"
+        ]
+        is None
+    )  # no host-days, no load
+
+
+def test_severity_threshold_drops_lower_findings() -> None:
+    truth = prepare_truth(shaped_truth())
+    findings = prepare_findings(shaped_findings(), name="det")
+    report = evaluate(truth, findings, host_days=400, min_severity="Medium")["det"]
+    # The two low findings (wpad, news) go: 2 TP, 1 benign flag, 1 human FP.
+    assert (report.true_positives, report.benign_flags, report.human_false_positives) == (2, 1, 1)
+    assert report.alert_load_per_100_host_days == pytest.approx(0.5)
+    assert report.min_severity == "medium"
+    high = evaluate(truth, findings, min_severity="high")["det"]
+    assert (high.true_positives, high.benign_flags, high.human_false_positives) == (1, 0, 0)
+    with pytest.raises(EvaluationInputError, match="severity column"):
+        evaluate(truth, prepare_findings(findings_frame()), min_severity="low")
+    with pytest.raises(EvaluationInputError, match="one of"):
+        evaluate(truth, findings, min_severity="urgent")
+
+
+def test_truth_without_shape_column_is_classic(truth: pd.DataFrame, findings) -> None:
+    report = score(match(truth, findings), truth)
+    assert bucket_dict(report, "shape") == {"classic": (4, 3)}
+
+
+def test_cli_alert_load_from_manifest_and_severity(tmp_path: Path) -> None:
+    shaped_truth().to_csv(tmp_path / "ground_truth.csv", index=False)
+    shaped_findings().to_csv(tmp_path / "det.csv", index=False)
+    (tmp_path / "manifest.json").write_text(json.dumps({"summary": {"host_days": 200}}))
+    result = run_cli("--ground-truth", tmp_path, "--findings", tmp_path / "det.csv",
+                     "--severity", "medium", "--json", "-")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    det = doc["detectors"]["det"]
+    assert det["host_days"] == 200
+    assert det["alert_load_per_100_host_days"] == pytest.approx(1.0)  # 2 non-C2 / 200 × 100
+    assert {b["bucket"] for b in det["recall_by"]["shape"]} == {"rotation", "strobe", "slow"}
+    # earlier keys stay
+    for key in ("precision", "precision_vs_human", "recall", "benign_by_category", "recall_by"):
+        assert key in det
+    assert "alert load" in result.stderr
+    override = run_cli("--ground-truth", tmp_path, "--findings", tmp_path / "det.csv",
+                       "--host-days", 50, "--json", "-")  # fmt: skip
+    det = json.loads(override.stdout)["detectors"]["det"]
+    assert det["alert_load_per_100_host_days"] == pytest.approx(100 * 4 / 50)
+    bad = run_cli("--ground-truth", tmp_path, "--findings", tmp_path / "det.csv",
+                  "--severity", "urgent")  # fmt: skip
+    assert_one_line_error(bad, "severity must be one of")
+
+
+def test_null_query_type_survives_the_csv(tmp_path: Path) -> None:
+    shaped_truth().to_csv(tmp_path / "ground_truth.csv", index=False)
+    truth = load_truth(tmp_path)
+    assert truth.loc[1, "query_type"] == "NULL"
+    assert truth.loc[0, "other_names"].endswith("ipcheck-zen.xyz")

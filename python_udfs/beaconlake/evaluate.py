@@ -3,10 +3,11 @@
 ``beaconlake simulate --out DIR`` writes ``DIR/ground_truth.csv`` with one row per periodic
 channel (one program on one host calling one name), labelled ``c2`` or benign periodic. This
 module matches one or more detectors' findings (``tenant_id, host_id, domain, score``) against
-those rows and reports, per detector: true positives, misses, benign periodic channels flagged,
-false positives on human traffic, precision, recall, F1, average precision over the score
-ranking, and recall broken down by jitter, period, jitter model, missing-beat share, beat count
-and per-beat subdomains.
+those rows and reports, per detector: true positives, misses, benign periodic channels flagged
+(per category), false positives on human traffic, the alert load (non-C2 findings per 100
+host-days), precision, recall, F1, average precision over the score ranking, and recall broken
+down by jitter, period, jitter model, missing-beat share, beat count, per-beat subdomains and C2
+shape.
 
 The core is pure (``load_truth`` → ``load_findings`` → ``match`` → ``score`` → ``render_table``
 / ``EvaluationReport.to_dict`` / ``plot_recall_vs_jitter``); ``evaluate_command`` is the thin
@@ -54,6 +55,9 @@ KIND_BENIGN = "benign_periodic"
 KIND_UNMATCHED = "unmatched"
 UNKNOWN_BUCKET = "unknown"
 GROUND_TRUTH_FILE = "ground_truth.csv"
+MANIFEST_FILE = "manifest.json"
+#: Shape of a C2 row without a ``shape`` column (ground truth written before shapes existed).
+DEFAULT_SHAPE = "classic"
 
 PRECISION_NOTE = (
     "Precision is defined overall only: false positives (benign periodic flags, human traffic) "
@@ -61,6 +65,7 @@ PRECISION_NOTE = (
 )
 PRECISION_FORMULA = "TP / (TP + benign periodic flags + human-traffic FPs)"
 PRECISION_VS_HUMAN_FORMULA = "TP / (TP + human-traffic FPs)"
+ALERT_LOAD_FORMULA = "100 × (benign periodic flags + human-traffic FPs) / host-days"
 
 
 class EvaluationInputError(ValueError):
@@ -128,11 +133,13 @@ BUCKET_DIMENSIONS = (
     "missing_share",
     "beats",
     "subdomain_per_beat",
+    "shape",
 )
 #: Preferred order of categorical buckets; values not listed follow, sorted.
 CATEGORY_ORDER: dict[str, tuple[str, ...]] = {
     "jitter_model": ("none", "uniform", "sleep_reduction", "gaussian", "additive"),
     "subdomain_per_beat": ("false", "true"),
+    "shape": ("classic", "rotation", "popular_domain", "interactive", "strobe", "slow"),
 }
 
 
@@ -188,6 +195,9 @@ class EvaluationReport:
       over all positives of precision at each true positive's rank (missed positives add 0).
       Tied scores form one threshold, as in scikit-learn.
     - ``benign_flag_rate``: benign_flags / benign_channels.
+    - ``alert_load_per_100_host_days``: 100 × (benign_flags + human_false_positives) /
+      ``host_days`` (hosts active each day, summed over days): the analyst's queue that is not
+      C2, comparable across fleet sizes and window lengths.
     - ``recall_by``: per dimension, recall in each bucket. Precision is overall only.
     """
 
@@ -211,6 +221,9 @@ class EvaluationReport:
     average_precision: float | None
     benign_by_category: dict[str, CategoryFlags] = field(default_factory=dict)
     recall_by: dict[str, list[BucketRecall]] = field(default_factory=dict)
+    host_days: float | None = None
+    alert_load_per_100_host_days: float | None = None
+    min_severity: str | None = None
 
     @property
     def benign_flag_rate(self) -> float | None:
@@ -244,7 +257,13 @@ def _read_table_file(path: Path, what: str) -> pd.DataFrame:
         if suffixes and suffixes[-1] in (".parquet", ".pq"):
             return pd.read_parquet(path)
         if ".csv" in suffixes[-2:]:
-            return pd.read_csv(path, dtype={"tenant_id": str, "host_id": str})
+            # Only empty cells are missing: "NULL" is a DNS query type, "NA" a name label.
+            return pd.read_csv(
+                path,
+                dtype={"tenant_id": str, "host_id": str},
+                keep_default_na=False,
+                na_values=[""],
+            )
     except (OSError, ValueError) as exc:
         raise EvaluationInputError(f"cannot read {what} {path}: {exc}") from exc
     raise EvaluationInputError(f"{what} must be .csv or .parquet: {path}")
@@ -289,6 +308,11 @@ def prepare_truth(raw: pd.DataFrame, source: str = "ground truth") -> pd.DataFra
         truth[column] = pd.to_numeric(truth[column], errors="coerce")
     truth["jitter_model"] = truth["jitter_model"].astype("string").str.strip().str.lower()
     truth["subdomain_per_beat"] = _truthy(truth["subdomain_per_beat"])
+    shape = truth["shape"] if "shape" in truth.columns else pd.Series("", index=truth.index)
+    shape = shape.astype("string").fillna("").str.strip().str.lower()
+    truth["shape"] = shape.where(shape != "", DEFAULT_SHAPE).astype(object)
+    other = truth["other_names"] if "other_names" in truth.columns else pd.Series("", truth.index)
+    truth["other_names"] = other.astype("string").fillna("").astype(object)
     return truth
 
 
@@ -305,6 +329,35 @@ def load_truth(path: str | Path) -> pd.DataFrame:
     if path.is_dir():
         path = path / GROUND_TRUTH_FILE
     return prepare_truth(_read_table_file(path, "ground truth"), f"ground truth {path}")
+
+
+def load_host_days(path: str | Path) -> float | None:
+    """Host-days of the simulated window: the ``host_days`` the simulator's ``manifest.json``
+    (beside the ground truth) records, or None when there is no such manifest."""
+    path = Path(path)
+    manifest = (path if path.is_dir() else path.parent) / MANIFEST_FILE
+    try:
+        value = json.loads(manifest.read_text(encoding="utf-8"))["summary"]["host_days"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return float(value) if value else None
+
+
+def filter_severity(findings: pd.DataFrame, min_severity: str) -> pd.DataFrame:
+    """Findings at or above ``min_severity`` (info < low < medium < high < critical)."""
+    from beaconlake.confirm.scoring import SEVERITIES  # the one ladder; imported on demand
+
+    min_severity = min_severity.strip().lower()
+    if min_severity not in SEVERITIES:
+        raise EvaluationInputError(f"severity must be one of {', '.join(SEVERITIES)}")
+    if "severity" not in findings.columns:
+        raise EvaluationInputError("--severity needs a severity column in the findings")
+    level = findings["severity"].astype("string").str.strip().str.lower()
+    unknown = sorted(set(level.dropna()) - set(SEVERITIES))
+    if unknown:
+        raise EvaluationInputError(f"findings have unknown severities: {', '.join(unknown)}")
+    rank = level.map({name: i for i, name in enumerate(SEVERITIES)}).astype("Float64")
+    return findings[(rank >= SEVERITIES.index(min_severity)).fillna(False).to_numpy(bool)]
 
 
 def _detector_names(raw: pd.DataFrame, name: str | None, default: str) -> pd.Series | str:
@@ -398,8 +451,16 @@ def _truth_keys(truth: pd.DataFrame) -> pd.DataFrame:
     by_query["matched_on"] = "query_name"
     by_reg = truth[[*base, "registered_domain"]].rename(columns={"registered_domain": "domain"})
     by_reg["matched_on"] = "registered_domain"
+    # A channel rotating over several names (``other_names``, ";"-separated) is hit by any.
+    other = truth[[*base, "other_names"]].assign(domain=truth["other_names"].str.split(";"))
+    other = other.explode("domain").drop(columns="other_names")
+    other["domain"] = other["domain"].astype("string").fillna("").map(normalize_name)
+    other = other[other["domain"] != ""]
+    by_other = other.assign(matched_on="other_name")
+    by_other_reg = other.assign(domain=other["domain"].map(registered_domain),
+                                matched_on="other_registered_domain")  # fmt: skip
     # query_name first so a name that is both keys is reported as the exact match.
-    keys = pd.concat([by_query, by_reg], ignore_index=True)
+    keys = pd.concat([by_query, by_reg, by_other, by_other_reg], ignore_index=True)
     return keys.drop_duplicates(["truth_id", "domain"], keep="first")
 
 
@@ -497,6 +558,7 @@ def bucket_labels(truth: pd.DataFrame) -> pd.DataFrame:
     labels = {dim: NUMERIC_BUCKETS[dim].assign(values[dim]) for dim in NUMERIC_BUCKETS}
     labels["jitter_model"] = truth["jitter_model"].fillna(UNKNOWN_BUCKET).astype(object)
     labels["subdomain_per_beat"] = truth["subdomain_per_beat"].map({True: "true", False: "false"})
+    labels["shape"] = truth["shape"].astype(object)
     return pd.DataFrame(labels, index=truth.index)[list(BUCKET_DIMENSIONS)]
 
 
@@ -556,12 +618,16 @@ def score(
     *,
     min_beats: int | None = None,
     detector: str | None = None,
+    host_days: float | None = None,
+    min_severity: str | None = None,
 ) -> EvaluationReport:
     """Score one detector's matched findings (from ``match``) against the prepared truth.
 
     ``detector`` selects the rows of one detector when ``matched`` holds several. With
     ``min_beats``, C2 rows with fewer emitted beats are out of scope: findings on them are
-    neither true nor false positives. See ``EvaluationReport`` for every number.
+    neither true nor false positives. ``host_days`` (hosts active per day, summed) gives the
+    alert load; ``min_severity`` is only recorded (filter with ``filter_severity`` first). See
+    ``EvaluationReport`` for every number.
     """
     matched, name = _select_detector(matched, detector)
     positive = _positive_mask(truth, min_beats)
@@ -608,6 +674,11 @@ def score(
         average_precision=average_precision(ranked_scores, ranked_tp, len(positive_ids)),
         benign_by_category=_benign_by_category(truth, benign.index.tolist()),
         recall_by=recall_by_bucket(truth, positive, tp_groups.index.tolist()),
+        host_days=host_days,
+        alert_load_per_100_host_days=(
+            None if not host_days else 100.0 * (n_benign + n_human) / host_days
+        ),
+        min_severity=min_severity,
     )
 
 
@@ -617,12 +688,28 @@ def evaluate(
     *,
     min_beats: int | None = None,
     detectors: Iterable[str] = (),
+    host_days: float | None = None,
+    min_severity: str | None = None,
 ) -> dict[str, EvaluationReport]:
-    """One report per detector in ``findings``, plus any in ``detectors`` (e.g. an empty file)."""
+    """One report per detector in ``findings``, plus any in ``detectors`` (e.g. an empty file).
+
+    With ``min_severity`` only findings at or above it count (``filter_severity``).
+    """
+    if min_severity is not None:
+        min_severity = min_severity.strip().lower()
+        findings = filter_severity(findings, min_severity)
     matched = match(truth, findings)
     names = list(dict.fromkeys([*findings["detector"].unique(), *detectors]))
     return {
-        str(name): score(matched, truth, min_beats=min_beats, detector=str(name)) for name in names
+        str(name): score(
+            matched,
+            truth,
+            min_beats=min_beats,
+            detector=str(name),
+            host_days=host_days,
+            min_severity=min_severity,
+        )
+        for name in names
     }
 
 
@@ -654,6 +741,8 @@ def _headline(report: EvaluationReport) -> str:
             f"  (min beats {report.min_beats}: {report.out_of_scope_positives} C2 channel(s)"
             f" out of scope, {report.out_of_scope_flagged} of them flagged, not counted)"
         )
+    if report.min_severity is not None:
+        text += f"  (findings at severity {report.min_severity} or above)"
     return text
 
 
@@ -675,6 +764,12 @@ def _summary_rows(report: EvaluationReport) -> list[list[str]]:
             f"of {report.benign_channels} benign periodic channels{rate}",
         ],
         ["human-traffic FPs", str(report.human_false_positives), "matching no periodic channel"],
+        [
+            "alert load",
+            _fmt(report.alert_load_per_100_host_days),
+            "non-C2 findings per 100 host-days"
+            + ("" if report.host_days is None else f" ({report.host_days:,.0f} host-days)"),
+        ],
         ["precision", _fmt(report.precision), PRECISION_FORMULA],
         ["precision vs human", _fmt(report.precision_vs_human), PRECISION_VS_HUMAN_FORMULA],
         ["recall", _fmt(report.recall), "TP / C2 channels"],
@@ -717,6 +812,7 @@ _COMPARISON_COLUMNS: tuple[tuple[str, Any], ...] = (
     ("recall", lambda r: _fmt(r.recall)),
     ("F1", lambda r: _fmt(r.f1)),
     ("AP", lambda r: _fmt(r.average_precision)),
+    ("load/100hd", lambda r: _fmt(r.alert_load_per_100_host_days)),
 )
 
 
@@ -736,6 +832,7 @@ def reports_to_dict(
         "precision_note": PRECISION_NOTE,
         "precision_formula": PRECISION_FORMULA,
         "precision_vs_human_formula": PRECISION_VS_HUMAN_FORMULA,
+        "alert_load_formula": ALERT_LOAD_FORMULA,
         "bucket_edges": {dim: b.to_dict() for dim, b in NUMERIC_BUCKETS.items()},
         "detectors": {name: report.to_dict() for name, report in reports.items()},
     }
@@ -841,13 +938,27 @@ def run_evaluation(
     findings_db: Path | None,
     findings_tables: Sequence[str],
     min_beats: int | None,
+    host_days: float | None = None,
+    min_severity: str | None = None,
 ) -> dict[str, EvaluationReport]:
-    """Load everything the CLI was given and score each detector."""
+    """Load everything the CLI was given and score each detector.
+
+    Host-days default to the simulator manifest's beside the ground truth.
+    """
     truth = load_truth(truth_path)
     sources = _load_all_findings(findings_specs, findings_db, findings_tables)
     names = _detectors_of(sources)
     findings = pd.concat([frame for _, _, frame in sources], ignore_index=True)
-    return evaluate(truth, findings, min_beats=min_beats, detectors=names)
+    if host_days is None:
+        host_days = load_host_days(truth_path)
+    return evaluate(
+        truth,
+        findings,
+        min_beats=min_beats,
+        detectors=names,
+        host_days=host_days,
+        min_severity=min_severity,
+    )
 
 
 @click.command("evaluate")
@@ -886,6 +997,21 @@ def run_evaluation(
     help="Only C2 channels with at least N emitted beats are positives; the rest are out of scope.",
 )
 @click.option(
+    "--severity",
+    "min_severity",
+    metavar="LEVEL",
+    default=None,
+    help="Count only findings at or above this severity (info, low, medium, high, critical; "
+    "needs a severity column).",
+)
+@click.option(
+    "--host-days",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Hosts active per day, summed over the window, for the alert load (default: the "
+    "simulator manifest beside the ground truth).",
+)
+@click.option(
     "--json", "json_path", metavar="PATH|-", help="Write the full report as JSON ('-' = stdout)."
 )
 @click.option(
@@ -900,13 +1026,21 @@ def evaluate_command(
     findings_db: Path | None,
     findings_tables: tuple[str, ...],
     min_beats: int | None,
+    min_severity: str | None,
+    host_days: float | None,
     json_path: str | None,
     plot_path: Path | None,
 ) -> None:
     """Compare detector findings with the simulator's ground truth."""
     try:
         reports = run_evaluation(
-            truth_path, findings_specs, findings_db, findings_tables, min_beats
+            truth_path,
+            findings_specs,
+            findings_db,
+            findings_tables,
+            min_beats,
+            host_days=host_days,
+            min_severity=min_severity,
         )
         # With JSON on stdout the human table moves to stderr so the JSON stays parseable.
         to_stderr = json_path == "-"
