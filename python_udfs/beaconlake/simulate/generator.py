@@ -562,7 +562,9 @@ def _service_beats(
             start_delay=SESSION_START_DELAY_S,
         )  # fmt: skip
         idx = np.searchsorted(hosts, seg_host[mine][seg_idx])
-        return idx, t, np.bincount(idx, minlength=len(hosts))
+        # Back from a short break the answer may still be cached: no lookup before the TTL ends.
+        cached = client_cache(idx, np.zeros(len(t), np.int32), t, np.array([svc.period_seconds]))
+        return idx[cached], t[cached], np.bincount(idx, minlength=len(hosts))
     idx, t = beat_times_many(
         rng, ctx.start_s, ctx.end_s, svc.period_seconds, svc.jitter, svc.jitter_model, len(hosts)
     )
