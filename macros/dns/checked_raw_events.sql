@@ -5,6 +5,8 @@
     which for 100M rows costs minutes.
 -#}
 {% macro checked_raw_events() -%}
+    {#- timestamp_type: a plain `timestamp` cast would round to milliseconds on Trino. -#}
+    {%- set event_at = 'cast(raw_events.event_time as ' ~ timestamp_type() ~ ')' -%}
     (
         select
             raw_events.tenant_id,
@@ -12,13 +14,13 @@
             raw_events.query_name as raw_query_name,
             query_names.query_name,
             query_names.registered_domain,
-            cast(raw_events.event_time as timestamp) as event_at,
+            {{ event_at }} as event_at,
             raw_events.query_type,
             raw_events.response_code,
             cast(raw_events.event_date as date) as event_date,
             {{ raw_event_hash('raw_events') }} as event_hash,
             {{ event_rejection_reason(
-                'cast(raw_events.event_time as timestamp)', 'cast(raw_events.event_date as date)',
+                event_at, 'cast(raw_events.event_date as date)',
                 'raw_events.tenant_id', 'raw_events.host_id', 'raw_events.query_name',
                 'query_names.name_rejection_reason', '(query_names.raw_query_name is not null)'
             ) }} as rejection_reason

@@ -1,0 +1,67 @@
+{#-
+    on-run-start: make the raw DNS source readable by the engine. Returns no SQL (what it needs is
+    run here), so the hook is a no-op where nothing is needed.
+-#}
+{% macro register_raw_dns_events() %}
+    {{ return(adapter.dispatch('register_raw_dns_events', 'beaconlake')()) }}
+{% endmacro %}
+
+{#- The source is a table the engine already knows. -#}
+{% macro default__register_raw_dns_events() %}{% endmacro %}
+
+{#- duckdb: read_parquet reads the files in place (the source's external_location). -#}
+{% macro duckdb__register_raw_dns_events() %}{% endmacro %}
+
+{#-
+    trino: a Hive external table over the Parquet folder (the input contract's columns, every
+    optional one declared so that files without it read null; event_date partitions), created
+    or moved to the current location, then its partitions synced with the folders (FULL: days
+    added and removed). Off with var raw_dns_register = false, for a table managed elsewhere.
+-#}
+{% macro trino__register_raw_dns_events() %}
+    {%- if not execute or not var('raw_dns_register', true) -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set relation = source('dns', 'raw_events') -%}
+    {%- set location = beaconlake.raw_dns_location() -%}
+    {%- set schema_name = relation.database ~ '.' ~ relation.schema -%}
+    {%- set existing = run_query(
+        "select count(*) from " ~ relation.database ~ ".information_schema.tables"
+        ~ " where table_schema = '" ~ relation.schema ~ "' and table_name = '" ~ relation.identifier ~ "'"
+    ) -%}
+    {%- if existing.columns[0].values()[0] > 0 -%}
+        {%- set ddl = run_query('show create table ' ~ relation).columns[0].values()[0] -%}
+        {%- set found = modules.re.search("external_location = '([^']*)'", ddl) -%}
+        {%- if not found -%}
+            {{ exceptions.raise_compiler_error(
+                relation ~ " exists and is not an external table: drop it, or set var raw_dns_register: false"
+            ) }}
+        {%- endif -%}
+        {%- if found.group(1) != location -%}
+            {{ log("raw events: " ~ relation ~ " moves from " ~ found.group(1) ~ " to " ~ location, info=true) }}
+            {%- do run_query('drop table ' ~ relation) -%}
+        {%- endif -%}
+    {%- endif -%}
+    {%- do run_query('create schema if not exists ' ~ schema_name) -%}
+    {%- do run_query(
+        "create table if not exists " ~ relation ~ " (
+            event_time " ~ beaconlake.timestamp_type() ~ ",
+            host_id varchar,
+            query_name varchar,
+            tenant_id varchar,
+            query_type varchar,
+            response_code varchar,
+            event_date date
+        )
+        with (
+            format = 'PARQUET',
+            external_location = '" ~ location ~ "',
+            partitioned_by = array['event_date']
+        )"
+    ) -%}
+    {%- do run_query(
+        "call " ~ relation.database ~ ".system.sync_partition_metadata('"
+        ~ relation.schema ~ "', '" ~ relation.identifier ~ "', 'FULL')"
+    ) -%}
+    {{ return('') }}
+{% endmacro %}
