@@ -35,11 +35,11 @@ BACKGROUNDS: dict[str, tuple[list[str], dt.date | None]] = {
         dt.date(2017, 3, 1),
     ),
 }
-#: Benign periodic lookups the report follows by name or period: (label, test on a finding).
+#: Benign periodic lookups the report follows, by name.
 LANDMARKS = {
-    "hourly reverse lookup": lambda f: f["domain"] == "201.56.225.64.in-addr.arpa",
-    "30 s checks": lambda f: abs(f["period_seconds"] - 30) <= 3,
-    "60 s checks": lambda f: abs(f["period_seconds"] - 60) <= 6,
+    "hourly reverse lookup": {"201.56.225.64.in-addr.arpa"},
+    "30 s health check": {"ise.wrccdc.org"},
+    "60 s health check": {"arena1.wrccdc.cpp.edu"},
 }
 
 
@@ -58,12 +58,13 @@ def _c2_cell(report: dict[str, Any]) -> str:
 
 def _landmarks(report: dict[str, Any]) -> str:
     out = []
-    for label, test in LANDMARKS.items():
-        hits = [f for f in report["other_findings_list"] if test(f)]
-        names = sorted({f["domain"] for f in hits})
+    for label, names in LANDMARKS.items():
+        hits = [f for f in report["other_findings_list"] if f["domain"] in names]
         if hits:
+            best = min(hits, key=lambda f: f["rank"])
             out.append(
-                f"{label} ({', '.join(names)}): {len(hits)}, best #{min(f['rank'] for f in hits)}"
+                f"{label}: {len(hits)} finding(s), best #{best['rank']} "
+                f"{best['severity']} {best['score']:.2f}"
             )
     return "; ".join(out) or "-"
 

@@ -139,9 +139,19 @@ class DuckDBWarehouse:
         return len(frame)
 
 
+#: dbt-trino's authentication methods; every one but ``none`` needs https.
+TRINO_METHODS = ("none", "ldap", "jwt", "certificate", "kerberos", "oauth", "oauth_console")
+
+
 @dataclass
 class TrinoWarehouse:
-    """A Trino cluster: models in ``catalog.schema`` (an Iceberg catalog supports DELETE)."""
+    """A Trino cluster: models in ``catalog.schema`` (an Iceberg catalog supports DELETE).
+
+    ``method`` is one of :data:`TRINO_METHODS`, with the settings the dbt profile's ``trino``
+    target takes for it (``password`` for ldap, ``jwt_token``, ``client_certificate`` and
+    ``client_private_key``, the ``kerberos_*`` fields); ``cert`` is a CA bundle to verify the
+    server's TLS certificate with (None: the system's).
+    """
 
     host: str
     port: int
@@ -150,28 +160,84 @@ class TrinoWarehouse:
     schema: str
     http_scheme: str = "http"
     password: str | None = None
+    method: str = "none"
+    jwt_token: str | None = None
+    client_certificate: str | None = None
+    client_private_key: str | None = None
+    kerberos_keytab: str | None = None
+    kerberos_principal: str | None = None
+    kerberos_config: str | None = None
+    kerberos_service_name: str = "trino"
+    cert: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.method not in TRINO_METHODS:
+            raise ValueError(
+                f"unknown Trino authentication method {self.method!r}: one of "
+                + ", ".join(TRINO_METHODS)
+            )
 
     @staticmethod
     def from_env() -> TrinoWarehouse:
         """The same environment variables the dbt profile's ``trino`` target reads."""
-        env = os.environ.get
+
+        def env(name: str, default: str | None = None) -> str | None:
+            return os.environ.get(f"BEACONLAKE_TRINO_{name}") or default
+
         return TrinoWarehouse(
-            host=env("BEACONLAKE_TRINO_HOST", "localhost"),
-            port=int(env("BEACONLAKE_TRINO_PORT", "8080")),
-            user=env("BEACONLAKE_TRINO_USER", "beaconlake"),
-            catalog=env("BEACONLAKE_TRINO_CATALOG", "iceberg"),
-            schema=env("BEACONLAKE_TRINO_SCHEMA", "beaconlake"),
-            http_scheme=env("BEACONLAKE_TRINO_HTTP_SCHEME", "http"),
-            password=env("BEACONLAKE_TRINO_PASSWORD") or None,
+            host=env("HOST", "localhost") or "localhost",
+            port=int(env("PORT", "8089") or 8089),
+            user=env("USER", "beaconlake") or "beaconlake",
+            catalog=env("CATALOG", "iceberg") or "iceberg",
+            schema=env("SCHEMA", "beaconlake") or "beaconlake",
+            http_scheme=env("HTTP_SCHEME", "http") or "http",
+            password=env("PASSWORD"),
+            method=env("METHOD", "none") or "none",
+            jwt_token=env("JWT_TOKEN"),
+            client_certificate=env("CLIENT_CERTIFICATE"),
+            client_private_key=env("CLIENT_PRIVATE_KEY"),
+            kerberos_keytab=env("KERBEROS_KEYTAB"),
+            kerberos_principal=env("KERBEROS_PRINCIPAL"),
+            kerberos_config=env("KERBEROS_CONFIG"),
+            kerberos_service_name=env("KERBEROS_SERVICE_NAME", "trino") or "trino",
+            cert=env("CERT"),
         )
+
+    def _auth(self):  # type: ignore[no-untyped-def]
+        """The client's authentication object for ``method``, as dbt-trino builds it."""
+        from trino import auth
+
+        if self.method == "ldap":
+            return auth.BasicAuthentication(self.user, self.password or "")
+        if self.method == "jwt":
+            return auth.JWTAuthentication(self.jwt_token or "")
+        if self.method == "certificate":
+            return auth.CertificateAuthentication(
+                self.client_certificate or "", self.client_private_key or ""
+            )
+        if self.method == "kerberos":
+            if self.kerberos_keytab:  # where GSSAPI finds the client's key, as dbt-trino sets it
+                os.environ["KRB5_CLIENT_KTNAME"] = self.kerberos_keytab
+            return auth.KerberosAuthentication(
+                config=self.kerberos_config, service_name=self.kerberos_service_name,
+                principal=self.kerberos_principal, ca_bundle=self.cert,
+            )  # fmt: skip
+        if self.method == "oauth":
+            return auth.OAuth2Authentication()
+        if self.method == "oauth_console":
+            return auth.OAuth2Authentication(
+                redirect_auth_url_handler=auth.ConsoleRedirectHandler()
+            )
+        return None
 
     def _connect(self):  # type: ignore[no-untyped-def]
         import trino
 
-        auth = trino.auth.BasicAuthentication(self.user, self.password) if self.password else None
+        scheme = self.http_scheme if self.method == "none" else "https"
         return trino.dbapi.connect(
             host=self.host, port=self.port, user=self.user, catalog=self.catalog,
-            schema=self.schema, http_scheme=self.http_scheme, auth=auth, timezone="UTC",
+            schema=self.schema, http_scheme=scheme, auth=self._auth(), timezone="UTC",
+            verify=self.cert or True,
         )  # fmt: skip
 
     def relation(self, name: str) -> str:
