@@ -479,7 +479,9 @@ def _stage_verdict(con: duckdb.DuckDBPyConnection, host_id: str, domain: str) ->
             "passes_interval_median", "passes_prevalence", "is_known_good", "is_known_c2",
             "passes_thresholds",
         )]  # fmt: skip
-        verdict["candidate_days"] = json.loads(days[keep].to_json(orient="records"))
+        verdict["candidate_days"] = json.loads(
+            days[keep].to_json(orient="records", date_format="iso")
+        )
     confirmation = con.execute(
         """
         select
