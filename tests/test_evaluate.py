@@ -605,7 +605,8 @@ def test_recall_per_shape_and_alert_load_by_hand() -> None:
     # rotation and strobe found, slow missed.
     assert bucket_dict(report, "shape") == {"rotation": (1, 1), "strobe": (1, 1), "slow": (1, 0)}
     assert (report.true_positives, report.benign_flags, report.human_false_positives) == (2, 2, 2)
-    # Non-C2 groups: 2 benign flags + 2 human FPs = 4 over 400 host-days = 1 per 100.
+    # Non-C2 findings: 2 benign flags + 2 human FPs = 4 over 400 host-days = 1 per 100.
+    assert report.non_c2_alerts == 4
     assert report.alert_load_per_100_host_days == pytest.approx(1.0)
     by_cat = {k: (v.flagged, v.total) for k, v in report.benign_by_category.items()}
     assert by_cat == {"local_discovery": (1, 1), "ttl_app": (1, 1)}
@@ -670,3 +671,28 @@ def test_null_query_type_survives_the_csv(tmp_path: Path) -> None:
     truth = load_truth(tmp_path)
     assert truth.loc[1, "query_type"] == "NULL"
     assert truth.loc[0, "other_names"].endswith("ipcheck-zen.xyz")
+
+
+def test_one_finding_on_a_shared_domain_is_one_alert() -> None:
+    # Two directory channels of one host share the registered domain corp.internal.
+    truth = prepare_truth(
+        pd.DataFrame(
+            [
+                truth_row("t1", "h1", "c2", "evil.top", "evil.top"),
+                truth_row("t1", "h5", "benign_periodic", "_ldap._tcp.dc.corp.internal",
+                          "corp.internal", category="directory"),
+                truth_row("t1", "h5", "benign_periodic", "dc01.corp.internal", "corp.internal",
+                          category="directory"),
+            ]
+        )
+    )  # fmt: skip
+    found = prepare_findings(
+        pd.DataFrame(
+            [("t1", "h5", "corp.internal", 0.6), ("t1", "h6", "x.example.com", 0.5)],
+            columns=["tenant_id", "host_id", "domain", "score"],
+        )
+    )
+    report = score(match(truth, found), truth, host_days=50)
+    assert (report.benign_flags, report.human_false_positives) == (2, 1)  # channels flagged
+    assert report.non_c2_alerts == 2  # what the analyst sees: two findings
+    assert report.alert_load_per_100_host_days == pytest.approx(4.0)

@@ -65,7 +65,7 @@ PRECISION_NOTE = (
 )
 PRECISION_FORMULA = "TP / (TP + benign periodic flags + human-traffic FPs)"
 PRECISION_VS_HUMAN_FORMULA = "TP / (TP + human-traffic FPs)"
-ALERT_LOAD_FORMULA = "100 × (benign periodic flags + human-traffic FPs) / host-days"
+ALERT_LOAD_FORMULA = "100 × distinct non-C2 (tenant, host, domain) findings / host-days"
 
 
 class EvaluationInputError(ValueError):
@@ -195,9 +195,11 @@ class EvaluationReport:
       over all positives of precision at each true positive's rank (missed positives add 0).
       Tied scores form one threshold, as in scikit-learn.
     - ``benign_flag_rate``: benign_flags / benign_channels.
-    - ``alert_load_per_100_host_days``: 100 × (benign_flags + human_false_positives) /
-      ``host_days`` (hosts active each day, summed over days): the analyst's queue that is not
-      C2, comparable across fleet sizes and window lengths.
+    - ``non_c2_alerts``: distinct ``(tenant, host, domain)`` of findings that match no C2 row
+      (one finding on a registered domain may flag several benign channels; it is one alert).
+    - ``alert_load_per_100_host_days``: 100 × non_c2_alerts / ``host_days`` (hosts active each
+      day, summed over days): the analyst's queue that is not C2, comparable across fleet sizes
+      and window lengths.
     - ``recall_by``: per dimension, recall in each bucket. Precision is overall only.
     """
 
@@ -222,6 +224,7 @@ class EvaluationReport:
     benign_by_category: dict[str, CategoryFlags] = field(default_factory=dict)
     recall_by: dict[str, list[BucketRecall]] = field(default_factory=dict)
     host_days: float | None = None
+    non_c2_alerts: int = 0
     alert_load_per_100_host_days: float | None = None
     min_severity: str | None = None
 
@@ -648,6 +651,11 @@ def score(
     )
 
     tp, n_benign, n_human = len(tp_groups), len(benign), len(human)
+    non_c2 = len(
+        matched.loc[
+            matched["kind"] != KIND_C2, ["tenant_id", "host_id", "domain"]
+        ].drop_duplicates()
+    )
     precision = _ratio(tp, tp + n_benign + n_human)
     recall = _ratio(tp, len(positive_ids))
     ranked_scores = np.concatenate([tp_groups["score"], benign.to_numpy(), human.to_numpy()])
@@ -675,9 +683,8 @@ def score(
         benign_by_category=_benign_by_category(truth, benign.index.tolist()),
         recall_by=recall_by_bucket(truth, positive, tp_groups.index.tolist()),
         host_days=host_days,
-        alert_load_per_100_host_days=(
-            None if not host_days else 100.0 * (n_benign + n_human) / host_days
-        ),
+        non_c2_alerts=non_c2,
+        alert_load_per_100_host_days=None if not host_days else 100.0 * non_c2 / host_days,
         min_severity=min_severity,
     )
 
@@ -767,7 +774,7 @@ def _summary_rows(report: EvaluationReport) -> list[list[str]]:
         [
             "alert load",
             _fmt(report.alert_load_per_100_host_days),
-            "non-C2 findings per 100 host-days"
+            f"{report.non_c2_alerts} non-C2 (tenant, host, domain) findings per 100 host-days"
             + ("" if report.host_days is None else f" ({report.host_days:,.0f} host-days)"),
         ],
         ["precision", _fmt(report.precision), PRECISION_FORMULA],
