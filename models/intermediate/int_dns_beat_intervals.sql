@@ -14,28 +14,9 @@
 
 with
 
-known_c2 as (
-    select * from {{ ref('int_known_domains') }}
-    where list_name = 'known_c2'
-),
-
 profiled_pairs as (
-    select
-        pairs.tenant_id,
-        pairs.host_id,
-        pairs.domain_level,
-        pairs.domain,
-        pairs.event_date
-    from {{ ref('int_dns_pairs_aggregated_to_days') }} as pairs
-    where
-        {{ date_window_predicate('pairs.event_date') }}
-        and (
-            pairs.n_beats >= {{ var('min_beats') }}
-            or exists (
-                select 1 as is_listed from known_c2
-                where {{ listed_domain_matches('pairs.domain', 'pairs.registered_domain', 'known_c2') }}
-            )
-        )
+    select * from {{ ref('int_dns_profiled_pairs') }}
+    where {{ date_window_predicate('event_date') }}
 ),
 
 -- Which names' seconds make up each profiled series, read from the analysis day and (for the
@@ -47,9 +28,8 @@ series_names as (
         host_id,
         domain as query_name,
         event_date as source_date,
-        domain_level,
-        domain,
-        event_date
+        event_date,
+        pair_key
     from profiled_pairs
     where domain_level = 'query_name'
     union all
@@ -58,9 +38,8 @@ series_names as (
         host_id,
         domain as query_name,
         cast(event_date - interval '1' day as date) as source_date,
-        domain_level,
-        domain,
-        event_date
+        event_date,
+        pair_key
     from profiled_pairs
     where domain_level = 'query_name'
     union all
@@ -69,9 +48,8 @@ series_names as (
         pairs.host_id,
         pairs.domain as query_name,
         pairs.event_date as source_date,
-        profiled_pairs.domain_level,
-        profiled_pairs.domain,
-        profiled_pairs.event_date
+        profiled_pairs.event_date,
+        profiled_pairs.pair_key
     from {{ ref('int_dns_pairs_aggregated_to_days') }} as pairs
     inner join profiled_pairs
         on
@@ -93,11 +71,8 @@ series_names as (
 -- registered-domain series give equal rows; the beat rule below keeps one of them.
 key_seconds as (
     select
-        series_names.tenant_id,
-        series_names.host_id,
-        series_names.domain_level,
-        series_names.domain,
         series_names.event_date,
+        series_names.pair_key,
         seconds.second_at
     from {{ ref('int_dns_queries_aggregated_to_seconds') }} as seconds
     inner join series_names
@@ -116,7 +91,7 @@ second_gaps as (
     select
         *,
         {{ epoch_seconds('second_at') }} - {{ epoch_seconds(
-            'lag(second_at) over (partition by tenant_id, host_id, domain_level, domain, event_date order by second_at)'
+            'lag(second_at) over (partition by event_date, pair_key order by second_at)'
         ) }} as gap_seconds
     from key_seconds
 ),
@@ -126,11 +101,8 @@ second_gaps as (
 -- repeated second has a gap of 0, so it never starts a second beat.)
 beats as (
     select
-        tenant_id,
-        host_id,
-        domain_level,
-        domain,
         event_date,
+        pair_key,
         second_at as beat_at
     from second_gaps
     where gap_seconds is null or gap_seconds > {{ var('beat_merge_seconds') }}
@@ -138,15 +110,12 @@ beats as (
 
 final as (
     select
-        tenant_id,
-        host_id,
-        domain_level,
-        domain,
         event_date,
+        pair_key,
         beat_at,
         beat_at < cast(event_date as timestamp) as is_lookback,
         {{ epoch_seconds('beat_at') }} - {{ epoch_seconds(
-            'lag(beat_at) over (partition by tenant_id, host_id, domain_level, domain, event_date order by beat_at)'
+            'lag(beat_at) over (partition by event_date, pair_key order by beat_at)'
         ) }} as interval_seconds
     from beats
 )

@@ -13,15 +13,12 @@
 
 with
 
-{%- set pair_day = 'tenant_id, host_id, domain_level, domain, event_date' %}
+{%- set pair_day = 'event_date, pair_key' %}
 
 ranked_intervals as (
     select
-        tenant_id,
-        host_id,
-        domain_level,
-        domain,
         event_date,
+        pair_key,
         interval_seconds,
         row_number() over (partition by {{ pair_day }} order by interval_seconds) as interval_rank,
         count(*) over (partition by {{ pair_day }}) as n_intervals
@@ -34,11 +31,8 @@ ranked_intervals as (
 
 moments as (
     select
-        tenant_id,
-        host_id,
-        domain_level,
-        domain,
         event_date,
+        pair_key,
         min(n_intervals) as n_intervals,
         avg(interval_seconds) as interval_mean_seconds,
         stddev_samp(interval_seconds) as interval_stddev_seconds,
@@ -46,36 +40,25 @@ moments as (
         {{ ranked_quantile('interval_seconds', 'interval_rank', 'n_intervals', 0.5) }} as interval_median_seconds,
         {{ ranked_quantile('interval_seconds', 'interval_rank', 'n_intervals', 0.75) }} as interval_q3_seconds
     from ranked_intervals
-    group by tenant_id, host_id, domain_level, domain, event_date
+    group by event_date, pair_key
 ),
 
 -- The intervals are read again rather than through a shared CTE, which DuckDB would materialise.
 ranked_deviations as (
     select
-        intervals.tenant_id,
-        intervals.host_id,
-        intervals.domain_level,
-        intervals.domain,
         intervals.event_date,
+        intervals.pair_key,
         abs(intervals.interval_seconds - moments.interval_median_seconds) as absolute_deviation_seconds,
         row_number() over (
-            partition by
-                intervals.tenant_id,
-                intervals.host_id,
-                intervals.domain_level,
-                intervals.domain,
-                intervals.event_date
+            partition by intervals.event_date, intervals.pair_key
             order by abs(intervals.interval_seconds - moments.interval_median_seconds)
         ) as deviation_rank,
         moments.n_intervals
     from {{ ref('int_dns_beat_intervals') }} as intervals
     inner join moments
         on
-            intervals.tenant_id = moments.tenant_id
-            and intervals.host_id = moments.host_id
-            and intervals.domain_level = moments.domain_level
-            and intervals.domain = moments.domain
-            and intervals.event_date = moments.event_date
+            intervals.event_date = moments.event_date
+            and intervals.pair_key = moments.pair_key
     where
         not intervals.is_lookback
         and intervals.interval_seconds is not null
@@ -84,25 +67,19 @@ ranked_deviations as (
 
 median_absolute_deviations as (
     select
-        tenant_id,
-        host_id,
-        domain_level,
-        domain,
         event_date,
+        pair_key,
         {{ ranked_quantile(
             'absolute_deviation_seconds', 'deviation_rank', 'n_intervals', 0.5
         ) }} as interval_mad_seconds
     from ranked_deviations
-    group by tenant_id, host_id, domain_level, domain, event_date
+    group by event_date, pair_key
 ),
 
 final as (
     select
-        moments.tenant_id,
-        moments.host_id,
-        moments.domain_level,
-        moments.domain,
         moments.event_date,
+        moments.pair_key,
         moments.n_intervals,
         moments.interval_mean_seconds,
         moments.interval_stddev_seconds,
@@ -124,11 +101,8 @@ final as (
     from moments
     inner join median_absolute_deviations
         on
-            moments.tenant_id = median_absolute_deviations.tenant_id
-            and moments.host_id = median_absolute_deviations.host_id
-            and moments.domain_level = median_absolute_deviations.domain_level
-            and moments.domain = median_absolute_deviations.domain
-            and moments.event_date = median_absolute_deviations.event_date
+            moments.event_date = median_absolute_deviations.event_date
+            and moments.pair_key = median_absolute_deviations.pair_key
 )
 
 select * from final

@@ -12,7 +12,7 @@
 with
 
 pairs as (
-    select * from {{ ref('int_dns_pairs_aggregated_to_days') }}
+    select * from {{ ref('int_dns_profiled_pairs') }}
     where {{ date_window_predicate('event_date') }}
 ),
 
@@ -38,21 +38,20 @@ host_activity as (
 
 active_minutes as (
     select
-        tenant_id,
-        host_id,
-        domain_level,
-        domain,
         event_date,
-        count(*) as n_active_minutes
+        pair_key,
+        count(*) as n_active_minutes,
+        cast(sum(n_beats) as bigint) as n_beats
     from {{ ref('int_dns_queries_aggregated_to_minutes') }}
     where
         not is_lookback
         and {{ date_window_predicate('event_date') }}
-    group by tenant_id, host_id, domain_level, domain, event_date
+    group by event_date, pair_key
 ),
 
 final as (
     select
+        pairs.pair_key,
         pairs.tenant_id,
         pairs.host_id,
         pairs.domain_level,
@@ -61,7 +60,13 @@ final as (
         pairs.event_date,
         pairs.n_query_names,
         pairs.n_queries,
-        pairs.n_beats,
+        pairs.n_nxdomain,
+        pairs.n_tunnel_type_queries,
+        cast(pairs.n_nxdomain as double) / nullif(pairs.n_queries, 0) as nxdomain_share,
+        cast(pairs.n_tunnel_type_queries as double)
+        / nullif(pairs.n_queries, 0) as tunnel_type_share,
+        pairs.n_seconds,
+        active_minutes.n_beats,
         active_minutes.n_active_minutes,
         pairs.first_seen_at,
         pairs.last_seen_at,
@@ -86,25 +91,16 @@ final as (
     from pairs
     inner join active_minutes
         on
-            pairs.tenant_id = active_minutes.tenant_id
-            and pairs.host_id = active_minutes.host_id
-            and pairs.domain_level = active_minutes.domain_level
-            and pairs.domain = active_minutes.domain
-            and pairs.event_date = active_minutes.event_date
+            pairs.event_date = active_minutes.event_date
+            and pairs.pair_key = active_minutes.pair_key
     left join interval_stats
         on
-            pairs.tenant_id = interval_stats.tenant_id
-            and pairs.host_id = interval_stats.host_id
-            and pairs.domain_level = interval_stats.domain_level
-            and pairs.domain = interval_stats.domain
-            and pairs.event_date = interval_stats.event_date
+            pairs.event_date = interval_stats.event_date
+            and pairs.pair_key = interval_stats.pair_key
     left join window_counts
         on
-            pairs.tenant_id = window_counts.tenant_id
-            and pairs.host_id = window_counts.host_id
-            and pairs.domain_level = window_counts.domain_level
-            and pairs.domain = window_counts.domain
-            and pairs.event_date = window_counts.event_date
+            pairs.event_date = window_counts.event_date
+            and pairs.pair_key = window_counts.pair_key
     inner join host_activity
         on
             pairs.tenant_id = host_activity.tenant_id

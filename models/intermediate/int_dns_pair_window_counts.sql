@@ -16,28 +16,22 @@
 -- share a start are summed by the RANGE frame, and only the last of them opens a segment.
 
 {%- set window_minutes = var('count_window_minutes') %}
-{%- set pair_window = 'partition by tenant_id, host_id, domain_level, domain, event_date order by window_start' %}
+{%- set pair_window = 'partition by event_date, pair_key order by window_start' %}
 
 with
 
 breakpoints as (
     select
-        tenant_id,
-        host_id,
-        domain_level,
-        domain,
         event_date,
+        pair_key,
         cast(floor({{ epoch_seconds('minute_at') }} / 60) as bigint) - {{ window_minutes }} + 1 as window_start,
         n_beats as count_change
     from {{ ref('int_dns_queries_aggregated_to_minutes') }}
     where {{ date_window_predicate('event_date') }}
     union all
     select
-        tenant_id,
-        host_id,
-        domain_level,
-        domain,
         event_date,
+        pair_key,
         cast(floor({{ epoch_seconds('minute_at') }} / 60) as bigint) + 1 as window_start,
         -n_beats as count_change
     from {{ ref('int_dns_queries_aggregated_to_minutes') }}
@@ -47,11 +41,8 @@ breakpoints as (
 -- The earliest breakpoint is the first minute's entry, the latest the last minute's exit.
 segments as (
     select
-        tenant_id,
-        host_id,
-        domain_level,
-        domain,
         event_date,
+        pair_key,
         window_start,
         sum(count_change) over (
             {{ pair_window }}
@@ -71,11 +62,8 @@ segments as (
 
 clipped_segments as (
     select
-        tenant_id,
-        host_id,
-        domain_level,
-        domain,
         event_date,
+        pair_key,
         last_window_start - first_window_start + 1 as n_windows,
         cast(window_count as double) as window_count,
         case
@@ -95,26 +83,20 @@ clipped_segments as (
 
 sums as (
     select
-        tenant_id,
-        host_id,
-        domain_level,
-        domain,
         event_date,
+        pair_key,
         min(n_windows) as n_windows,
         sum(window_count * n_steps) / min(n_windows) as window_count_mean,
         sum(window_count * window_count * n_steps) / min(n_windows) as window_count_square_mean
     from clipped_segments
     where n_steps > 0
-    group by tenant_id, host_id, domain_level, domain, event_date
+    group by event_date, pair_key
 ),
 
 spreads as (
     select
-        tenant_id,
-        host_id,
-        domain_level,
-        domain,
         event_date,
+        pair_key,
         n_windows,
         window_count_mean,
         sqrt(

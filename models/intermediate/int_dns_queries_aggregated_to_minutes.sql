@@ -15,21 +15,15 @@ beats as (
 
 final as (
     select
-        tenant_id,
-        host_id,
-        domain_level,
-        domain,
         event_date,
+        pair_key,
         date_trunc('minute', beat_at) as minute_at,
         min(is_lookback) as is_lookback,
         count(*) as n_beats
     from beats
     group by
-        tenant_id,
-        host_id,
-        domain_level,
-        domain,
         event_date,
+        pair_key,
         date_trunc('minute', beat_at)
 )
 

@@ -9,6 +9,10 @@
 -- The one pass over every staged event: same-second queries (A + AAAA, retries) merge here.
 -- Kept narrow on purpose (no registered domain: a function of the name, joined on the far
 -- fewer pair rows downstream): this aggregation's cost grows with the width of its rows.
+-- Besides the counts, how many of the queries got NXDOMAIN and how many asked for a record type
+-- that tunnels favour (TXT, NULL, CNAME, MX, SRV, ANY, KEY): features for ranking.
+
+{%- set tunnel_query_types = "'TXT', 'NULL', 'CNAME', 'MX', 'SRV', 'ANY', 'KEY'" %}
 
 with
 
@@ -25,7 +29,9 @@ final as (
         event_date,
         date_trunc('second', event_at) as second_at,
         count(*) as n_queries,
-        cast(sum(duplicate_count) as bigint) as n_duplicates
+        cast(sum(duplicate_count) as bigint) as n_duplicates,
+        count(*) filter (where response_code = 'NXDOMAIN') as n_nxdomain,
+        count(*) filter (where query_type in ({{ tunnel_query_types }})) as n_tunnel_type_queries
     from events
     group by
         tenant_id,
