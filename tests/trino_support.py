@@ -95,7 +95,6 @@ def dbt_invoke(
                 "--target-path", str(tmp / "dbt_target"), "--log-path", str(tmp / "dbt_logs"),
             ]
         )  # fmt: skip
-    nodes = [
-        (r.node.unique_id, str(r.status)) for r in getattr(result.result, "results", None) or []
-    ]
+    results = getattr(result.result, "results", None) or []
+    nodes = [(r.node.unique_id, str(r.status)) for r in results if hasattr(r, "node")]
     return bool(result.success), nodes
