@@ -10,6 +10,7 @@ from beaconlake.confirm.periodicity import (
     fold_score,
     merge_bursts,
     renewal_llr,
+    ttl_floor,
 )
 from beaconlake.simulate.timing import JITTER_MODELS, beat_times
 
@@ -66,9 +67,43 @@ def test_sessions_that_stop_and_start_lose_continuity() -> None:
     starts = np.linspace(8, 17, 5) * 3600
     t = np.concatenate([s + np.arange(0, 1200, 61.0) for s in starts])
     r = analyze(t, 0, DAY)
-    assert r.gaps_per_day >= 4
-    assert r.continuity < 0.2
-    assert r.periodicity_score < CONFIRMED
+    assert r.gaps_per_day == 4  # restarts after the first session
+    assert r.coverage == pytest.approx(1.0, abs=0.05)  # each session is complete
+    assert r.continuity < 0.5
+    steady = analyze(np.arange(8 * 3600, 17 * 3600 + 1200, 61.0), 0, DAY)
+    assert steady.continuity == pytest.approx(1.0, abs=0.05)
+    assert r.periodicity_score < steady.periodicity_score - 0.2
+
+
+def test_continuity_counts_the_series_own_lifetime() -> None:
+    # an implant active for 3 hours of a host that was on for 3 days is judged on its 3 hours
+    rng = np.random.default_rng(6)
+    t = 86_400 + beat_times(rng, 0, 3 * 3600, 120, 0.3, "uniform")
+    r = analyze(t, 0, 3 * DAY, active_seconds=3 * DAY)
+    assert r.coverage >= 0.9
+    assert r.lifetime_seconds == pytest.approx(3 * 3600, rel=0.05)
+    assert r.periodicity_score >= CONFIRMED
+    # an hour's break in the middle is one restart; the runs themselves stay complete
+    broken = analyze(t[(t < 86_400 + 3600) | (t > 86_400 + 7200)], 0, 3 * DAY, 3 * DAY)
+    assert broken.gaps_per_day == 1  # one restart
+    assert broken.coverage >= 0.9  # each run is complete
+
+
+def test_a_tunnel_polling_in_daily_bursts_is_confirmed() -> None:
+    # every 2 s for 90 minutes on each of two days: periodic within its runs
+    t = np.concatenate([d * DAY + 3600 + np.arange(0, 5400, 2.0) for d in range(2)])
+    r = analyze(t, 0, 2 * DAY, active_seconds=2 * DAY)
+    assert r.coverage >= 0.95
+    assert r.periodicity_score >= CONFIRMED
+
+
+def test_ttl_floor_marks_cache_refreshes_not_symmetric_jitter() -> None:
+    rng = np.random.default_rng(7)
+    refresh = 300 + rng.uniform(0, 4, 200)  # TTL 300 s plus a client delay of up to 4 s
+    assert ttl_floor(refresh) == 300
+    jittered = 300 * (1 + rng.uniform(-0.1, 0.1, 200))  # a beacon, ±10 %
+    assert ttl_floor(jittered) == 0
+    assert ttl_floor(3000 + rng.uniform(0, 4, 200)) == 0  # 3000 s is no common TTL
 
 
 def test_fold_score_weights_multiples_and_ignores_long_gaps() -> None:

@@ -48,7 +48,10 @@ def test_reason_reads_like_an_analyst_note() -> None:
     t = beat_times(np.random.default_rng(1), 0, 2 * DAY, 2980, 0.28, "uniform")
     r = score_candidate(analyze(t, 0, 2 * DAY), Context(9812, 1, first_seen_at=100.0), 0, 2 * DAY)
     assert re.match(r"every (49|50)\.\d min ± (2\d|3\d)%, 57 beats", r["reason"])
-    assert "beats over 2 days, 1 of 9,812 hosts, domain first seen in this window" in r["reason"]
+    assert (
+        "beats over 2 days, 1 of 9,812 hosts, continuous (no breaks), domain first seen in "
+        "this window" in r["reason"]
+    )
     assert r["is_confirmed"] and r["severity"] == "high"
 
 

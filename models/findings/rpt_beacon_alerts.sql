@@ -1,7 +1,8 @@
 {{ config(materialized='view') }}
 
 -- The analyst's queue: confirmed findings at or above the alert severity, most severe first,
--- at most `alert_budget_per_tenant_day` per tenant and analysis day.
+-- at most `alert_budget_per_tenant_day` per tenant and analysis day (a window of several days
+-- gets that many alerts per day it covers; the best-ranked ones).
 
 with
 
@@ -12,8 +13,9 @@ findings as (
 alerts as (
     select
         *,
+        greatest(1, date_diff('day', window_start, window_end)) as window_days,
         row_number() over (
-            partition by tenant_id, cast(window_start as date)
+            partition by tenant_id, window_start, window_end
             order by severity_rank desc, score desc, host_id asc, domain asc
         ) as alert_rank
     from findings
@@ -22,7 +24,7 @@ alerts as (
 
 final as (
     select * from alerts
-    where alert_rank <= {{ var('alert_budget_per_tenant_day', 25) }}
+    where alert_rank <= {{ var('alert_budget_per_tenant_day', 25) }} * window_days
 )
 
 select * from final

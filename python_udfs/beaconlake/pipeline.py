@@ -60,17 +60,24 @@ def _date(d: dt.date) -> str:
 def read_candidates(wh: Warehouse, window: Window) -> pd.DataFrame:
     """One row per (tenant, host, domain level, domain) that was a candidate on a window day.
 
+    Query counts (``n_queries``, ``n_nxdomain``, ``n_tunnel_type_queries``, ``n_query_names``)
+    are summed over the window's days where the candidate model has them, null otherwise.
+
     ``first_seen_at`` is the first day the tenant queried the domain in the warehouse's history,
     and only when that history starts earlier (otherwise "new" cannot be told from "old").
     """
     cands = wh.relation("fct_beacon_candidates")
     prevalence = wh.relation("int_dns_domain_prevalence")
     in_window = f"event_date >= {_date(window.start)} and event_date < {_date(window.end)}"
+    columns = set(wh.query(f"select * from {cands} limit 0").columns)
+
+    def total(column: str) -> str:
+        """The column summed over the window's days, or null where the model lacks it."""
+        return f"sum({column})" if column in columns else "cast(null as bigint)"
+
     # the host's active time over the candidate's days: the beats expected while it was on
     active = (
-        "sum(host_active_seconds)"
-        if "host_active_seconds" in wh.query(f"select * from {cands} limit 0").columns
-        else "cast(null as double)"
+        "sum(host_active_seconds)" if "host_active_seconds" in columns else "cast(null as double)"
     )
     return wh.query(
         f"""
@@ -87,7 +94,11 @@ def read_candidates(wh: Warehouse, window: Window) -> pd.DataFrame:
                 max(domain_n_hosts) as domain_hosts,
                 max(known_c2_family) as known_c2_family,
                 max(known_good_reason) as known_good_reason,
-                {active} as host_active_seconds
+                {active} as host_active_seconds,
+                {total("n_queries")} as n_queries,
+                {total("n_nxdomain")} as n_nxdomain,
+                {total("n_tunnel_type_queries")} as n_tunnel_type_queries,
+                {total("n_query_names")} as n_query_names
             from {cands}
             where {in_window}
             group by tenant_id, host_id, domain_level, domain
@@ -160,9 +171,13 @@ def confirm_window(
     start_s, end_s = window.epoch()
     epoch = pd.Timestamp("1970-01-01")
     first_seen = pd.to_datetime(cands["first_seen_at"])
+    # hosts of the tenant for which the same name is a candidate: many means a fleet-wide agent
+    hosts = cands.groupby(["tenant_id", "domain_key"]).host_id.transform("nunique")
     scored = confirm(
         cands.assign(
             domain=cands.domain_key,
+            domain_name=cands.domain,
+            candidate_hosts=hosts,
             first_seen_epoch=(first_seen - epoch).dt.total_seconds(),
         ),
         beats.assign(domain=beats.domain_key),

@@ -11,12 +11,15 @@ import math
 import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
+from beaconlake.confirm import rotation
 from beaconlake.confirm.periodicity import analyze
 from beaconlake.confirm.scoring import Context, score_candidate
+from beaconlake.domains import registered_domain
 
 KEY = ["tenant_id", "host_id", "domain"]
 #: Optional candidate columns and the value used when a warehouse does not provide them.
@@ -27,6 +30,13 @@ CONTEXT_DEFAULTS: dict[str, object] = {
     "known_c2_family": None,
     "known_good_reason": None,
     "host_active_seconds": None,
+    "domain_name": None,  # the domain itself when ``domain`` carries a composite key
+    "domain_level": None,
+    "candidate_hosts": 1,
+    "n_queries": None,
+    "n_nxdomain": None,
+    "n_tunnel_type_queries": None,
+    "n_query_names": None,
 }
 #: Candidates handed to a worker at once.
 BATCH_SIZE = 250
@@ -62,18 +72,34 @@ def _jobs(candidates: pd.DataFrame, events: pd.DataFrame) -> Iterator[Job]:
         yield key, times[s:e], ctx
 
 
-def _score(job: Job, start: float, end: float) -> dict[str, object]:
-    key, times, ctx = job
-    p = analyze(times, start, end, active_seconds=ctx["host_active_seconds"])  # type: ignore[arg-type]
-    context = Context(
+def _count(value: object) -> int | None:
+    return None if value is None else int(value)  # type: ignore[call-overload]
+
+
+def context(key: tuple[str, str, str], ctx: dict[str, object]) -> Context:
+    """The scoring context of one candidate from its (defaulted) context columns."""
+    return Context(
         tenant_hosts=int(ctx["tenant_hosts"] or 1),  # type: ignore[call-overload]
         domain_hosts=int(ctx["domain_hosts"] or 1),  # type: ignore[call-overload]
         first_seen_at=ctx["first_seen_epoch"],  # type: ignore[arg-type]
         known_c2_family=ctx["known_c2_family"],  # type: ignore[arg-type]
         known_good_reason=ctx["known_good_reason"],  # type: ignore[arg-type]
+        domain=str(ctx["domain_name"] or key[2]),
+        domain_level=ctx["domain_level"],  # type: ignore[arg-type]
+        candidate_hosts=int(ctx["candidate_hosts"] or 1),  # type: ignore[call-overload]
+        n_queries=_count(ctx["n_queries"]),
+        n_nxdomain=_count(ctx["n_nxdomain"]),
+        n_tunnel_type_queries=_count(ctx["n_tunnel_type_queries"]),
+        n_query_names=_count(ctx["n_query_names"]),
     )
+
+
+def _score(job: Job, start: float, end: float) -> dict[str, object]:
+    key, times, ctx = job
+    p = analyze(times, start, end, active_seconds=ctx["host_active_seconds"])  # type: ignore[arg-type]
+    context_ = context(key, ctx)
     return {"tenant_id": key[0], "host_id": key[1], "domain": key[2],
-            **score_candidate(p, context, start, end)}  # fmt: skip
+            **score_candidate(p, context_, start, end)}  # fmt: skip
 
 
 def _score_batch(args: tuple[list[Job], float, float]) -> list[dict[str, object]]:
@@ -87,8 +113,13 @@ def confirm(
     window_start: float,
     window_end: float,
     workers: int | None = None,
+    rotations: bool = True,
 ) -> pd.DataFrame:
-    """Score every candidate over ``[window_start, window_end)`` (epoch seconds)."""
+    """Score every candidate over ``[window_start, window_end)`` (epoch seconds).
+
+    With ``rotations``, a host's look-alike rare domains that are not periodic alone are also
+    scored together (``confirm.rotation``); members of a periodic group take its result.
+    """
     missing = [c for c in KEY if c not in candidates] + [
         c for c in [*KEY, "event_epoch"] if c not in events
     ]
@@ -105,4 +136,37 @@ def confirm(
     else:
         with ProcessPoolExecutor(workers) as pool:
             rows = [r for part in pool.map(_score_batch, batches) for r in part]
+    if rotations and rows:
+        _score_rotations(jobs, rows, window_start, window_end)
     return pd.DataFrame(rows)
+
+
+def _score_rotations(
+    jobs: list[Job], rows: list[dict[str, object]], start: float, end: float
+) -> None:
+    """Replace, in place, the rows of sibling domains whose union is a confirmed beacon."""
+    members = pd.DataFrame(
+        [
+            {
+                "tenant_id": key[0],
+                "host_id": key[1],
+                "domain": str(ctx["domain_name"] or key[2]),
+                "domain_level": ctx["domain_level"] or "query_name",
+                "registered_domain": registered_domain(str(ctx["domain_name"] or key[2])),
+                "periodicity_score": row["periodicity_score"],
+                "domain_hosts": ctx["domain_hosts"],
+                "known_good_reason": ctx["known_good_reason"],
+                "host_active_seconds": ctx["host_active_seconds"],
+                "first_beat": times.min() if len(times) else None,
+                "last_beat": times.max() if len(times) else None,
+            }
+            for (key, times, ctx), row in zip(jobs, rows, strict=True)
+        ]
+    )
+    for group, p in rotation.score_groups(members, lambda i: jobs[i][1], start, end):
+        for i in group:
+            key, _, ctx = jobs[i]
+            others = tuple(str(members.domain[j]) for j in group if j != i)
+            ctx_ = replace(context(key, ctx), rotates_with=others)
+            rows[i] = {"tenant_id": key[0], "host_id": key[1], "domain": key[2],
+                       **score_candidate(p, ctx_, start, end)}  # fmt: skip

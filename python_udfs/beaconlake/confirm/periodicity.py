@@ -47,14 +47,43 @@ class Periodicity:
     spectral_score: float
     acf_score: float  # height of the autocorrelation hill at the period above its trough
     seasonal_strength: float  # STL at the period: 1 - var(resid) / var(seasonal + resid)
-    coverage: float  # beats seen / beats expected while the host was active
-    gaps_per_day: float  # silences longer than 4.5 periods (sessions end, machines sleep)
+    coverage: float  # beats seen / beats expected over the series' own lifetime while active
+    gaps_per_day: float  # restarts after a silence of 4.5+ periods (and 30+ min), per day
     renewal_score: float  # renewal_llr mapped to [0, 1]
     continuity: float  # coverage, discounted when the series stops and starts many times a day
     periodicity_score: float  # the sub-scores combined
+    lifetime_seconds: float = 0.0  # first to last beat, plus one period
+    ttl_seconds: float = 0.0  # the common DNS TTL the intervals sit just above, 0 if none
 
     def as_dict(self) -> dict[str, float | int]:
         return asdict(self)
+
+
+#: DNS TTLs (seconds) common enough that a client re-resolving a name each time its cache
+#: entry expires produces a period of one of them plus a small delay.
+COMMON_TTLS = (30, 60, 120, 180, 300, 600, 900, 1200, 1800, 3600, 7200, 10800, 14400, 21600,
+               43200, 86400)  # fmt: skip
+#: Share of on-period intervals that must sit in the TTL's cache window.
+TTL_SHARE = 0.8
+
+
+def ttl_floor(intervals: np.ndarray) -> float:
+    """The common TTL ``T`` these intervals look like cache expiries of, or 0.
+
+    A client cache cannot ask again before ``T`` has passed and asks soon after when the name is
+    in use: the intervals have a floor at ``T`` (within a second) and sit just above it (a
+    client delay of at most 20 s or 15 % of ``T``). A beacon with symmetric jitter spreads
+    below its period, so it does not match; an exact timer on a TTL-like period does.
+    """
+    if len(intervals) < 3:
+        return 0.0
+    lo, med = np.quantile(intervals, [0.1, 0.5])
+    for ttl in COMMON_TTLS:
+        hi = ttl + max(20.0, 0.15 * ttl)
+        if lo >= ttl - 1.0 and ttl - 0.5 <= med <= hi:
+            inside = np.mean((intervals >= ttl - 1.0) & (intervals <= hi))
+            return float(ttl) if inside >= TTL_SHARE else 0.0
+    return 0.0
 
 
 def merge_bursts(times: np.ndarray, gap_s: float = BURST_GAP_S) -> np.ndarray:
@@ -193,19 +222,21 @@ def seasonal_strength(beats: np.ndarray, start: float, end: float, period: float
 
 
 #: Weights of the regularity sub-scores (they sum to 1); continuity then scales the result.
+#: The periodogram, autocorrelation and STL confirm the same thing (the series repeats at the
+#: period) and jitter defeats them in that order, so the best of the three counts.
 WEIGHTS = {
     "renewal_score": 0.5,
     "interval_score": 0.2,
-    "spectral_score": 0.1,
-    "acf_score": 0.1,
-    "seasonal_strength": 0.1,
+    "confirmation": 0.3,
 }
 #: Total renewal log-likelihood ratio (nats) that maps to a renewal score of 0.5, and its scale.
 LLR_MIDPOINT, LLR_SCALE = 3.0, 2.0
 #: A silence shorter than this is never a gap, whatever the period.
 MIN_GAP_S = 1800.0
-#: Silences per day a beacon may have (a workstation's night) before continuity drops.
+#: Restarts per day a beacon may have (a workstation's night) before continuity drops.
 FREE_GAPS_PER_DAY = 1.0
+#: Beats a run needs after a silence to count as a restart.
+MIN_RUN_BEATS = 4
 #: Beats needed for full confidence; fewer scale the score down.
 FULL_CONFIDENCE_BEATS = 12
 
@@ -219,8 +250,11 @@ def analyze(
 ) -> Periodicity:
     """Run every test on one series of event times within the window ``[start, end)``.
 
-    ``active_seconds`` is how long the host was active (sent any DNS) in the window; beats
-    expected over that time give the coverage. Without it the whole window counts.
+    Coverage counts beats against the series' own lifetime (first to last beat), no longer than
+    ``active_seconds`` (how long the host sent any DNS in the window; without it the whole
+    window counts): an implant that ran for three hours of a three-day capture is judged on
+    those hours. Breaks inside the lifetime (an application that stops while its user is away)
+    lower continuity beyond one a day (a workstation's night).
     """
     n_events = len(times)
     beats = merge_bursts(times)
@@ -251,9 +285,8 @@ def analyze(
     ratio = spec_ratio if spec_period and _harmonic(spec_period, period) else 0.0
     seasonal = seasonal_strength(beats, start, end, period)
     active = active_seconds if active_seconds and active_seconds > 0 else end - start
-    coverage = float(min(1.0, n / max(active / period, 1.0)))
-    gap = max((max(FOLD_WEIGHTS) + 0.5) * period, MIN_GAP_S)
-    gaps_per_day = float((d > gap).sum() / ((end - start) / 86_400))
+    lifetime = float(beats[-1] - beats[0]) + period
+    coverage, gaps_per_day = _coverage(beats, d, period, min(lifetime, active))
     continuity = coverage / (1.0 + max(0.0, gaps_per_day - FREE_GAPS_PER_DAY) / 2.0)
     renewal = 1.0 / (1.0 + math.exp(-(llr * len(d) - LLR_MIDPOINT) / LLR_SCALE))
     parts = {
@@ -263,7 +296,11 @@ def analyze(
         "acf_score": acf_score,
         "seasonal_strength": seasonal,
     }
-    regularity = sum(WEIGHTS[k] * v for k, v in parts.items())
+    regularity = (
+        WEIGHTS["renewal_score"] * renewal
+        + WEIGHTS["interval_score"] * fold
+        + WEIGHTS["confirmation"] * max(parts["spectral_score"], acf_score, seasonal)
+    )
     combined = regularity * math.sqrt(continuity) * min(1.0, n / FULL_CONFIDENCE_BEATS)
     return Periodicity(
         n_events=n_events,
@@ -282,7 +319,31 @@ def analyze(
         renewal_score=renewal,
         continuity=continuity,
         periodicity_score=float(combined),
+        lifetime_seconds=lifetime,
+        ttl_seconds=ttl_floor(d[k == 1]),
     )
+
+
+def _coverage(
+    beats: np.ndarray, d: np.ndarray, period: float, active: float
+) -> tuple[float, float]:
+    """(coverage, restarts per day) of a series over its own lifetime.
+
+    Silences longer than ``max(4.5 periods, MIN_GAP_S)`` cut the series into runs. Coverage is
+    beats over the beats expected inside the runs (at most ``active`` seconds): a tunnel that
+    polls every second for two hours a day covers its runs fully. A run of at least
+    ``MIN_RUN_BEATS`` beats after a silence is a restart: an application that stops while its
+    user is away restarts several times a day, an implant's lone check-ins between operator
+    sessions do not count.
+    """
+    gap = max((max(FOLD_WEIGHTS) + 0.5) * period, MIN_GAP_S)
+    cut = np.flatnonzero(d > gap)
+    runs = np.diff(np.concatenate(([0], cut + 1, [len(beats)])))
+    covered = float(beats[-1] - beats[0]) - float(d[cut].sum()) + len(runs) * period
+    coverage = float(min(1.0, len(beats) / max(min(covered, active) / period, 1.0)))
+    restarts = int((runs[1:] >= MIN_RUN_BEATS).sum())
+    days = max((float(beats[-1] - beats[0]) + period) / 86_400, 1.0)
+    return coverage, restarts / days
 
 
 def _parsimony(fold: float, missing: float) -> float:
@@ -312,13 +373,12 @@ def renewal_llr(x: np.ndarray, k: np.ndarray, spread: float) -> float:
     weights = (1 - GAP_MASS) * counts / counts.sum()
     sd = s * np.sqrt(ks)
     dens = weights[:, None] * np.exp(-0.5 * ((x[None, :] - ks[:, None]) / sd[:, None]) ** 2)
-    beacon = dens.sum(0) / 1.0
     beacon = (dens / (sd[:, None] * math.sqrt(2 * math.pi))).sum(0)
     longest = max(float(x.max()), ks[-1] + 0.5)
     beacon += GAP_MASS / longest
     mean = float(x.mean())
-    poisson = np.exp(-x / mean) / mean
-    return float(np.mean(np.log(beacon) - np.log(poisson)))
+    log_poisson = -x / mean - math.log(mean)  # in logs: exp(-x / mean) underflows for long gaps
+    return float(np.mean(np.log(beacon) - log_poisson))
 
 
 def _folded_mean(seed: float, intervals: np.ndarray, rounds: int = 3) -> float:

@@ -1,10 +1,21 @@
 """Turn periodicity evidence and context into a score, a severity and a plain-language reason.
 
 ``score`` in [0, 1] is "how likely is this a C2 beacon": the periodicity score times the
-domain's rarity in its tenant, so a vendor keep-alive on most hosts ranks below a rare beacon of
-the same regularity. ``severity`` starts from the score and moves with what an analyst weighs:
-a known-C2 domain is critical, a domain first seen in the window is raised, a known-good one is
-lowered to info.
+domain's rarity in its tenant (a vendor keep-alive on most hosts ranks below a rare beacon of
+the same regularity), times what else is known about the series and its name. Each of those
+factors is a piece of ``Evidence`` that the reason spells out:
+
+- lowering: a period just above a common DNS TTL (a client re-resolving an expired cache
+  entry), a series that stops and restarts during the day (an application used while its user
+  works), the same name beaconing from many hosts of the tenant (a fleet-wide agent), a local or
+  internal name (reverse lookups, mDNS, single labels, service records, internal zones: these
+  never reach an outside C2 server and are never above low unless known C2);
+- raising: a machine-made (DGA-like) name, random per-query subdomain labels, many distinct
+  names under one registered domain, NXDOMAIN answers, tunnel-friendly query types (TXT, NULL,
+  CNAME, MX, ...), a top-level domain favoured by abuse, rotation over look-alike domains.
+
+``severity`` starts from the score: a known-C2 domain is critical, a domain first seen in the
+window is raised one step, a known-good one is info, a local name at most low.
 """
 
 from __future__ import annotations
@@ -12,6 +23,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from beaconlake.confirm.lexical import Lexical, lexical
 from beaconlake.confirm.periodicity import Periodicity
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
@@ -21,6 +33,18 @@ SEVERITY_FLOORS = {"low": 0.25, "medium": 0.4, "high": 0.6}
 CONFIRM_THRESHOLD = 0.4
 #: A domain first seen this recently (seconds before the window's end) counts as new.
 NEW_DOMAIN_S = 7 * 86_400
+#: Hosts of one tenant that may beacon to one name before it looks like a fleet-wide agent
+#: (C2 families in the wild and in the simulator sit on one to three hosts).
+FLEET_FREE_HOSTS = 3
+#: Breaks a day (beyond a night) at which a series counts as used in sessions.
+SESSION_BREAKS_PER_DAY = 2.0
+#: Share of queries at or above which NXDOMAIN answers / tunnel query types count as evidence.
+NXDOMAIN_SHARE = 0.2
+TUNNEL_SHARE = 0.5
+#: Distinct query names per beat above which a registered domain gets fresh names per query.
+NAMES_PER_BEAT = 0.5
+#: Jitter (uniform convention) at or below which a period counts as clock-exact.
+CLOCK_JITTER = 0.075
 
 
 @dataclass(frozen=True)
@@ -32,6 +56,22 @@ class Context:
     first_seen_at: float | None = None  # epoch seconds the tenant first queried the domain
     known_c2_family: str | None = None
     known_good_reason: str | None = None
+    domain: str | None = None  # the query name or registered domain the series is keyed on
+    domain_level: str | None = None  # "query_name" or "registered_domain"
+    candidate_hosts: int = 1  # hosts of the tenant for which this domain is a candidate
+    n_queries: int | None = None  # queries in the window (NXDOMAIN and type shares need it)
+    n_nxdomain: int | None = None
+    n_tunnel_type_queries: int | None = None  # TXT, NULL, CNAME, MX, SRV, ANY, KEY
+    n_query_names: int | None = None  # distinct names under a registered domain (max per day)
+    rotates_with: tuple[str, ...] = ()  # look-alike domains scored together with this one
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One reason to move the score: a multiplier and the phrase that explains it."""
+
+    factor: float
+    text: str
 
 
 def rarity(domain_hosts: int, tenant_hosts: int) -> float:
@@ -42,7 +82,64 @@ def rarity(domain_hosts: int, tenant_hosts: int) -> float:
     return float(min(1.0, max(0.0, 1.0 - math.log10(domain_hosts) / scale)))
 
 
-def severity(score: float, ctx: Context, window_end: float) -> str:
+def evidence(p: Periodicity, ctx: Context, lex: Lexical | None) -> list[Evidence]:
+    """Everything besides periodicity and rarity that moves the score, strongest first."""
+    out: list[Evidence] = []
+    known_c2 = bool(ctx.known_c2_family)
+    if lex is not None and lex.local and not known_c2:
+        out.append(Evidence(0.5, f"local name: {lex.local}, capped at low"))
+    if ctx.candidate_hosts > FLEET_FREE_HOSTS:
+        out.append(
+            Evidence(
+                FLEET_FREE_HOSTS / ctx.candidate_hosts,
+                f"beacons from {ctx.candidate_hosts} hosts of the tenant (a fleet-wide agent)",
+            )
+        )
+    machine_made = lex is not None and (lex.dga >= 0.5 or lex.random_subdomain)
+    fresh_names = (
+        ctx.domain_level == "registered_domain"
+        and (ctx.n_query_names or 0) / max(p.n_beats, 1) >= NAMES_PER_BEAT
+    )
+    if p.ttl_seconds and not fresh_names:
+        # a cache refresh needs the same name again; it says little about a machine-made name
+        factor = 0.8 if machine_made else (0.5 if ctx.domain_hosts > 1 else 0.65)
+        text = f"period ≈ DNS TTL {p.ttl_seconds:.0f} s plus a client delay (a cache refresh)"
+        out.append(Evidence(factor, text))
+    suspicious = machine_made or fresh_names or (lex is not None and lex.abused_tld)
+    if p.jitter <= CLOCK_JITTER and p.period_seconds >= 30 and not suspicious:
+        out.append(Evidence(0.6, "clock-exact period and an ordinary name (agents poll like this)"))
+    if p.gaps_per_day >= SESSION_BREAKS_PER_DAY:
+        out.append(
+            Evidence(
+                0.7,
+                f"stops and restarts {p.gaps_per_day:.0f} times a day (an application in use)",
+            )
+        )
+    if ctx.rotates_with:
+        out.append(
+            Evidence(1.0, "rotates with " + ", ".join(ctx.rotates_with) + " (scored together)")
+        )
+    if lex is not None:
+        if lex.dga >= 0.5:
+            out.append(Evidence(1.0 + 0.3 * lex.dga, f"machine-made-looking name (DGA-likeness "
+                                f"{lex.dga:.2f})"))  # fmt: skip
+        if lex.random_subdomain:
+            out.append(Evidence(1.2, "random-looking subdomain label"))
+        if lex.abused_tld:
+            out.append(Evidence(1.1, f"often-abused TLD .{lex.tld}"))
+    if fresh_names:
+        out.append(Evidence(1.2, f"{ctx.n_query_names:,} distinct names (a fresh one per query)"))
+    if ctx.n_queries:
+        nx = (ctx.n_nxdomain or 0) / ctx.n_queries
+        tunnel = (ctx.n_tunnel_type_queries or 0) / ctx.n_queries
+        if nx >= NXDOMAIN_SHARE and not (lex is not None and lex.local):
+            out.append(Evidence(1.15, f"{nx:.0%} NXDOMAIN"))
+        if tunnel >= TUNNEL_SHARE:
+            out.append(Evidence(1.2, f"{tunnel:.0%} TXT/NULL/CNAME/MX-type queries"))
+    return out
+
+
+def severity(score: float, ctx: Context, window_end: float, local: bool = False) -> str:
     level = 0
     for i, name in enumerate(SEVERITIES[1:4], start=1):
         if score >= SEVERITY_FLOORS[name]:
@@ -53,6 +150,8 @@ def severity(score: float, ctx: Context, window_end: float) -> str:
         return "info"
     if level >= 1 and _is_new(ctx, window_end):
         level = min(level + 1, 3)
+    if local:
+        level = min(level, 1)
     return SEVERITIES[level]
 
 
@@ -79,7 +178,23 @@ def _first_seen_text(ctx: Context, window_start: float, window_end: float) -> st
     return f", domain known for {age_days:.0f} days"
 
 
-def reason(p: Periodicity, ctx: Context, window_start: float, window_end: float) -> str:
+def _shape_text(p: Periodicity, window_start: float, window_end: float) -> str:
+    """24/7, working-hours-like, or a short stretch of the window."""
+    window = window_end - window_start
+    if p.lifetime_seconds < 0.5 * window:
+        return f", active {_duration(p.lifetime_seconds)} of the window"
+    if p.gaps_per_day < 1.0 and p.continuity >= 0.8:
+        return ", continuous (no breaks)"
+    return ""
+
+
+def reason(
+    p: Periodicity,
+    ctx: Context,
+    window_start: float,
+    window_end: float,
+    found: list[Evidence] | None = None,
+) -> str:
     """One sentence an analyst can read, e.g. "every 49.7 min ± 28 %, 57 beats over 2 days, ..."."""
     days = (window_end - window_start) / 86_400
     span = (
@@ -93,7 +208,10 @@ def reason(p: Periodicity, ctx: Context, window_start: float, window_end: float)
     )
     if p.missing_share >= 0.1:
         text += f", {p.missing_share:.0%} of beats missing"
+    text += _shape_text(p, window_start, window_end)
     text += _first_seen_text(ctx, window_start, window_end)
+    if found:
+        text += "; " + "; ".join(e.text for e in found)
     if ctx.known_c2_family:
         text += f"; known C2 ({ctx.known_c2_family})"
     if ctx.known_good_reason:
@@ -106,12 +224,17 @@ def score_candidate(
 ) -> dict[str, object]:
     """Score, severity, reason and every sub-score of one candidate as a flat record."""
     rare = rarity(ctx.domain_hosts, ctx.tenant_hosts)
-    score = p.periodicity_score * rare
+    lex = lexical(ctx.domain) if ctx.domain else None
+    found = evidence(p, ctx, lex)
+    factor = math.prod(e.factor for e in found)
+    score = float(min(1.0, p.periodicity_score * rare * factor))
+    local = lex is not None and lex.local is not None
     return {
         **p.as_dict(),
         "rarity": rare,
         "score": score,
         "is_confirmed": p.periodicity_score >= CONFIRM_THRESHOLD,
-        "severity": severity(score, ctx, window_end),
-        "reason": reason(p, ctx, window_start, window_end),
+        "severity": severity(score, ctx, window_end, local=local),
+        "reason": reason(p, ctx, window_start, window_end, found),
+        "dga_likeness": lex.dga if lex is not None else None,
     }

@@ -1,0 +1,108 @@
+"""C2 that rotates over several look-alike domains: score a host's sibling domains as one series.
+
+An implant that spreads its beats over three registered domains leaves each domain a third of
+the beats, at intervals that are sums of its gaps: no single domain looks periodic. On one host,
+rare domains that were not confirmed alone, whose names look alike (a shared stem such as
+``saitama-fake-domain-``, or one DGA family) and whose beats overlap in time, are merged and
+scored as one series; when the union is periodic and more so than any member, every member
+becomes a finding with the group's evidence ("rotates with ...").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from beaconlake.confirm.lexical import local_kind, shape_similarity
+from beaconlake.confirm.periodicity import Periodicity, analyze
+from beaconlake.confirm.scoring import CONFIRM_THRESHOLD, FLEET_FREE_HOSTS
+
+#: Name similarity (``lexical.shape_similarity``) at which two domains may be siblings.
+MIN_SIMILARITY = 0.5
+#: Share of the shorter of two active spans that must overlap the other.
+MIN_OVERLAP = 0.5
+#: Most domains one group may hold (rotating implants use a handful).
+MAX_GROUP = 8
+
+
+def _overlap(a: tuple[float, float], b: tuple[float, float]) -> float:
+    inter = min(a[1], b[1]) - max(a[0], b[0])
+    shorter = max(min(a[1] - a[0], b[1] - b[0]), 1.0)
+    return max(0.0, inter) / shorter
+
+
+def _root(parent: dict[int, int], i: int) -> int:
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return i
+
+
+def groups(members: pd.DataFrame) -> list[list[int]]:
+    """Index lists of sibling domains, two or more each, among one frame of candidates.
+
+    ``members`` needs ``tenant_id, host_id, domain_level, domain, registered_domain,
+    periodicity_score, domain_hosts, known_good_reason, first_beat, last_beat``. Eligible:
+    rare (at most ``FLEET_FREE_HOSTS`` hosts), not known good, not a local name, not confirmed
+    alone; one level per registered domain (the registered-domain series when a host has both).
+    """
+    ok = (
+        (members.periodicity_score < CONFIRM_THRESHOLD)
+        & (members.domain_hosts.fillna(1) <= FLEET_FREE_HOSTS)
+        & members.known_good_reason.isna()
+        & members.first_beat.notna()
+        & members.domain.map(lambda d: local_kind(str(d)) is None)
+    )
+    pool = members[ok].copy()
+    pool["_level"] = (pool.domain_level == "registered_domain").astype(int)
+    pool = pool.sort_values("_level", ascending=False).drop_duplicates(
+        ["tenant_id", "host_id", "registered_domain"]
+    )
+    out: list[list[int]] = []
+    for _, host in pool.groupby(["tenant_id", "host_id"], sort=False):
+        if len(host) < 2:
+            continue
+        idx = list(host.index)
+        parent = {i: i for i in idx}
+        rows = host.to_dict("index")
+        for a_pos, a in enumerate(idx):
+            for b in idx[a_pos + 1 :]:
+                ra, rb = rows[a], rows[b]
+                span_a = (ra["first_beat"], ra["last_beat"])
+                span_b = (rb["first_beat"], rb["last_beat"])
+                if _overlap(span_a, span_b) < MIN_OVERLAP:
+                    continue
+                similarity = shape_similarity(ra["registered_domain"], rb["registered_domain"])
+                if similarity < MIN_SIMILARITY:
+                    continue
+                parent[_root(parent, a)] = _root(parent, b)
+        comps: dict[int, list[int]] = {}
+        for i in idx:
+            comps.setdefault(_root(parent, i), []).append(i)
+        out += [sorted(c) for c in comps.values() if 2 <= len(c) <= MAX_GROUP]
+    return out
+
+
+def score_groups(
+    members: pd.DataFrame,
+    times: Callable[[int], np.ndarray],
+    start: float,
+    end: float,
+) -> list[tuple[list[int], Periodicity]]:
+    """Each sibling group whose union of beats is confirmed periodic, with that union's result.
+
+    ``times(i)`` returns the beat times of candidate ``i``; ``host_active_seconds`` of the
+    members gives the host's activity.
+    """
+    found = []
+    for group in groups(members):
+        union = np.sort(np.concatenate([times(i) for i in group]))
+        active = members.loc[group, "host_active_seconds"].max()
+        active = float(active) if pd.notna(active) else None
+        p = analyze(union, start, end, active_seconds=active)
+        best_alone = float(members.loc[group, "periodicity_score"].max())
+        if p.periodicity_score >= CONFIRM_THRESHOLD and p.periodicity_score > best_alone:
+            found.append((group, p))
+    return found

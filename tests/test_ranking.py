@@ -1,0 +1,112 @@
+"""Ranking: what besides periodicity moves a finding up or down, and rotating C2."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from beaconlake.confirm.batch import confirm
+from beaconlake.confirm.periodicity import analyze
+from beaconlake.confirm.rotation import groups
+from beaconlake.confirm.scoring import Context, score_candidate
+from beaconlake.simulate.timing import beat_times
+
+DAY = 86_400.0
+
+
+def _scored(t: np.ndarray, ctx: Context, end: float = DAY) -> dict[str, object]:
+    return score_candidate(analyze(t, 0, end), ctx, 0, end)
+
+
+def test_an_hourly_reverse_lookup_is_never_above_low() -> None:
+    t = np.arange(0, 3 * DAY, 3600.0)  # exactly hourly, one host: as periodic as it gets
+    r = _scored(t, Context(90, 1, domain="201.56.225.64.in-addr.arpa"), 3 * DAY)
+    assert r["is_confirmed"]
+    assert r["severity"] in ("info", "low")
+    assert "local name: reverse lookup" in str(r["reason"])
+    known = _scored(t, Context(90, 1, domain="x.in-addr.arpa", known_c2_family="ptr-c2"), 3 * DAY)
+    assert known["severity"] == "critical"  # a known C2 is never capped
+
+
+def test_a_ttl_refresh_in_working_sessions_ranks_below_a_jittered_beacon() -> None:
+    rng = np.random.default_rng(1)
+    # a niche app: TTL 300 s plus a client delay, in four sessions of a working day
+    starts = np.array([8.0, 10.5, 13.5, 16.0]) * 3600
+    app = np.concatenate([s + np.cumsum(300 + rng.uniform(0, 5, 20)) for s in starts])
+    beacon = beat_times(rng, 0, DAY, 900, 0.3, "uniform")
+    a = _scored(app, Context(200, 1, domain="sync.lunopix.io"))
+    b = _scored(beacon, Context(200, 1, domain="cdn.kolibrax.top"))
+    assert "DNS TTL 300 s" in str(a["reason"]) and "restarts" in str(a["reason"])
+    assert a["severity"] in ("info", "low")
+    assert b["severity"] == "high" and b["score"] > 2 * a["score"]  # type: ignore[operator]
+
+
+def test_machine_made_names_fresh_labels_and_tunnel_types_raise_the_score() -> None:
+    t = beat_times(np.random.default_rng(2), 0, DAY, 1800, 0.5, "uniform")
+    p = analyze(t, 0, DAY)
+    plain = score_candidate(p, Context(200, 2, domain="weather.com"), 0, DAY)
+    odd = Context(
+        200, 2, domain="x7k2m9q4zt1b.top", domain_level="registered_domain",
+        n_queries=96, n_nxdomain=30, n_tunnel_type_queries=96, n_query_names=48,
+    )  # fmt: skip
+    r = score_candidate(p, odd, 0, DAY)
+    assert r["score"] > 1.5 * plain["score"]  # type: ignore[operator]
+    for phrase in ("DGA-likeness", "often-abused TLD .top", "NXDOMAIN", "TXT/NULL", "fresh one"):
+        assert phrase in str(r["reason"]), phrase
+
+
+def test_the_same_name_beaconing_from_many_hosts_is_a_fleet_agent() -> None:
+    t = beat_times(np.random.default_rng(3), 0, DAY, 600, 0.2, "uniform")
+    p = analyze(t, 0, DAY)
+    one = score_candidate(p, Context(200, 1, domain="intake.agent.io"), 0, DAY)
+    fleet = score_candidate(
+        p, Context(200, 1, domain="intake.agent.io", candidate_hosts=30), 0, DAY
+    )
+    assert fleet["score"] <= 0.1 * one["score"]  # type: ignore[operator]
+    assert "fleet-wide agent" in str(fleet["reason"])
+
+
+def _rotating(rng: np.random.Generator, names: list[str], period: float) -> pd.DataFrame:
+    t = beat_times(rng, 0, DAY, period, 0.3, "uniform")
+    pick = rng.integers(0, len(names), len(t))
+    return pd.DataFrame(
+        {"tenant_id": "t", "host_id": "h1", "domain": np.array(names)[pick], "event_epoch": t}
+    )
+
+
+def test_a_c2_rotating_over_three_domains_is_found_on_each() -> None:
+    rng = np.random.default_rng(4)
+    names = ["saitama-fake-domain-one.com", "saitama-fake-domain-two.com",
+             "saitama-fake-domain-three.com"]  # fmt: skip
+    c2 = _rotating(rng, names, 300)
+    # and three unrelated rare domains on the same host, browsed at random
+    other = ["weather.com", "kolibrax.top", "news.example.org"]
+    browse = pd.DataFrame({"tenant_id": "t", "host_id": "h1",
+                           "domain": np.repeat(other, 60),
+                           "event_epoch": np.sort(rng.uniform(0, DAY, 180))})  # fmt: skip
+    events = pd.concat([c2, browse])
+    cands = pd.DataFrame({"tenant_id": "t", "host_id": "h1", "domain": names + other,
+                          "domain_level": "registered_domain", "tenant_hosts": 50})  # fmt: skip
+    alone = confirm(cands, events, 0, DAY, workers=1, rotations=False).set_index("domain")
+    assert not alone.loc[names, "is_confirmed"].any()  # each third alone is not periodic
+    out = confirm(cands, events, 0, DAY, workers=1).set_index("domain")
+    assert out.loc[names, "is_confirmed"].all()
+    assert (out.loc[names, "severity"] != "info").all()
+    assert out.loc[names, "period_seconds"].between(270, 330).all()
+    assert "rotates with saitama-fake-domain-two.com" in out.loc[names[0], "reason"]
+    assert not out.loc[other, "is_confirmed"].any()  # unrelated names are not pulled in
+
+
+def test_rotation_groups_need_look_alike_names_and_overlapping_spans() -> None:
+    base = {"tenant_id": "t", "host_id": "h", "domain_level": "registered_domain",
+            "periodicity_score": 0.2, "domain_hosts": 1, "known_good_reason": None}  # fmt: skip
+    rows = [
+        {**base, "domain": "ipcheck-lux.su", "first_beat": 0.0, "last_beat": 9000.0},
+        {**base, "domain": "ipcheck-zorbo.top", "first_beat": 500.0, "last_beat": 9500.0},
+        {**base, "domain": "ipcheck-mira.xyz", "first_beat": 50_000.0, "last_beat": 60_000.0},
+        {**base, "domain": "weather.com", "first_beat": 0.0, "last_beat": 9000.0},
+        {**base, "domain": "ipcheck-vola.pw", "first_beat": 0.0, "last_beat": 9000.0,
+         "periodicity_score": 0.9},  # confirmed alone: reported on its own
+    ]  # fmt: skip
+    frame = pd.DataFrame(rows).assign(registered_domain=lambda f: f.domain)
+    assert groups(frame) == [[0, 1]]
