@@ -106,7 +106,11 @@ def test_rotation_groups_need_look_alike_names_and_overlapping_spans() -> None:
         {**base, "domain": "ipcheck-mira.xyz", "first_beat": 50_000.0, "last_beat": 60_000.0},
         {**base, "domain": "weather.com", "first_beat": 0.0, "last_beat": 9000.0},
         {**base, "domain": "ipcheck-vola.pw", "first_beat": 0.0, "last_beat": 9000.0,
-         "periodicity_score": 0.9},  # confirmed alone: reported on its own
+         "periodicity_score": 0.9},  # confirmed alone, but a sibling: joins the group
+        {**base, "domain": "cdn-ab.top", "first_beat": 0.0, "last_beat": 9000.0,
+         "periodicity_score": 0.9},
+        {**base, "domain": "cdn-ac.xyz", "first_beat": 0.0, "last_beat": 9000.0,
+         "periodicity_score": 0.8},  # both confirmed alone: no group
     ]  # fmt: skip
     frame = pd.DataFrame(rows).assign(registered_domain=lambda f: f.domain)
-    assert groups(frame) == [[0, 1]]
+    assert groups(frame) == [[0, 1, 4]]

@@ -165,8 +165,14 @@ def _score_rotations(
     )
     for group, p in rotation.score_groups(members, lambda i: jobs[i][1], start, end):
         for i in group:
-            key, _, ctx = jobs[i]
+            key, times, ctx = jobs[i]
             others = tuple(str(members.domain[j]) for j in group if j != i)
             ctx_ = replace(context(key, ctx), rotates_with=others)
-            rows[i] = {"tenant_id": key[0], "host_id": key[1], "domain": key[2],
-                       **score_candidate(p, ctx_, start, end)}  # fmt: skip
+            own = float(rows[i]["periodicity_score"])  # type: ignore[arg-type]
+            if own > p.periodicity_score:  # stronger alone: its own result, the group's evidence
+                mine = analyze(times, start, end, active_seconds=ctx["host_active_seconds"])  # type: ignore[arg-type]
+                rows[i] = {"tenant_id": key[0], "host_id": key[1], "domain": key[2],
+                           **score_candidate(mine, ctx_, start, end)}  # fmt: skip
+            else:
+                rows[i] = {"tenant_id": key[0], "host_id": key[1], "domain": key[2],
+                           **score_candidate(p, ctx_, start, end)}  # fmt: skip

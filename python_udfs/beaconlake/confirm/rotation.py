@@ -4,8 +4,8 @@ An implant that spreads its beats over three registered domains leaves each doma
 the beats, at intervals that are sums of its gaps: no single domain looks periodic. On one host,
 rare domains that were not confirmed alone, whose names look alike (a shared stem such as
 ``saitama-fake-domain-``, or one DGA family) and whose beats overlap in time, are merged and
-scored as one series; when the union is periodic and more so than any member, every member
-becomes a finding with the group's evidence ("rotates with ...").
+scored as one series; when the union is periodic, every member becomes a finding with the
+group's evidence ("rotates with ..."), with the union's result or its own if that is stronger.
 """
 
 from __future__ import annotations
@@ -45,12 +45,12 @@ def groups(members: pd.DataFrame) -> list[list[int]]:
 
     ``members`` needs ``tenant_id, host_id, domain_level, domain, registered_domain,
     periodicity_score, domain_hosts, known_good_reason, first_beat, last_beat``. Eligible:
-    rare (at most ``FLEET_FREE_HOSTS`` hosts), not known good, not a local name, not confirmed
-    alone; one level per registered domain (the registered-domain series when a host has both).
+    rare (at most ``FLEET_FREE_HOSTS`` hosts), not known good, not a local name; one level per
+    registered domain (the registered-domain series when a host has both). A group needs at
+    least one member that is not confirmed alone (otherwise each is reported on its own).
     """
     ok = (
-        (members.periodicity_score < CONFIRM_THRESHOLD)
-        & (members.domain_hosts.fillna(1) <= FLEET_FREE_HOSTS)
+        (members.domain_hosts.fillna(1) <= FLEET_FREE_HOSTS)
         & members.known_good_reason.isna()
         & members.first_beat.notna()
         & members.domain.map(lambda d: local_kind(str(d)) is None)
@@ -81,7 +81,8 @@ def groups(members: pd.DataFrame) -> list[list[int]]:
         comps: dict[int, list[int]] = {}
         for i in idx:
             comps.setdefault(_root(parent, i), []).append(i)
-        out += [sorted(c) for c in comps.values() if 2 <= len(c) <= MAX_GROUP]
+        weak = set(host.index[host.periodicity_score < CONFIRM_THRESHOLD])
+        out += [sorted(c) for c in comps.values() if 2 <= len(c) <= MAX_GROUP and weak & set(c)]
     return out
 
 
@@ -91,7 +92,8 @@ def score_groups(
     start: float,
     end: float,
 ) -> list[tuple[list[int], Periodicity]]:
-    """Each sibling group whose union of beats is confirmed periodic, with that union's result.
+    """Each sibling group whose union of beats is confirmed periodic, with that union's result
+    (more periodic than the group's members that are not confirmed alone).
 
     ``times(i)`` returns the beat times of candidate ``i``; ``host_active_seconds`` of the
     members gives the host's activity.
@@ -102,7 +104,8 @@ def score_groups(
         active = members.loc[group, "host_active_seconds"].max()
         active = float(active) if pd.notna(active) else None
         p = analyze(union, start, end, active_seconds=active)
-        best_alone = float(members.loc[group, "periodicity_score"].max())
-        if p.periodicity_score >= CONFIRM_THRESHOLD and p.periodicity_score > best_alone:
+        alone = members.loc[group, "periodicity_score"]
+        best_weak = float(alone[alone < CONFIRM_THRESHOLD].max())
+        if p.periodicity_score >= CONFIRM_THRESHOLD and p.periodicity_score > best_weak:
             found.append((group, p))
     return found
