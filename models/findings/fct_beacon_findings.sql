@@ -57,7 +57,7 @@ final as (
         confirmed_at,
         row_number() over (
             partition by tenant_id, window_start, window_end
-            order by score desc, host_id asc, domain asc
+            order by score desc, host_id asc, domain asc, domain_level asc
         ) as rank_in_tenant
     from confirmed
 )

@@ -16,7 +16,7 @@ alerts as (
         greatest(1, date_diff('day', window_start, window_end)) as window_days,
         row_number() over (
             partition by tenant_id, window_start, window_end
-            order by severity_rank desc, score desc, host_id asc, domain asc
+            order by severity_rank desc, score desc, host_id asc, domain asc, domain_level asc
         ) as alert_rank
     from findings
     where severity_rank >= {{ var('alert_min_severity_rank', 2) }}
