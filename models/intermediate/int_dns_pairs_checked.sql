@@ -12,6 +12,23 @@ list_matches as (
     select * from {{ ref('int_dns_domains_matched_to_lists') }}
 ),
 
+-- Hosts of the tenant whose series on the domain is as regular as a beacon's that day: what
+-- tells one host beaconing to a popular domain from a fleet-wide keep-alive.
+regular_hosts as (
+    select
+        tenant_id,
+        domain_level,
+        domain,
+        event_date,
+        count(*) as domain_n_regular_hosts
+    from profiles
+    where
+        n_beats >= {{ var('min_beats') }}
+        and interval_mad_ratio <= {{ var('popular_domain_max_interval_mad_ratio') }}
+        and interval_median_seconds >= {{ var('min_interval_median_seconds') }}
+    group by tenant_id, domain_level, domain, event_date
+),
+
 checked as (
     select
         profiles.*,
@@ -34,10 +51,24 @@ checked as (
             profiles.n_tenant_hosts < {{ var('min_tenant_hosts_for_prevalence') }}
             or profiles.prevalence <= {{ var('max_prevalence') }},
             true
-        ) as passes_prevalence
+        ) as passes_prevalence,
+        coalesce(regular_hosts.domain_n_regular_hosts, 0) as domain_n_regular_hosts,
+        coalesce(
+            profiles.interval_mad_ratio <= {{ var('popular_domain_max_interval_mad_ratio') }}
+            and regular_hosts.domain_n_regular_hosts <= greatest(
+                1, {{ var('popular_domain_max_regular_share') }} * profiles.n_tenant_hosts
+            ),
+            false
+        ) as is_regular_on_popular_domain
     from profiles
     left join list_matches
         on profiles.domain = list_matches.domain
+    left join regular_hosts
+        on
+            profiles.tenant_id = regular_hosts.tenant_id
+            and profiles.domain_level = regular_hosts.domain_level
+            and profiles.domain = regular_hosts.domain
+            and profiles.event_date = regular_hosts.event_date
 ),
 
 final as (
@@ -46,7 +77,11 @@ final as (
         passes_min_beats
         and passes_interval_regularity
         and passes_interval_median
-        and passes_prevalence as passes_thresholds
+        and passes_prevalence as passes_thresholds,
+        passes_min_beats
+        and passes_interval_median
+        and not passes_prevalence
+        and is_regular_on_popular_domain as passes_popular_domain_rule
     from checked
 )
 

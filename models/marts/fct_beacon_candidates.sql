@@ -11,11 +11,15 @@ checked_pairs as (
 final as (
     select
         *,
-        case when is_known_c2 then 'known_c2' else 'thresholds' end as candidate_reason
+        case
+            when is_known_c2 then 'known_c2'
+            when passes_thresholds then 'thresholds'
+            else 'regular_on_popular_domain'
+        end as candidate_reason
     from checked_pairs
     where
         is_known_c2
-        or (passes_thresholds and not is_known_good)
+        or ((passes_thresholds or passes_popular_domain_rule) and not is_known_good)
 )
 
 select * from final
