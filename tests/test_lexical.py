@@ -65,3 +65,11 @@ def test_look_alike_domains_are_similar_and_unrelated_ones_are_not() -> None:
     assert shape_similarity("x7k2m9q4zt1b.xyz", "q9z1b3m7k2c8.top") > 0.5  # one DGA family
     assert shape_similarity("google.com", "github.com") < 0.5
     assert shape_similarity("office365.com", "x7k2m9q4zt1b.xyz") < 0.5
+
+
+def test_digits_scattered_in_a_long_label_look_random() -> None:
+    assert lexical("api.u6yd972v2j.net").random_looking
+    ordinary = ("ctl.backupvault-cloud.com", "outlook.office365.com",
+                "repos-droplet.digitalocean.com", "my-app2-eu1.example.com")  # fmt: skip
+    for name in ordinary:
+        assert not lexical(name).random_looking, name

@@ -114,3 +114,50 @@ def test_rotation_groups_need_look_alike_names_and_overlapping_spans() -> None:
     ]  # fmt: skip
     frame = pd.DataFrame(rows).assign(registered_domain=lambda f: f.domain)
     assert groups(frame) == [[0, 1, 4]]
+
+
+def test_an_exact_timer_on_a_random_looking_name_stays_an_alert() -> None:
+    t = np.arange(0, 2 * DAY, 7200.0)  # every 2 h exactly: TTL-like and clock-exact at once
+    odd = _scored(t, Context(148, 3, domain="api.u6yd972v2j.net"), 2 * DAY)
+    plain = _scored(t, Context(148, 3, domain="api.backupvault.net"), 2 * DAY)
+    assert odd["severity"] in ("medium", "high"), odd["reason"]
+    assert "random-looking" in str(odd["reason"])
+    # on an ordinary name the cache refresh and the clock-exact period count once, not twice
+    assert "cache refresh" in str(plain["reason"]) and "clock-exact" in str(plain["reason"])
+    floor = 0.6 * plain["rarity"] * plain["periodicity_score"]  # type: ignore[operator]
+    assert plain["score"] >= floor - 1e-9  # type: ignore[operator]
+    assert plain["score"] < odd["score"]  # type: ignore[operator]
+
+
+def test_sessions_faster_than_any_dns_ttl_are_not_an_application_in_use() -> None:
+    rng = np.random.default_rng(5)
+    # an operator's sessions: every 3 s for 25 minutes, five times a day, over two days
+    starts = np.sort(rng.uniform(0, 2 * DAY - 1800, 10))
+    fast = np.concatenate([s + np.arange(0, 1500, 3.0) + rng.uniform(-0.3, 0.3, 500)
+                           for s in starts])  # fmt: skip
+    r = _scored(np.sort(fast), Context(241, 1, domain="img.betetigo.ru"), 2 * DAY)
+    assert "an application in use" not in str(r["reason"])
+    assert "faster than any DNS cache" in str(r["reason"])
+    assert r["severity"] in ("medium", "high"), r["reason"]
+
+
+def test_a_short_burst_is_judged_over_an_hour_of_its_host() -> None:
+    t = 40_000 + np.arange(0, 14 * 60, 23.0)  # every 23 s for 14 minutes of a 3-day capture
+    p = analyze(t, 0, 3 * DAY, active_seconds=3 * DAY)
+    r = score_candidate(p, Context(90, 2, domain="jd.com"), 0, 3 * DAY)
+    assert p.judged_seconds >= 3600 and p.coverage < 0.3
+    assert r["severity"] not in ("high", "critical"), r["reason"]
+    assert "a short series" in str(r["reason"])
+    # a host that was only on for those minutes judges the burst on them
+    alone = analyze(t, 0, 3 * DAY, active_seconds=15 * 60)
+    assert alone.coverage > 0.9
+
+
+def test_one_host_regular_on_a_popular_domain_is_rare() -> None:
+    t = beat_times(np.random.default_rng(6), 0, DAY, 300, 0.2, "uniform")
+    p = analyze(t, 0, DAY)
+    browsed = Context(200, 180, domain="cdn.pipix.com")
+    regular = Context(200, 180, domain="cdn.pipix.com", regular_hosts=1, on_popular_domain=True)
+    a, b = (score_candidate(p, c, 0, DAY) for c in (browsed, regular))
+    assert a["severity"] in ("info", "low") and b["severity"] in ("medium", "high")
+    assert "regular on a popular domain: 1 of 200 hosts beacons, 180 browse" in str(b["reason"])

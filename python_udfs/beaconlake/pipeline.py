@@ -62,6 +62,9 @@ def read_candidates(wh: Warehouse, window: Window) -> pd.DataFrame:
 
     Query counts (``n_queries``, ``n_nxdomain``, ``n_tunnel_type_queries``, ``n_query_names``)
     are summed over the window's days where the candidate model has them, null otherwise.
+    ``domain_regular_hosts`` (the most hosts regular on the domain on a window day) and
+    ``is_regular_on_popular_domain`` (a candidate for that reason on some day) are null and
+    false where the model lacks ``domain_n_regular_hosts`` / ``candidate_reason``.
 
     ``first_seen_at`` is the first day the tenant queried the domain in the warehouse's history,
     and only when that history starts earlier (otherwise "new" cannot be told from "old").
@@ -78,6 +81,18 @@ def read_candidates(wh: Warehouse, window: Window) -> pd.DataFrame:
     # the host's active time over the candidate's days: the beats expected while it was on
     active = (
         "sum(host_active_seconds)" if "host_active_seconds" in columns else "cast(null as double)"
+    )
+    # hosts regular on the domain, and whether the pair is a candidate for being regular on a
+    # popular domain (older warehouses have neither: rarity then counts the querying hosts)
+    regular = (
+        "max(domain_n_regular_hosts)"
+        if "domain_n_regular_hosts" in columns
+        else "cast(null as bigint)"
+    )
+    popular = (
+        "max(case when candidate_reason = 'regular_on_popular_domain' then 1 else 0 end) = 1"
+        if "candidate_reason" in columns
+        else "false"
     )
     return wh.query(
         f"""
@@ -98,7 +113,9 @@ def read_candidates(wh: Warehouse, window: Window) -> pd.DataFrame:
                 {total("n_queries")} as n_queries,
                 {total("n_nxdomain")} as n_nxdomain,
                 {total("n_tunnel_type_queries")} as n_tunnel_type_queries,
-                {total("n_query_names")} as n_query_names
+                {total("n_query_names")} as n_query_names,
+                {regular} as domain_regular_hosts,
+                {popular} as is_regular_on_popular_domain
             from {cands}
             where {in_window}
             group by tenant_id, host_id, domain_level, domain

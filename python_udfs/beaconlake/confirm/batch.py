@@ -37,6 +37,8 @@ CONTEXT_DEFAULTS: dict[str, object] = {
     "n_nxdomain": None,
     "n_tunnel_type_queries": None,
     "n_query_names": None,
+    "domain_regular_hosts": None,  # hosts whose series on the domain is regular
+    "is_regular_on_popular_domain": None,  # a candidate for being regular on a popular domain
 }
 #: Candidates handed to a worker at once.
 BATCH_SIZE = 250
@@ -91,6 +93,8 @@ def context(key: tuple[str, str, str], ctx: dict[str, object]) -> Context:
         n_nxdomain=_count(ctx["n_nxdomain"]),
         n_tunnel_type_queries=_count(ctx["n_tunnel_type_queries"]),
         n_query_names=_count(ctx["n_query_names"]),
+        regular_hosts=_count(ctx["domain_regular_hosts"]),
+        on_popular_domain=bool(ctx["is_regular_on_popular_domain"]),
     )
 
 

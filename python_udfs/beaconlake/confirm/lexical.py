@@ -106,6 +106,9 @@ class Lexical:
     dga: float
     abused_tld: bool
     random_subdomain: bool  # the leftmost label looks like encoded data (hex, base32, long)
+    #: the name looks random: machine-made (``dga`` >= 0.5), a random subdomain label, or a
+    #: registered label of 8+ characters with digits scattered among its letters (``u6yd972v2j``)
+    random_looking: bool
     local: str | None  # why the name is local or internal (see ``local_kind``), else None
     tld: str  # the public suffix
 
@@ -152,6 +155,17 @@ def dga_likeness(label: str) -> float:
     return float(length * (0.35 * parts[0] + 0.3 * parts[1] + 0.2 * parts[2] + 0.15 * parts[3]))
 
 
+def _scattered_digits(label: str) -> bool:
+    """Letters and two or more separate digit runs in 8+ characters without a hyphen: an
+    identifier, not a word with a number (``office365``, ``web3``, ``my-app2-eu1``)."""
+    return (
+        len(label) >= 8
+        and "-" not in label
+        and any(c.isalpha() for c in label)
+        and len(_DIGIT_RUN.findall(label)) >= 2
+    )
+
+
 def _random_label(label: str) -> bool:
     if _HEX.match(label) or len(label) >= 24:
         return True
@@ -163,15 +177,18 @@ def lexical(name: str) -> Lexical:
     name = name.strip(".").lower()
     label, under, suffix = _split(name)
     letters = [c for c in label if c.isalpha()]
+    dga = dga_likeness(label)
+    random_subdomain = bool(under) and _random_label(under[0])
     return Lexical(
         label=label,
         length=len(name),
         entropy=entropy(label),
         digit_share=sum(c.isdigit() for c in label) / len(label) if label else 0.0,
         vowel_share=sum(c in _VOWELS for c in letters) / len(letters) if letters else 0.0,
-        dga=dga_likeness(label),
+        dga=dga,
         abused_tld=suffix.rsplit(".", 1)[-1] in ABUSED_TLDS,
-        random_subdomain=bool(under) and _random_label(under[0]),
+        random_subdomain=random_subdomain,
+        random_looking=dga >= 0.5 or random_subdomain or _scattered_digits(label),
         local=local_kind(name),
         tld=suffix,
     )

@@ -54,6 +54,7 @@ class Periodicity:
     periodicity_score: float  # the sub-scores combined
     lifetime_seconds: float = 0.0  # first to last beat, plus one period
     ttl_seconds: float = 0.0  # the common DNS TTL the intervals sit just above, 0 if none
+    judged_seconds: float = 0.0  # the time coverage is counted over (at least ``min_span``)
 
     def as_dict(self) -> dict[str, float | int]:
         return asdict(self)
@@ -239,6 +240,11 @@ FREE_GAPS_PER_DAY = 1.0
 MIN_RUN_BEATS = 4
 #: Beats needed for full confidence; fewer scale the score down.
 FULL_CONFIDENCE_BEATS = 12
+#: Shortest time a series is judged over, in seconds and in periods (the longer counts), while
+#: its host is active that long: a 14-minute burst is not "continuous" because it filled its own
+#: 14 minutes, it covers a quarter of an hour of its host's activity.
+MIN_SPAN_S = 3600.0
+MIN_SPAN_PERIODS = 8
 
 
 def analyze(
@@ -253,8 +259,10 @@ def analyze(
     Coverage counts beats against the series' own lifetime (first to last beat), no longer than
     ``active_seconds`` (how long the host sent any DNS in the window; without it the whole
     window counts): an implant that ran for three hours of a three-day capture is judged on
-    those hours. Breaks inside the lifetime (an application that stops while its user is away)
-    lower continuity beyond one a day (a workstation's night).
+    those hours, but never over less than ``min_span`` (an hour, or eight periods) of the host's
+    activity, so a short burst cannot look continuous. Breaks inside the lifetime (an
+    application that stops while its user is away) lower continuity beyond one a day (a
+    workstation's night).
     """
     n_events = len(times)
     beats = merge_bursts(times)
@@ -286,7 +294,8 @@ def analyze(
     seasonal = seasonal_strength(beats, start, end, period)
     active = active_seconds if active_seconds and active_seconds > 0 else end - start
     lifetime = float(beats[-1] - beats[0]) + period
-    coverage, gaps_per_day = _coverage(beats, d, period, min(lifetime, active))
+    judged = min(max(lifetime, min_span(period)), active)
+    coverage, gaps_per_day = _coverage(beats, d, period, judged, judged - lifetime)
     continuity = coverage / (1.0 + max(0.0, gaps_per_day - FREE_GAPS_PER_DAY) / 2.0)
     renewal = 1.0 / (1.0 + math.exp(-(llr * len(d) - LLR_MIDPOINT) / LLR_SCALE))
     parts = {
@@ -321,11 +330,17 @@ def analyze(
         periodicity_score=float(combined),
         lifetime_seconds=lifetime,
         ttl_seconds=ttl_floor(d[k == 1]),
+        judged_seconds=judged,
     )
 
 
+def min_span(period: float) -> float:
+    """Seconds a series of this period is judged over at least (``MIN_SPAN_S``, 8 periods)."""
+    return max(MIN_SPAN_S, MIN_SPAN_PERIODS * period)
+
+
 def _coverage(
-    beats: np.ndarray, d: np.ndarray, period: float, active: float
+    beats: np.ndarray, d: np.ndarray, period: float, active: float, short_by: float = 0.0
 ) -> tuple[float, float]:
     """(coverage, restarts per day) of a series over its own lifetime.
 
@@ -334,12 +349,14 @@ def _coverage(
     polls every second for two hours a day covers its runs fully. A run of at least
     ``MIN_RUN_BEATS`` beats after a silence is a restart: an application that stops while its
     user is away restarts several times a day, an implant's lone check-ins between operator
-    sessions do not count.
+    sessions do not count. ``short_by``: seconds a short series falls short of the least time
+    it is judged over, added to its runs.
     """
     gap = max((max(FOLD_WEIGHTS) + 0.5) * period, MIN_GAP_S)
     cut = np.flatnonzero(d > gap)
     runs = np.diff(np.concatenate(([0], cut + 1, [len(beats)])))
     covered = float(beats[-1] - beats[0]) - float(d[cut].sum()) + len(runs) * period
+    covered += max(0.0, short_by)
     coverage = float(min(1.0, len(beats) / max(min(covered, active) / period, 1.0)))
     restarts = int((runs[1:] >= MIN_RUN_BEATS).sum())
     days = max((float(beats[-1] - beats[0]) + period) / 86_400, 1.0)

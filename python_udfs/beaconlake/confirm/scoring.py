@@ -6,13 +6,20 @@ the same regularity), times what else is known about the series and its name. Ea
 factors is a piece of ``Evidence`` that the reason spells out:
 
 - lowering: a period just above a common DNS TTL (a client re-resolving an expired cache
-  entry), a series that stops and restarts during the day (an application used while its user
-  works), the same name beaconing from many hosts of the tenant (a fleet-wide agent), a local or
-  internal name (reverse lookups, mDNS, single labels, service records, internal zones: these
-  never reach an outside C2 server and are never above low unless known C2);
+  entry) or a clock-exact period, on an ordinary name (the stronger of the two counts, they
+  describe the same agent-like timing; on a random-looking name neither is benign), a series
+  that stops and restarts during the day at a period a DNS cache allows (an application used
+  while its user works), the same name beaconing from many hosts of the tenant (a fleet-wide
+  agent), a local or internal name (reverse lookups, mDNS, single labels, service records,
+  internal zones: these never reach an outside C2 server and are never above low unless known
+  C2);
 - raising: a machine-made (DGA-like) name, random per-query subdomain labels, many distinct
   names under one registered domain, NXDOMAIN answers, tunnel-friendly query types (TXT, NULL,
   CNAME, MX, ...), a top-level domain favoured by abuse, rotation over look-alike domains.
+
+On a popular domain (``regular_on_popular_domain`` candidates) rarity counts the hosts whose
+series on it is regular, not the hosts that browse it: one host beaconing to a name most hosts
+browse is rare behaviour.
 
 ``severity`` starts from the score: a known-C2 domain is critical, a domain first seen in the
 window is raised one step, a known-good one is info, a local name at most low.
@@ -24,7 +31,7 @@ import math
 from dataclasses import dataclass
 
 from beaconlake.confirm.lexical import Lexical, lexical
-from beaconlake.confirm.periodicity import Periodicity
+from beaconlake.confirm.periodicity import COMMON_TTLS, Periodicity
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 #: Lowest score of each severity before adjustments (info below the first).
@@ -38,6 +45,8 @@ NEW_DOMAIN_S = 7 * 86_400
 FLEET_FREE_HOSTS = 3
 #: Breaks a day (beyond a night) at which a series counts as used in sessions.
 SESSION_BREAKS_PER_DAY = 2.0
+#: Restarts a day from which a series has a working-hours shape (it stops and starts daily).
+DAILY_RESTARTS = 0.5
 #: Share of queries at or above which NXDOMAIN answers / tunnel query types count as evidence.
 NXDOMAIN_SHARE = 0.2
 TUNNEL_SHARE = 0.5
@@ -45,6 +54,10 @@ TUNNEL_SHARE = 0.5
 NAMES_PER_BEAT = 0.5
 #: Jitter (uniform convention) at or below which a period counts as clock-exact.
 CLOCK_JITTER = 0.075
+#: Cache-refresh factor on an ordinary name that many hosts use or that runs in sessions, on a
+#: rare ordinary name running around the clock, and on a random-looking name.
+CACHE_FACTOR_SHARED, CACHE_FACTOR_RARE, CACHE_FACTOR_RANDOM = 0.5, 0.65, 0.8
+CLOCK_FACTOR = 0.6
 
 
 @dataclass(frozen=True)
@@ -64,6 +77,9 @@ class Context:
     n_tunnel_type_queries: int | None = None  # TXT, NULL, CNAME, MX, SRV, ANY, KEY
     n_query_names: int | None = None  # distinct names under a registered domain (max per day)
     rotates_with: tuple[str, ...] = ()  # look-alike domains scored together with this one
+    #: hosts of the tenant whose series on the domain is regular (None when not known)
+    regular_hosts: int | None = None
+    on_popular_domain: bool = False  # a candidate because it is regular on a popular domain
 
 
 @dataclass(frozen=True)
@@ -82,6 +98,13 @@ def rarity(domain_hosts: int, tenant_hosts: int) -> float:
     return float(min(1.0, max(0.0, 1.0 - math.log10(domain_hosts) / scale)))
 
 
+def _rarity_hosts(ctx: Context) -> int:
+    """Hosts rarity counts: those regular on a popular domain, else those querying it."""
+    if ctx.on_popular_domain and ctx.regular_hosts:
+        return min(ctx.regular_hosts, ctx.domain_hosts)
+    return ctx.domain_hosts
+
+
 def evidence(p: Periodicity, ctx: Context, lex: Lexical | None) -> list[Evidence]:
     """Everything besides periodicity and rarity that moves the score, strongest first."""
     out: list[Evidence] = []
@@ -95,26 +118,35 @@ def evidence(p: Periodicity, ctx: Context, lex: Lexical | None) -> list[Evidence
                 f"beacons from {ctx.candidate_hosts} hosts of the tenant (a fleet-wide agent)",
             )
         )
-    machine_made = lex is not None and (lex.dga >= 0.5 or lex.random_subdomain)
+    random_name = lex is not None and lex.random_looking
     fresh_names = (
         ctx.domain_level == "registered_domain"
         and (ctx.n_query_names or 0) / max(p.n_beats, 1) >= NAMES_PER_BEAT
     )
-    if p.ttl_seconds and not fresh_names:
-        # a cache refresh needs the same name again; it says little about a machine-made name
-        factor = 0.8 if machine_made else (0.5 if ctx.domain_hosts > 1 else 0.65)
-        text = f"period ≈ DNS TTL {p.ttl_seconds:.0f} s plus a client delay (a cache refresh)"
-        out.append(Evidence(factor, text))
-    suspicious = machine_made or fresh_names or (lex is not None and lex.abused_tld)
-    if p.jitter <= CLOCK_JITTER and p.period_seconds >= 30 and not suspicious:
-        out.append(Evidence(0.6, "clock-exact period and an ordinary name (agents poll like this)"))
-    if p.gaps_per_day >= SESSION_BREAKS_PER_DAY:
+    sessions = p.gaps_per_day >= SESSION_BREAKS_PER_DAY
+    cached_period = p.period_seconds >= COMMON_TTLS[0]
+    timing = _timing_evidence(p, ctx, random_name, fresh_names, lex)
+    if timing is not None:
+        out.append(timing)
+    if sessions and cached_period:
         out.append(
             Evidence(
                 0.7,
                 f"stops and restarts {p.gaps_per_day:.0f} times a day (an application in use)",
             )
         )
+    elif sessions:
+        text = (
+            f"runs in sessions ({p.gaps_per_day:.0f} a day) polling faster than any DNS cache "
+            "expires (not an application re-resolving its server)"
+        )
+        out.append(Evidence(1.0, text))
+    if ctx.on_popular_domain and ctx.regular_hosts:
+        text = (
+            f"regular on a popular domain: {ctx.regular_hosts:,} of {ctx.tenant_hosts:,} hosts "
+            f"beacons, {ctx.domain_hosts:,} browse"
+        )
+        out.append(Evidence(1.0, text))
     if ctx.rotates_with:
         out.append(
             Evidence(1.0, "rotates with " + ", ".join(ctx.rotates_with) + " (scored together)")
@@ -137,6 +169,44 @@ def evidence(p: Periodicity, ctx: Context, lex: Lexical | None) -> list[Evidence
         if tunnel >= TUNNEL_SHARE:
             out.append(Evidence(1.2, f"{tunnel:.0%} TXT/NULL/CNAME/MX-type queries"))
     return out
+
+
+def _timing_evidence(
+    p: Periodicity,
+    ctx: Context,
+    random_name: bool,
+    fresh_names: bool,
+    lex: Lexical | None,
+) -> Evidence | None:
+    """Agent-like timing, at most one factor: a cache refresh and a clock-exact period describe
+    the same benign agent, so the stronger counts and both are named.
+
+    A cache refresh (intervals just above a common TTL) is strong evidence for a name that many
+    hosts use or that stops and restarts daily (working hours), weaker for a rare name running
+    around the clock and weak for a random-looking name (it needs the same name again; a fresh
+    name per query cannot be cached at all). A clock-exact period is what agents do on an
+    ordinary name; on a random-looking name, an abused TLD or fresh names it is what an implant
+    does, so it does not lower the score.
+    """
+    found: list[Evidence] = []
+    if p.ttl_seconds and not fresh_names:
+        if random_name:
+            factor = CACHE_FACTOR_RANDOM
+        elif ctx.domain_hosts > FLEET_FREE_HOSTS or p.gaps_per_day >= DAILY_RESTARTS:
+            factor = CACHE_FACTOR_SHARED
+        else:
+            factor = CACHE_FACTOR_RARE
+        text = f"period ≈ DNS TTL {p.ttl_seconds:.0f} s plus a client delay (a cache refresh)"
+        found.append(Evidence(factor, text))
+    if p.jitter <= CLOCK_JITTER and p.period_seconds >= 30:
+        if random_name:
+            found.append(Evidence(1.0, "clock-exact period on a random-looking name"))
+        elif not (fresh_names or (lex is not None and lex.abused_tld)):
+            text = "clock-exact period and an ordinary name (agents poll like this)"
+            found.append(Evidence(CLOCK_FACTOR, text))
+    if not found:
+        return None
+    return Evidence(min(e.factor for e in found), "; ".join(e.text for e in found))
 
 
 def severity(score: float, ctx: Context, window_end: float, local: bool = False) -> str:
@@ -181,6 +251,11 @@ def _first_seen_text(ctx: Context, window_start: float, window_end: float) -> st
 def _shape_text(p: Periodicity, window_start: float, window_end: float) -> str:
     """24/7, working-hours-like, or a short stretch of the window."""
     window = window_end - window_start
+    if p.judged_seconds > 1.05 * p.lifetime_seconds:
+        return (
+            f", a short series: active {_duration(p.lifetime_seconds)}, judged over "
+            f"{_duration(p.judged_seconds)} of its host's activity"
+        )
     if p.lifetime_seconds < 0.5 * window:
         return f", active {_duration(p.lifetime_seconds)} of the window"
     if p.gaps_per_day < 1.0 and p.continuity >= 0.8:
@@ -223,7 +298,7 @@ def score_candidate(
     p: Periodicity, ctx: Context, window_start: float, window_end: float
 ) -> dict[str, object]:
     """Score, severity, reason and every sub-score of one candidate as a flat record."""
-    rare = rarity(ctx.domain_hosts, ctx.tenant_hosts)
+    rare = rarity(_rarity_hosts(ctx), ctx.tenant_hosts)
     lex = lexical(ctx.domain) if ctx.domain else None
     found = evidence(p, ctx, lex)
     factor = math.prod(e.factor for e in found)
