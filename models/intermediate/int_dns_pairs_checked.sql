@@ -56,7 +56,7 @@ checked as (
         coalesce(
             profiles.interval_mad_ratio <= {{ var('popular_domain_max_interval_mad_ratio') }}
             and regular_hosts.domain_n_regular_hosts <= greatest(
-                1, {{ var('popular_domain_max_regular_share') }} * profiles.n_tenant_hosts
+                1, {{ var('popular_domain_max_regular_share') }} * coalesce(profiles.n_tenant_hosts, 0)
             ),
             false
         ) as is_regular_on_popular_domain
