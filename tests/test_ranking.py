@@ -161,3 +161,13 @@ def test_one_host_regular_on_a_popular_domain_is_rare() -> None:
     a, b = (score_candidate(p, c, 0, DAY) for c in (browsed, regular))
     assert a["severity"] in ("info", "low") and b["severity"] in ("medium", "high")
     assert "regular on a popular domain: 1 of 200 hosts beacons, 180 browse" in str(b["reason"])
+
+
+def test_an_hour_of_regular_browsing_on_a_popular_domain_is_not_rare() -> None:
+    rng = np.random.default_rng(7)
+    t = beat_times(rng, 30_000, 30_000 + 5400, 400, 0.2, "uniform")  # 90 minutes of a tab
+    t = np.sort(rng.choice(t, int(0.7 * len(t)), replace=False))  # a third of the beats missing
+    ctx = Context(200, 180, domain="cdn.pipix.com", regular_hosts=1, on_popular_domain=True)
+    r = _scored(t, ctx)
+    assert r["severity"] in ("info", "low"), r["reason"]
+    assert "only briefly" in str(r["reason"])

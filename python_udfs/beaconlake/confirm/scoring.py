@@ -18,8 +18,9 @@ factors is a piece of ``Evidence`` that the reason spells out:
   CNAME, MX, ...), a top-level domain favoured by abuse, rotation over look-alike domains.
 
 On a popular domain (``regular_on_popular_domain`` candidates) rarity counts the hosts whose
-series on it is regular, not the hosts that browse it: one host beaconing to a name most hosts
-browse is rare behaviour.
+series on it is regular, not the hosts that browse it, when the series is sustained (half a
+day, 24 beats, few missing): one host beaconing to a name most hosts browse is rare behaviour,
+one user browsing it regularly for an hour is not.
 
 ``severity`` starts from the score: a known-C2 domain is critical, a domain first seen in the
 window is raised one step, a known-good one is info, a local name at most low.
@@ -58,6 +59,13 @@ CLOCK_JITTER = 0.075
 #: rare ordinary name running around the clock, and on a random-looking name.
 CACHE_FACTOR_SHARED, CACHE_FACTOR_RARE, CACHE_FACTOR_RANDOM = 0.5, 0.65, 0.8
 CLOCK_FACTOR = 0.6
+#: A series regular on a popular domain takes its rarity from the regular hosts only when it is
+#: sustained: this many beats, over this long (first to last beat), with few beats missing.
+#: A user browsing a popular site looks regular for an hour or two (12-20 beats, a third of
+#: them missing); a beacon hidden there keeps its schedule around the clock.
+POPULAR_MIN_BEATS = 24
+POPULAR_MIN_LIFETIME_S = 12 * 3600.0
+POPULAR_MAX_MISSING = 0.2
 
 
 @dataclass(frozen=True)
@@ -98,10 +106,22 @@ def rarity(domain_hosts: int, tenant_hosts: int) -> float:
     return float(min(1.0, max(0.0, 1.0 - math.log10(domain_hosts) / scale)))
 
 
-def _rarity_hosts(ctx: Context) -> int:
+def sustained_on_popular_domain(p: Periodicity, ctx: Context) -> bool:
+    """Whether a candidate regular on a popular domain keeps a beacon's schedule (see
+    ``POPULAR_MIN_BEATS``): then its rarity counts the regular hosts, not the browsing ones."""
+    return (
+        ctx.on_popular_domain
+        and bool(ctx.regular_hosts)
+        and p.n_beats >= POPULAR_MIN_BEATS
+        and p.lifetime_seconds >= POPULAR_MIN_LIFETIME_S
+        and p.missing_share < POPULAR_MAX_MISSING
+    )
+
+
+def _rarity_hosts(p: Periodicity, ctx: Context) -> int:
     """Hosts rarity counts: those regular on a popular domain, else those querying it."""
-    if ctx.on_popular_domain and ctx.regular_hosts:
-        return min(ctx.regular_hosts, ctx.domain_hosts)
+    if sustained_on_popular_domain(p, ctx):
+        return min(int(ctx.regular_hosts or 1), ctx.domain_hosts)
     return ctx.domain_hosts
 
 
@@ -141,12 +161,14 @@ def evidence(p: Periodicity, ctx: Context, lex: Lexical | None) -> list[Evidence
             "expires (not an application re-resolving its server)"
         )
         out.append(Evidence(1.0, text))
-    if ctx.on_popular_domain and ctx.regular_hosts:
+    if sustained_on_popular_domain(p, ctx):
         text = (
             f"regular on a popular domain: {ctx.regular_hosts:,} of {ctx.tenant_hosts:,} hosts "
             f"beacons, {ctx.domain_hosts:,} browse"
         )
         out.append(Evidence(1.0, text))
+    elif ctx.on_popular_domain:
+        out.append(Evidence(1.0, "regular on a popular domain only briefly (rarity from browsing)"))
     if ctx.rotates_with:
         out.append(
             Evidence(1.0, "rotates with " + ", ".join(ctx.rotates_with) + " (scored together)")
@@ -298,7 +320,7 @@ def score_candidate(
     p: Periodicity, ctx: Context, window_start: float, window_end: float
 ) -> dict[str, object]:
     """Score, severity, reason and every sub-score of one candidate as a flat record."""
-    rare = rarity(_rarity_hosts(ctx), ctx.tenant_hosts)
+    rare = rarity(_rarity_hosts(p, ctx), ctx.tenant_hosts)
     lex = lexical(ctx.domain) if ctx.domain else None
     found = evidence(p, ctx, lex)
     factor = math.prod(e.factor for e in found)
