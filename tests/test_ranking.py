@@ -171,3 +171,14 @@ def test_an_hour_of_regular_browsing_on_a_popular_domain_is_not_rare() -> None:
     r = _scored(t, ctx)
     assert r["severity"] in ("info", "low"), r["reason"]
     assert "only briefly" in str(r["reason"])
+
+
+def test_a_busy_server_name_with_intervals_never_below_its_ttl_is_a_cache_refresh() -> None:
+    rng = np.random.default_rng(8)
+    # a server asks at random moments; only the expiry of its 1-hour cache entry lets one out
+    t = np.cumsum(3600 + rng.exponential(1500, 36))
+    shared = _scored(t, Context(111, 8, domain="repo.coexhi.com"), 2 * DAY)
+    rare = _scored(t, Context(111, 1, domain="repo.coexhi.com"), 2 * DAY)
+    assert "never below DNS TTL 3600 s" in str(shared["reason"])
+    assert "never below" not in str(rare["reason"])  # one-sided jitter alone is no cache
+    assert shared["severity"] in ("info", "low"), shared["reason"]

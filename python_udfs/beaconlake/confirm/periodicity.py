@@ -55,6 +55,9 @@ class Periodicity:
     lifetime_seconds: float = 0.0  # first to last beat, plus one period
     ttl_seconds: float = 0.0  # the common DNS TTL the intervals sit just above, 0 if none
     judged_seconds: float = 0.0  # the time coverage is counted over (at least ``min_span``)
+    #: the common DNS TTL the intervals never fall below, some of them just above it (a busy
+    #: client's cache refresh with a long tail), 0 if none; see ``ttl_floor``
+    ttl_bound_seconds: float = 0.0
 
     def as_dict(self) -> dict[str, float | int]:
         return asdict(self)
@@ -84,6 +87,22 @@ def ttl_floor(intervals: np.ndarray) -> float:
         if lo >= ttl - 1.0 and ttl - 0.5 <= med <= hi:
             inside = np.mean((intervals >= ttl - 1.0) & (intervals <= hi))
             return float(ttl) if inside >= TTL_SHARE else 0.0
+    return 0.0
+
+
+def ttl_bound(intervals: np.ndarray) -> float:
+    """The common TTL ``T`` these intervals never fall below, or 0: none is more than a second
+    below ``T``, the lowest tenth sits just above it (within 15 %) and the rest may spread far
+    above it, as when a client asks at random moments and only the expiry of its
+    cache entry makes a query go out. Weaker than ``ttl_floor``: a beacon with one-sided jitter
+    on a TTL-like period matches too, so it only counts for a name that many hosts use.
+    """
+    if len(intervals) < 3:
+        return 0.0
+    least, lo = float(intervals.min()), float(np.quantile(intervals, 0.1))
+    for ttl in COMMON_TTLS:
+        if least >= ttl - 1.0 and lo <= ttl + max(2.0, 0.15 * ttl):
+            return float(ttl)
     return 0.0
 
 
@@ -331,6 +350,7 @@ def analyze(
         lifetime_seconds=lifetime,
         ttl_seconds=ttl_floor(d[k == 1]),
         judged_seconds=judged,
+        ttl_bound_seconds=ttl_bound(d[d <= (max(FOLD_WEIGHTS) + 0.5) * period]),
     )
 
 

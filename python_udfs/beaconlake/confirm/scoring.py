@@ -220,6 +220,13 @@ def _timing_evidence(
             factor = CACHE_FACTOR_RARE
         text = f"period ≈ DNS TTL {p.ttl_seconds:.0f} s plus a client delay (a cache refresh)"
         found.append(Evidence(factor, text))
+    elif p.ttl_bound_seconds and _rarity_hosts(p, ctx) > FLEET_FREE_HOSTS:
+        factor = CACHE_FACTOR_RANDOM if random_name else CACHE_FACTOR_SHARED
+        text = (
+            f"intervals never below DNS TTL {p.ttl_bound_seconds:.0f} s on a name "
+            f"{ctx.domain_hosts:,} hosts query (a busy client's cache refresh)"
+        )
+        found.append(Evidence(factor, text))
     if p.jitter <= CLOCK_JITTER and p.period_seconds >= 30:
         if random_name:
             found.append(Evidence(1.0, "clock-exact period on a random-looking name"))
