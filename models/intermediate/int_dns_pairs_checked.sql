@@ -23,7 +23,7 @@ regular_hosts as (
         count(*) as domain_n_regular_hosts
     from profiles
     where
-        n_beats >= {{ var('min_beats') }}
+        n_seconds >= {{ var('min_beats') }}
         and interval_mad_ratio <= {{ var('popular_domain_max_interval_mad_ratio') }}
         and interval_median_seconds >= {{ var('min_interval_median_seconds') }}
     group by tenant_id, domain_level, domain, event_date
@@ -40,7 +40,7 @@ checked as (
         list_matches.known_c2_source,
         coalesce(list_matches.known_good_domain is not null, false) as is_known_good,
         coalesce(list_matches.known_c2_domain is not null, false) as is_known_c2,
-        profiles.n_beats >= {{ var('min_beats') }} as passes_min_beats,
+        profiles.n_seconds >= {{ var('min_beats') }} as passes_min_beats,
         coalesce(
             profiles.interval_mad_ratio <= {{ var('max_interval_mad_ratio') }}, false
         ) as passes_interval_regularity,
