@@ -22,6 +22,7 @@ venv: $(STAMP)
 demo: venv
 	$(BIN)/beaconlake simulate --out $(DEMO_DIR)/sim --hosts 500 --days 2 --tenants 3 --seed 1 \
 		--overwrite
+	rm -f $(DEMO_DIR)/beaconlake.duckdb $(DEMO_DIR)/beaconlake.duckdb.wal
 	$(BIN)/beaconlake run --input $(DEMO_DIR)/sim --db $(DEMO_DIR)/beaconlake.duckdb
 	$(BIN)/beaconlake findings --db $(DEMO_DIR)/beaconlake.duckdb --format csv --limit 100000 \
 		> $(DEMO_DIR)/findings.csv
