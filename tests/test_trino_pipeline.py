@@ -27,6 +27,7 @@ import trino_support
 from beaconlake import warehouse
 from beaconlake.simulate.generator import simulate
 from beaconlake.simulate.scenario import BeaconSpec, Scenario
+from test_dbt_pipeline import INCREMENTAL_TABLES
 
 pytestmark = [pytest.mark.trino, pytest.mark.slow]
 
@@ -102,21 +103,6 @@ def test_raw_table_follows_the_input_folder(tmp_path: Path) -> None:
 
 
 PLANTED = (BeaconSpec("c2-10m", 600, 0.2, "uniform", queries_per_beat=2),)
-
-INCREMENTAL_TABLES = (
-    "stg_dns__events_rejected",
-    "int_dns_queries_aggregated_to_seconds",
-    "int_dns_pairs_aggregated_to_days",
-    "int_dns_beat_intervals",
-    "int_dns_queries_aggregated_to_minutes",
-    "int_dns_pair_interval_stats",
-    "int_dns_pair_window_counts",
-    "int_dns_domain_prevalence",
-    "int_dns_host_activity",
-    "int_dns_pair_profiles",
-    "fct_beacon_candidates",
-    "fct_beacon_candidate_beats",
-)
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,6 @@ failure. Every test works in its own schemas and drops them afterwards.
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,38 +16,19 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from trino_support import HOST, PORT, require_server
+
 trino = pytest.importorskip("trino")
 
 pytestmark = pytest.mark.trino
-
-HOST = os.environ.get("TRINO_HOST", "127.0.0.1")
-PORT = int(os.environ.get("TRINO_PORT", "8089"))
-REQUIRED = os.environ.get("BEACONLAKE_REQUIRE_TRINO") == "1"
 
 DAYS = (dt.date(2024, 5, 1), dt.date(2024, 5, 2), dt.date(2024, 5, 3))
 ROWS_PER_DAY = {DAYS[0]: 7, DAYS[1]: 5, DAYS[2]: 3}
 
 
-def _server_problem() -> str | None:
-    """None when a ready Trino answers, else why not."""
-    try:
-        with urllib.request.urlopen(f"http://{HOST}:{PORT}/v1/info", timeout=3) as r:
-            info = json.load(r)
-    except OSError as exc:
-        return f"no Trino server at {HOST}:{PORT} ({exc}); start one with `trino/server.sh up`"
-    if info.get("starting", True):
-        return f"the Trino server at {HOST}:{PORT} is still starting"
-    return None
-
-
 @pytest.fixture(scope="module")
 def server() -> None:
-    problem = _server_problem()
-    if problem is None:
-        return
-    if REQUIRED:
-        pytest.fail(f"BEACONLAKE_REQUIRE_TRINO=1 but {problem}")
-    pytest.skip(problem)
+    require_server()
 
 
 def _run(cur: trino.dbapi.Cursor, sql: str) -> list[list[object]]:
