@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from beaconlake.confirm.batch import confirm
+from beaconlake.confirm.batch import confirm, confirm_rotation_pools
 from beaconlake.confirm.periodicity import analyze
 from beaconlake.confirm.rotation import groups
 from beaconlake.confirm.scoring import Context, score_candidate
@@ -93,8 +93,36 @@ def test_a_c2_rotating_over_three_domains_is_found_on_each() -> None:
     assert out.loc[names, "is_confirmed"].all()
     assert (out.loc[names, "severity"] != "info").all()
     assert out.loc[names, "period_seconds"].between(270, 330).all()
-    assert "rotates with saitama-fake-domain-two.com" in out.loc[names[0], "reason"]
+    assert "rotates over 3 domains with saitama-fake-domain-two.com" in out.loc[names[0], "reason"]
     assert not out.loc[other, "is_confirmed"].any()  # unrelated names are not pulled in
+
+
+def test_a_pool_of_unrelated_domains_taking_turns_is_one_beacon() -> None:
+    rng = np.random.default_rng(9)
+    names = ["bolt-weather.com", "quiet-harbor.net", "lumenframe.org", "tessaract.info"]
+    c2 = _rotating(rng, names, 120)  # together every 2 min ± 30 %, each alone every ~8 min
+    visits = 30_000 + np.concatenate([np.arange(0, 600, 40.0), 20_000 + np.arange(0, 300, 30.0)])
+    browse = pd.DataFrame({"tenant_id": "t", "host_id": "h1", "domain": "recipes-daily.com",
+                           "event_epoch": visits})  # fmt: skip
+    members = pd.DataFrame({"tenant_id": "t", "host_id": "h1", "domain": [*names,
+                            "recipes-daily.com"], "tenant_hosts": 80, "domain_hosts": 1,
+                            "domain_level": "registered_domain"})  # fmt: skip
+    out = confirm_rotation_pools(members, pd.concat([c2, browse]), 0, DAY).set_index("domain")
+    assert sorted(out.index) == sorted(names)  # the browsing visits are dropped from the pool
+    assert out.is_confirmed.all() and (out.severity.isin(["medium", "high"])).all()
+    assert out.period_seconds.between(110, 130).all()
+    reason = str(out.loc[names[0], "reason"])
+    assert reason.startswith("every 120 s") and "rotates over 4 domains with" in reason
+    assert all(n in reason for n in names[1:])
+
+
+def test_a_pool_of_random_visits_is_not_a_beacon() -> None:
+    rng = np.random.default_rng(10)
+    names = ["bolt-weather.com", "quiet-harbor.net", "lumenframe.org"]
+    events = pd.DataFrame({"tenant_id": "t", "host_id": "h1", "domain": rng.choice(names, 150),
+                           "event_epoch": np.sort(rng.uniform(0, DAY, 150))})  # fmt: skip
+    members = pd.DataFrame({"tenant_id": "t", "host_id": "h1", "domain": names})
+    assert confirm_rotation_pools(members, events, 0, DAY).empty
 
 
 def test_rotation_groups_need_look_alike_names_and_overlapping_spans() -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from beaconlake.confirm.batch import confirm
+from beaconlake.confirm.batch import confirm, confirm_rotation_pools
 from beaconlake.store import FINDINGS_COLUMNS, FINDINGS_TABLE, Warehouse
 
 #: The dbt models built after the confirmation step (everything else is built before it).
@@ -169,9 +169,50 @@ def read_beats(wh: Warehouse, window: Window) -> pd.DataFrame:
             and event_date >= {_date(window.start)} and event_date < {_date(window.end)}
         """
     )
+    return _beat_epochs(frame)
+
+
+def _beat_epochs(frame: pd.DataFrame) -> pd.DataFrame:
+    """``beat_at`` (a UTC timestamp) replaced by ``event_epoch`` (seconds since 1970)."""
     epoch = pd.Timestamp("1970-01-01")
     frame["event_epoch"] = (pd.to_datetime(frame.pop("beat_at")) - epoch).dt.total_seconds()
     return frame
+
+
+def read_rotation_members(wh: Warehouse, window: Window) -> pd.DataFrame:
+    """One row per (tenant, host, member domain) of a rotation pool that was a candidate on a
+    window day, with the member's context summed or maximised over those days."""
+    return wh.query(
+        f"""
+        select
+            tenant_id,
+            host_id,
+            domain,
+            'registered_domain' as domain_level,
+            domain as registered_domain,
+            max(n_tenant_hosts) as tenant_hosts,
+            max(domain_n_hosts) as domain_hosts,
+            sum(host_active_seconds) as host_active_seconds,
+            sum(n_queries) as n_queries,
+            sum(n_nxdomain) as n_nxdomain,
+            max(n_query_names) as n_query_names
+        from {wh.relation("fct_beacon_rotation_candidates")}
+        where event_date >= {_date(window.start)} and event_date < {_date(window.end)}
+        group by tenant_id, host_id, domain
+        """
+    )
+
+
+def read_rotation_beats(wh: Warehouse, window: Window) -> pd.DataFrame:
+    """Beat times (epoch seconds) of every rotation pool member within the window."""
+    frame = wh.query(
+        f"""
+        select tenant_id, host_id, domain, beat_at
+        from {wh.relation("fct_beacon_rotation_beats")}
+        where event_date >= {_date(window.start)} and event_date < {_date(window.end)}
+        """
+    )
+    return _beat_epochs(frame)
 
 
 def confirm_window(
@@ -202,8 +243,21 @@ def confirm_window(
         end_s,
         workers=workers,
     )
+    # a host's rare domains taking turns on one schedule, each member keyed as a domain pair
+    members = read_rotation_members(wh, window).assign(
+        first_seen_at=None, known_c2_family=None, known_good_reason=None
+    )
+    pools = confirm_rotation_pools(members, read_rotation_beats(wh, window), start_s, end_s)
+    members["domain_key"] = members["domain_level"] + ":" + members["domain"]
+    if not pools.empty:
+        pools["domain"] = "registered_domain:" + pools["domain"]
+        members = members[members.domain_key.isin(pools.domain)]
     score_s = time.perf_counter() - started - read_s
-    findings = _findings_frame(cands, scored, window, now or dt.datetime.now(dt.UTC))
+    confirmed_at = now or dt.datetime.now(dt.UTC)
+    findings = _best_per_series(
+        _findings_frame(cands, scored, window, confirmed_at),
+        _findings_frame(members, pools, window, confirmed_at),
+    )
     wh.replace_window(FINDINGS_TABLE, findings, window.start_at, window.end_at)
     return ConfirmResult(
         candidates=len(cands),
@@ -212,6 +266,18 @@ def confirm_window(
         seconds=time.perf_counter() - started,
         timings={"read": read_s, "score": score_s},
     )
+
+
+def _best_per_series(*frames: pd.DataFrame) -> pd.DataFrame:
+    """One finding per (tenant, host, domain level, domain): a confirmed one before an
+    unconfirmed one, then the higher score (a rotation member may also be a pair candidate)."""
+    parts = [f for f in frames if not f.empty]
+    if not parts:
+        return frames[0]
+    merged = pd.concat(parts, ignore_index=True)
+    merged = merged.sort_values(["is_confirmed", "score"], ascending=False, kind="stable")
+    key = ["tenant_id", "host_id", "domain_level", "domain"]
+    return merged.drop_duplicates(key).sort_index().reset_index(drop=True)
 
 
 def _findings_frame(

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from beaconlake.confirm import rotation
+from beaconlake.confirm.lexical import local_kind
 from beaconlake.confirm.periodicity import analyze
 from beaconlake.confirm.scoring import Context, score_candidate
 from beaconlake.domains import registered_domain
@@ -142,6 +143,47 @@ def confirm(
             rows = [r for part in pool.map(_score_batch, batches) for r in part]
     if rotations and rows:
         _score_rotations(jobs, rows, window_start, window_end)
+    return pd.DataFrame(rows)
+
+
+def confirm_rotation_pools(
+    members: pd.DataFrame, events: pd.DataFrame, window_start: float, window_end: float
+) -> pd.DataFrame:
+    """Score each host's rotation pool over ``[window_start, window_end)`` as one series.
+
+    ``members``: one row per (tenant_id, host_id, domain) member of a pool with the optional
+    context columns of ``confirm``; ``events``: their beat times (``event_epoch``). Local names
+    are left out (they never reach an outside server). The output has one row per member of a
+    confirmed pool, scored with the pool's result and naming the other members, in the same
+    columns as ``confirm``.
+    """
+    cands = members.copy()
+    for col, default in CONTEXT_DEFAULTS.items():
+        if col not in cands:
+            cands[col] = default
+    cands = cands[cands.domain.map(lambda d: local_kind(str(d)) is None)]
+    times = {
+        key: group.event_epoch.to_numpy(dtype=float)
+        for key, group in events.groupby(KEY, sort=False)
+    }
+    rows: list[dict[str, object]] = []
+    for (tenant, host), pool in cands.groupby(["tenant_id", "host_id"], sort=False):
+        beats = {str(d): times.get((tenant, host, d), np.empty(0)) for d in pool.domain}
+        active = pool.host_active_seconds.max()
+        found = rotation.score_pool(
+            beats, window_start, window_end, float(active) if pd.notna(active) else None
+        )
+        if found is None:
+            continue
+        names, p = found
+        for row in pool[pool.domain.isin(names)].itertuples(index=False):
+            key = (str(tenant), str(host), str(row.domain))
+            ctx = {col: _none(getattr(row, col)) for col in CONTEXT_DEFAULTS}
+            others = tuple(n for n in names if n != row.domain)
+            scored = score_candidate(
+                p, replace(context(key, ctx), rotates_with=others), window_start, window_end
+            )
+            rows.append({"tenant_id": key[0], "host_id": key[1], "domain": key[2], **scored})
     return pd.DataFrame(rows)
 
 

@@ -1,11 +1,18 @@
-"""C2 that rotates over several look-alike domains: score a host's sibling domains as one series.
+"""C2 that rotates over several domains: score a host's domains as one series.
 
 An implant that spreads its beats over three registered domains leaves each domain a third of
-the beats, at intervals that are sums of its gaps: no single domain looks periodic. On one host,
-rare domains that were not confirmed alone, whose names look alike (a shared stem such as
-``saitama-fake-domain-``, or one DGA family) and whose beats overlap in time, are merged and
-scored as one series; when the union is periodic, every member becomes a finding with the
-group's evidence ("rotates with ..."), with the union's result or its own if that is stronger.
+the beats, at intervals that are sums of its gaps: no single domain looks periodic. Two ways in:
+
+- ``score_pool``: the dbt models' rotation pools (``fct_beacon_rotation_candidates``): a host's
+  rare domains, related by name or not, whose merged series is regular and faster than any of
+  them alone. Members that do not fit the shared schedule are dropped one at a time while that
+  makes the union more periodic; a confirmed union names every member that remains.
+- ``score_groups``: among the pair candidates, rare domains that were not confirmed alone, whose
+  names look alike (a shared stem such as ``saitama-fake-domain-``, or one DGA family) and
+  whose beats overlap in time.
+
+Either way every member becomes a finding with the group's evidence ("rotates over ..."), with
+the union's result or its own if that is stronger.
 """
 
 from __future__ import annotations
@@ -84,6 +91,37 @@ def groups(members: pd.DataFrame) -> list[list[int]]:
         weak = set(host.index[host.periodicity_score < CONFIRM_THRESHOLD])
         out += [sorted(c) for c in comps.values() if 2 <= len(c) <= MAX_GROUP and weak & set(c)]
     return out
+
+
+def score_pool(
+    beats: dict[str, np.ndarray], start: float, end: float, active_seconds: float | None
+) -> tuple[list[str], Periodicity] | None:
+    """The members of one host's rotation pool that form a confirmed beacon, and its result.
+
+    ``beats`` maps each member domain to its beat times (epoch seconds). The union of all
+    members is analysed; while more than two remain, the member whose removal makes the union
+    most periodic is dropped if that raises the score (a browsing visit or another beacon that
+    happened to be in the pool). None when what remains is not confirmed periodic.
+    """
+    members = sorted(m for m, t in beats.items() if len(t))
+
+    def union(names: list[str]) -> Periodicity:
+        times = np.sort(np.concatenate([beats[m] for m in names]))
+        return analyze(times, start, end, active_seconds=active_seconds)
+
+    if len(members) < 2:
+        return None
+    best = union(members)
+    while len(members) > 2:
+        trials = [(union([m for m in members if m != drop]), drop) for drop in members]
+        p, drop = max(trials, key=lambda trial: trial[0].periodicity_score)
+        if p.periodicity_score <= best.periodicity_score:
+            break
+        members.remove(drop)
+        best = p
+    if best.periodicity_score < CONFIRM_THRESHOLD:
+        return None
+    return members, best
 
 
 def score_groups(

@@ -15,7 +15,7 @@ factors is a piece of ``Evidence`` that the reason spells out:
   C2);
 - raising: a machine-made (DGA-like) name, random per-query subdomain labels, many distinct
   names under one registered domain, NXDOMAIN answers, tunnel-friendly query types (TXT, NULL,
-  CNAME, MX, ...), a top-level domain favoured by abuse, rotation over look-alike domains.
+  CNAME, MX, ...), a top-level domain favoured by abuse, rotation over several domains.
 
 On a popular domain (``regular_on_popular_domain`` candidates) rarity counts the hosts whose
 series on it is regular, not the hosts that browse it, when the series is sustained (half a
@@ -84,7 +84,7 @@ class Context:
     n_nxdomain: int | None = None
     n_tunnel_type_queries: int | None = None  # TXT, NULL, CNAME, MX, SRV, ANY, KEY
     n_query_names: int | None = None  # distinct names under a registered domain (max per day)
-    rotates_with: tuple[str, ...] = ()  # look-alike domains scored together with this one
+    rotates_with: tuple[str, ...] = ()  # other domains of its rotation, scored as one series
     #: hosts of the tenant whose series on the domain is regular (None when not known)
     regular_hosts: int | None = None
     on_popular_domain: bool = False  # a candidate because it is regular on a popular domain
@@ -170,9 +170,12 @@ def evidence(p: Periodicity, ctx: Context, lex: Lexical | None) -> list[Evidence
     elif ctx.on_popular_domain:
         out.append(Evidence(1.0, "regular on a popular domain only briefly (rarity from browsing)"))
     if ctx.rotates_with:
-        out.append(
-            Evidence(1.0, "rotates with " + ", ".join(ctx.rotates_with) + " (scored together)")
+        text = (
+            f"rotates over {len(ctx.rotates_with) + 1} domains with "
+            + ", ".join(ctx.rotates_with)
+            + " (scored as one series)"
         )
+        out.append(Evidence(1.0, text))
     if lex is not None:
         if lex.dga >= 0.5:
             out.append(Evidence(1.0 + 0.3 * lex.dga, f"machine-made-looking name (DGA-likeness "
