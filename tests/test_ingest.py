@@ -138,3 +138,93 @@ def test_real_zeek_logs_keep_every_valid_row(tmp_path: Path, shared_data: Path) 
     df = _read(tmp_path / "o")
     saitama = df[df.host_id == "192.168.1.112"]
     assert len(saitama) == 116 and saitama.query_name.str.contains("saitama-fake-domain").all()
+
+
+def test_zeek_tsv_ttls_become_the_smallest_answer_ttl(tmp_path: Path) -> None:
+    fields = [*FIELDS, "answers", "TTLs"]
+    types = ["time"] + ["string"] * (len(FIELDS) - 1)
+    header = HEADER.replace("\t".join(FIELDS), "\t".join(fields)).replace(
+        "\t".join(types), "\t".join([*types, "vector[string]", "vector[interval]"])
+    )
+    rows = [
+        ("1713484800.1", "1.2.3.4,5.6.7.8", "300.000000,60.000000"),  # two answers: the smaller
+        ("1713484801.1", "-", "-"),  # no answer (NXDOMAIN)
+        ("1713484802.1", "(empty)", "(empty)"),
+        ("1713484803.1", "1.2.3.4", "soon"),  # unreadable: null, counted, row kept
+        ("1713484804.1", "1.2.3.4", "-5.000000"),  # negative: likewise
+        ("1713484805.1", "1.2.3.4", "450.000000"),
+    ]
+    text = header + "".join(
+        _row(ts, "10.0.0.1", "a.example.com").rstrip("\n") + f"\t{answers}\t{ttls}\n"
+        for ts, answers, ttls in rows
+    )
+    path = tmp_path / "dns.log"
+    path.write_text(text)
+    report = ingest([path], tmp_path / "o")
+    assert (report.rows, report.malformed, report.bad_ttls) == (6, 0, 2)
+    ttl = _read(tmp_path / "o").answer_ttl_seconds.tolist()
+    assert ttl[0] == 60.0 and ttl[5] == 450.0
+    assert pd.isna(ttl[1:5]).all()
+
+
+def test_zeek_json_ttls_and_a_log_without_them(tmp_path: Path) -> None:
+    base = {"id.orig_h": "10.0.0.1", "query": "a.example.com", "qtype_name": "A"}
+    lines = [
+        {**base, "ts": 1659869201.0, "answers": ["1.2.3.4", "5.6.7.8"], "TTLs": [120.0, 240.0]},
+        {**base, "ts": 1659869202.0, "rcode_name": "NXDOMAIN"},  # no TTLs key
+        {**base, "ts": 1659869203.0, "TTLs": ["x"]},  # unreadable
+        {**base, "ts": 1659869204.0, "TTLs": [float("inf")]},  # Python's json writes Infinity
+        {**base, "ts": 1659869205.0, "TTLs": 1000},  # a bare number is one answer
+    ]
+    path = tmp_path / "dns.log"
+    path.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    result = CliRunner().invoke(main, ["ingest", "zeek", str(path), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    assert "2 unreadable answer TTL(s) written as null" in result.output
+    ttl = _read(tmp_path / "o").answer_ttl_seconds.tolist()
+    assert ttl[0] == 120.0 and ttl[4] == 1000.0 and pd.isna(ttl[1:4]).all()
+    # a TSV log without TTLs (older Zeek field lists) still reads: the column is null
+    old = tmp_path / "old.log"
+    old.write_text(HEADER + _row("1713484800.1", "10.0.0.1", "a.example.com"))
+    report = ingest([old], tmp_path / "old")
+    assert report.bad_ttls == 0 and _read(tmp_path / "old").answer_ttl_seconds.isna().all()
+
+
+def test_mapped_export_with_an_answer_ttl_column(tmp_path: Path) -> None:
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(
+        '[columns]\nevent_time = "t"\nhost_id = "h"\nquery_name = "q"\n'
+        'answer_ttl_seconds = "ttl"\n[time]\nformat = "epoch"\n'
+    )
+    data = tmp_path / "d.csv"
+    data.write_text("t,h,q,ttl\n1700000000,pc1,x.com,300\n1700000001,pc1,x.com,\n"
+                    "1700000002,pc1,x.com,n/a\n1700000003,pc1,x.com,59.5\n")  # fmt: skip
+    report = ingest([data], tmp_path / "o", mapping=Mapping.load(mapping))
+    assert (report.rows, report.malformed, report.bad_ttls) == (4, 0, 1)
+    ttl = _read(tmp_path / "o").answer_ttl_seconds.tolist()
+    assert ttl[0] == 300.0 and ttl[3] == 59.5 and pd.isna(ttl[1]) and pd.isna(ttl[2])
+    jsonl = tmp_path / "m2.toml"
+    jsonl.write_text(
+        'format = "jsonl"\n[columns]\nevent_time = "t"\nhost_id = "h"\nquery_name = "q"\n'
+        'answer_ttl_seconds = "answer.ttls"\n[time]\nformat = "epoch"\n'
+    )
+    data = tmp_path / "d.jsonl"
+    data.write_text(json.dumps({"t": 1700000000, "h": "pc1", "q": "x.com",
+                                "answer": {"ttls": [600, 450]}}) + "\n")  # fmt: skip
+    ingest([data], tmp_path / "o2", mapping=Mapping.load(jsonl))
+    assert _read(tmp_path / "o2").answer_ttl_seconds.tolist() == [450.0]
+
+
+def test_real_zeek_captures_carry_answer_ttls(tmp_path: Path, shared_data: Path) -> None:
+    rita = shared_data / "real" / "rita_missing_host" / "dns_3days.log.gz"
+    report = ingest([rita], tmp_path / "o")
+    df = _read(tmp_path / "o")
+    answered = df.response_code == "NOERROR"
+    assert report.bad_ttls == 0
+    # most of its queries are unanswered reverse lookups (NXDOMAIN): 30 % of the rows carry a
+    # TTL, 94 % of the answered ones
+    assert df.answer_ttl_seconds.notna().mean() > 0.25
+    assert df.answer_ttl_seconds[answered].notna().mean() > 0.9
+    # a TTL only where an answer came back, and within what DNS allows (0 to 2^31 - 1 s)
+    assert df.answer_ttl_seconds[~answered].isna().all()
+    assert df.answer_ttl_seconds.dropna().between(0, 2**31 - 1).all()

@@ -259,6 +259,11 @@ def _run_ingest(paths: tuple[Path, ...], out: Path, mapping_file: Path | None, t
     click.echo(
         f"read {report.lines:,} lines from {report.files} file(s): wrote {report.rows:,} rows "
         f"to {out}, {report.malformed:,} malformed line(s) skipped"
+        + (
+            f", {report.bad_ttls:,} unreadable answer TTL(s) written as null"
+            if report.bad_ttls
+            else ""
+        )
     )
     for path, line_no, why in report.malformed_examples:
         click.echo(f"  malformed: {path}:{line_no}: {why}", err=True)

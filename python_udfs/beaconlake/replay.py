@@ -99,14 +99,14 @@ def read_contract(folder: Path) -> pd.DataFrame:
     if not files:
         return pd.DataFrame(
             columns=["event_us", "host_id", "query_name", "tenant_id", "query_type",
-                     "response_code"]
+                     "response_code", "answer_ttl_seconds"]
         )  # fmt: skip
     return _sql(
         f"""
         select
             epoch_us(event_time) as event_us, host_id, query_name, tenant_id, query_type,
-            response_code
-        from read_parquet('{_glob(folder)}', hive_partitioning = false)
+            response_code, answer_ttl_seconds
+        from read_parquet('{_glob(folder)}', hive_partitioning = false, union_by_name = true)
         order by event_us, host_id, query_name
         """
     ).df()
@@ -384,7 +384,9 @@ def prepare(
             "its span); it is not looped or tiled"
         )
     writer = ContractWriter(events, prefix="c2")
-    text = placed[["host_id", "query_name", "tenant_id", "query_type", "response_code"]]
+    text = placed[
+        ["host_id", "query_name", "tenant_id", "query_type", "response_code", "answer_ttl_seconds"]
+    ]
     text = text.astype(object).where(text.notna(), None)
     for event_us, values in zip(placed.event_us, text.itertuples(index=False), strict=True):
         writer.add(int(event_us), *values)

@@ -11,6 +11,7 @@ A TOML mapping names the source column of each contract column and how to read t
     query_type = "qtype"      # optional
     response_code = "rcode"   # optional
     tenant_id = "customer"    # optional; otherwise --tenant
+    answer_ttl_seconds = "ttl"  # optional: a number, or a JSON list of the answers' TTLs
     [time]
     format = "%Y-%m-%d %H:%M:%S"   # or epoch, epoch_ms, epoch_us, iso
     timezone = "Europe/Berlin"     # of naive times; default UTC
@@ -27,10 +28,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from beaconlake.ingest.writer import ContractWriter
-from beaconlake.ingest.zeek import IngestReport, Options, open_text
+from beaconlake.ingest.zeek import IngestReport, Options, answer_ttl, open_text
 
 REQUIRED = ("event_time", "host_id", "query_name")
-OPTIONAL = ("query_type", "response_code", "tenant_id")
+OPTIONAL = ("query_type", "response_code", "tenant_id", "answer_ttl_seconds")
 EPOCH_SCALES = {"epoch": 1.0, "epoch_ms": 1e-3, "epoch_us": 1e-6}
 
 
@@ -134,12 +135,16 @@ def read_mapped(
                 tenant = values["tenant_id"] or opts.tenant_id
                 host = None if values["host_id"] in (None, "") else str(values["host_id"])
                 name = None if values["query_name"] in (None, "") else str(values["query_name"])
+                ttl, readable = answer_ttl(values["answer_ttl_seconds"])
+                if not readable:
+                    rep.bad_ttls += 1
                 writer.add(
                     round((ts + opts.shift_seconds) * 1_000_000),
                     opts.host_map.get(host, host) if host else host,
                     name, str(tenant),
                     None if values["query_type"] is None else str(values["query_type"]),
                     None if values["response_code"] is None else str(values["response_code"]),
+                    ttl,
                 )  # fmt: skip
                 rep.rows += 1
     writer.flush()

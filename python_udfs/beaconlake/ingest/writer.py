@@ -22,6 +22,7 @@ CONTRACT_SCHEMA = pa.schema(
         ("tenant_id", pa.string()),
         ("query_type", pa.string()),
         ("response_code", pa.string()),
+        ("answer_ttl_seconds", pa.float64()),
     ]
 )
 US_PER_DAY = 86_400 * 1_000_000
@@ -50,6 +51,7 @@ class ContractWriter:
         tenant_id: str | None,
         query_type: str | None,
         response_code: str | None,
+        answer_ttl_seconds: float | None = None,
     ) -> None:
         c = self._cols
         c["event_time"].append(event_us)
@@ -58,6 +60,7 @@ class ContractWriter:
         c["tenant_id"].append(tenant_id)
         c["query_type"].append(query_type)
         c["response_code"].append(response_code)
+        c["answer_ttl_seconds"].append(answer_ttl_seconds)
         if len(c["event_time"]) >= self.batch_rows:
             self.flush()
 

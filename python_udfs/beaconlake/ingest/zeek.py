@@ -4,6 +4,8 @@ TSV files may be gzipped, rotated and concatenated (headers repeat, ``#close`` f
 mid-file); ``-`` is unset and ``(empty)`` is empty. Malformed lines (wrong field count,
 unreadable time, broken JSON) are counted with their line numbers and skipped; every readable
 row is written, even one without a query name (the pipeline quarantines it with a reason).
+``TTLs`` (one per answer) becomes ``answer_ttl_seconds``, the smallest of them; an unreadable
+TTL is written as null and counted, its row is kept.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import datetime as dt
 import gzip
 import io
 import json
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +36,8 @@ class IngestReport:
     header_lines: int = 0
     malformed: int = 0
     malformed_examples: list[tuple[str, int, str]] = field(default_factory=list)
+    #: rows written with a null answer TTL because their TTL value was unreadable
+    bad_ttls: int = 0
 
     def bad(self, path: Path, line_no: int, why: str) -> None:
         self.malformed += 1
@@ -65,6 +70,36 @@ def _value(raw: str, unset: str, empty: str) -> str | None:
     return raw
 
 
+def answer_ttl(raw: object, set_sep: str = ",") -> tuple[float | None, bool]:
+    """The smallest TTL (seconds) among a query's answers, and whether ``raw`` was readable.
+
+    ``raw`` is Zeek's ``TTLs``: in TSV the answers' intervals joined by the set separator
+    (``300.000000,60.000000``), in JSON a list of numbers; a single number or numeric text is
+    one answer. None or empty (no answer) gives ``(None, True)``; anything else that is not a
+    finite number at least 0 (text, a negative, NaN, a nested list) gives ``(None, False)``.
+    """
+    if raw is None or raw == "" or raw == []:
+        return None, True
+    if isinstance(raw, list):
+        items: list[object] = raw
+    elif isinstance(raw, str):
+        items = list(raw.split(set_sep))
+    else:
+        items = [raw]
+    values = []
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, int | float | str):
+            return None, False
+        try:
+            value = float(item)
+        except ValueError:
+            return None, False
+        if not math.isfinite(value) or value < 0:
+            return None, False
+        values.append(value)
+    return min(values), True
+
+
 def _parse_ts(raw: object) -> float:
     """Zeek times: epoch seconds (number or text) or ISO 8601 (JSON with ISO timestamps)."""
     if isinstance(raw, int | float):
@@ -80,18 +115,21 @@ def _parse_ts(raw: object) -> float:
 
 
 def _emit(
-    w: ContractWriter, opts: Options, ts: float, host: str | None, query: str | None,
-    qtype: str | None, rcode: str | None,
+    w: ContractWriter, opts: Options, rep: IngestReport, ts: float, host: str | None,
+    query: str | None, qtype: str | None, rcode: str | None, ttls: object, set_sep: str = ",",
 ) -> None:  # fmt: skip
     host_id = opts.host_map.get(host, host) if host is not None else None
+    ttl, readable = answer_ttl(ttls, set_sep)
+    if not readable:
+        rep.bad_ttls += 1
     w.add(round((ts + opts.shift_seconds) * 1_000_000), host_id, query, opts.tenant_id, qtype,
-          rcode)  # fmt: skip
+          rcode, ttl)  # fmt: skip
 
 
 def _tsv_lines(
     path: Path, fh: IO[str], w: ContractWriter, opts: Options, rep: IngestReport
 ) -> None:
-    sep, unset, empty = "\t", "-", "(empty)"
+    sep, set_sep, unset, empty = "\t", ",", "-", "(empty)"
     index: dict[str, int] | None = None
     for line_no, line in enumerate(fh, start=1):
         rep.lines += 1
@@ -103,6 +141,8 @@ def _tsv_lines(
             key, _, rest = line[1:].partition(sep if not line.startswith("#separator") else " ")
             if key == "separator":
                 sep = rest.strip().encode().decode("unicode_escape")
+            elif key == "set_separator":
+                set_sep = rest
             elif key == "unset_field":
                 unset = rest
             elif key == "empty_field":
@@ -123,14 +163,15 @@ def _tsv_lines(
             continue
         row = {
             name: _value(parts[index[name]], unset, empty) if name in index else None
-            for name in ("ts", "id.orig_h", "query", "qtype_name", "rcode_name")
+            for name in ("ts", "id.orig_h", "query", "qtype_name", "rcode_name", "TTLs")
         }
         try:
             ts = _parse_ts(row["ts"])
         except (TypeError, ValueError):
             rep.bad(path, line_no, "unreadable ts")
             continue
-        _emit(w, opts, ts, row["id.orig_h"], row["query"], row["qtype_name"], row["rcode_name"])
+        _emit(w, opts, rep, ts, row["id.orig_h"], row["query"], row["qtype_name"],
+              row["rcode_name"], row["TTLs"], set_sep)  # fmt: skip
         rep.rows += 1
 
 
@@ -151,7 +192,8 @@ def _json_lines(
             rep.bad(path, line_no, f"bad JSON record ({type(exc).__name__})")
             continue
         host = obj.get("id.orig_h") or (obj.get("id") or {}).get("orig_h")
-        _emit(w, opts, ts, host, obj.get("query"), obj.get("qtype_name"), obj.get("rcode_name"))
+        _emit(w, opts, rep, ts, host, obj.get("query"), obj.get("qtype_name"),
+              obj.get("rcode_name"), obj.get("TTLs"))  # fmt: skip
         rep.rows += 1
 
 
