@@ -125,3 +125,11 @@ def test_renewal_llr_sign() -> None:
 def test_too_few_events_score_zero() -> None:
     r = analyze(np.array([0.0, 100.0, 200.0]), 0, DAY)
     assert r.periodicity_score == 0 and r.n_beats == 3
+
+
+def test_a_long_random_series_scores_near_zero_without_overflow() -> None:
+    rng = np.random.default_rng(0)
+    t = np.sort(rng.uniform(0, 3 * 86_400, 10_000))
+    t = np.sort(np.concatenate([t, t[:5000] + 0.5]))  # bursts: llr × n far below -709
+    p = analyze(t, 0, 3 * 86_400)
+    assert p.renewal_score == 0.0 and p.periodicity_score < 0.4

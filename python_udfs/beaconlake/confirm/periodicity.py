@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, fields
 from functools import lru_cache
 
 import numpy as np
+from scipy.special import expit
 from statsmodels.tsa.seasonal import STL
 
 #: Queries closer than this are one beat (A + AAAA, retries).
@@ -316,7 +317,8 @@ def analyze(
     judged = min(max(lifetime, min_span(period)), active)
     coverage, gaps_per_day = _coverage(beats, d, period, judged, judged - lifetime)
     continuity = coverage / (1.0 + max(0.0, gaps_per_day - FREE_GAPS_PER_DAY) / 2.0)
-    renewal = 1.0 / (1.0 + math.exp(-(llr * len(d) - LLR_MIDPOINT) / LLR_SCALE))
+    # a logistic that cannot overflow: a long Poisson-like series has a very negative llr
+    renewal = float(expit((llr * len(d) - LLR_MIDPOINT) / LLR_SCALE))
     parts = {
         "renewal_score": renewal,
         "interval_score": fold,
