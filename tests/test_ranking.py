@@ -210,3 +210,9 @@ def test_a_busy_server_name_with_intervals_never_below_its_ttl_is_a_cache_refres
     assert "never below DNS TTL 3600 s" in str(shared["reason"])
     assert "never below" not in str(rare["reason"])  # one-sided jitter alone is no cache
     assert shared["severity"] in ("info", "low"), shared["reason"]
+
+
+def test_no_rotation_pools_give_no_rows() -> None:
+    members = pd.DataFrame(columns=["tenant_id", "host_id", "domain"])
+    events = pd.DataFrame(columns=["tenant_id", "host_id", "domain", "event_epoch"])
+    assert confirm_rotation_pools(members, events, 0, DAY).empty

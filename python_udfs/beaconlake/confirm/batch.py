@@ -161,7 +161,7 @@ def confirm_rotation_pools(
     for col, default in CONTEXT_DEFAULTS.items():
         if col not in cands:
             cands[col] = default
-    cands = cands[cands.domain.map(lambda d: local_kind(str(d)) is None)]
+    cands = cands[cands.domain.map(lambda d: local_kind(str(d)) is None).astype(bool)]
     times = {
         key: group.event_epoch.to_numpy(dtype=float)
         for key, group in events.groupby(KEY, sort=False)
