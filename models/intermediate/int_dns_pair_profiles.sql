@@ -65,6 +65,7 @@ final as (
         cast(pairs.n_nxdomain as double) / nullif(pairs.n_queries, 0) as nxdomain_share,
         cast(pairs.n_tunnel_type_queries as double)
         / nullif(pairs.n_queries, 0) as tunnel_type_share,
+        pairs.answer_ttl_seconds,
         pairs.n_seconds,
         active_minutes.n_beats,
         active_minutes.n_active_minutes,

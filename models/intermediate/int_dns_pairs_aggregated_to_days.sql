@@ -13,6 +13,9 @@
 -- carries a known-C2 entry. Its counts are sums over its names, read off the name rows without
 -- another pass over the per-second table: n_seconds is then an upper bound (two names queried
 -- in one second count twice), exact beat counts come from the beat series.
+-- The pair-day's answer TTL is the longest of its seconds' smallest answer TTLs: a caching
+-- resolver hands out what remains of its entry's TTL, so shorter values are common and the
+-- longest is the closest to the zone's own TTL, the one a client's refresh period follows.
 
 with
 
@@ -40,6 +43,7 @@ name_aggregates as (
         cast(sum(n_queries) as bigint) as n_queries,
         cast(sum(n_nxdomain) as bigint) as n_nxdomain,
         cast(sum(n_tunnel_type_queries) as bigint) as n_tunnel_type_queries,
+        max(min_answer_ttl_seconds) as answer_ttl_seconds,
         min(second_at) as first_seen_at,
         max(second_at) as last_seen_at
     from {{ ref('int_dns_queries_aggregated_to_seconds') }}
@@ -60,6 +64,7 @@ name_pairs as (
         name_aggregates.n_queries,
         name_aggregates.n_nxdomain,
         name_aggregates.n_tunnel_type_queries,
+        name_aggregates.answer_ttl_seconds,
         name_aggregates.first_seen_at,
         name_aggregates.last_seen_at
     from name_aggregates
@@ -80,6 +85,7 @@ registered_pairs as (
         cast(sum(n_queries) as bigint) as n_queries,
         cast(sum(n_nxdomain) as bigint) as n_nxdomain,
         cast(sum(n_tunnel_type_queries) as bigint) as n_tunnel_type_queries,
+        max(answer_ttl_seconds) as answer_ttl_seconds,
         min(first_seen_at) as first_seen_at,
         max(last_seen_at) as last_seen_at
     from name_pairs

@@ -50,6 +50,7 @@ final as (
         n_queries,
         n_nxdomain,
         n_tunnel_type_queries,
+        answer_ttl_seconds,
         first_seen_at,
         last_seen_at
     from profiled

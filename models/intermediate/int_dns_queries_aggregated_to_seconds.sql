@@ -10,7 +10,8 @@
 -- Kept narrow on purpose (no registered domain: a function of the name, joined on the far
 -- fewer pair rows downstream): this aggregation's cost grows with the width of its rows.
 -- Besides the counts, how many of the queries got NXDOMAIN and how many asked for a record type
--- that tunnels favour (TXT, NULL, CNAME, MX, SRV, ANY, KEY): features for ranking.
+-- that tunnels favour (TXT, NULL, CNAME, MX, SRV, ANY, KEY): features for ranking; and the
+-- smallest answer TTL of the second (one cheap aggregate: this is the hot path).
 
 {%- set tunnel_query_types = "'TXT', 'NULL', 'CNAME', 'MX', 'SRV', 'ANY', 'KEY'" %}
 
@@ -31,7 +32,8 @@ final as (
         count(*) as n_queries,
         cast(sum(duplicate_count) as bigint) as n_duplicates,
         count(*) filter (where response_code = 'NXDOMAIN') as n_nxdomain,
-        count(*) filter (where query_type in ({{ tunnel_query_types }})) as n_tunnel_type_queries
+        count(*) filter (where query_type in ({{ tunnel_query_types }})) as n_tunnel_type_queries,
+        min(answer_ttl_seconds) as min_answer_ttl_seconds
     from events
     group by
         tenant_id,

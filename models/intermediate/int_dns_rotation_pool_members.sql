@@ -62,7 +62,7 @@ eligible as (
             and registered_days.registered_domain = prevalence.domain
             and registered_days.event_date = prevalence.event_date
     where
-        prevalence.n_hosts <= {{ var('rotation_max_domain_hosts') }}
+        prevalence.n_hosts <= {{ var('rare_domain_max_hosts') }}
         and registered_days.n_seconds >= 2
         and registered_days.last_seen_at >= registered_days.first_seen_at
         + interval '{{ var("rotation_min_member_span_minutes") }}' minute

@@ -1,9 +1,10 @@
--- Hosts whose rare domains take turns on one schedule, one row per member domain: the pool's
--- merged series is regular (the candidate thresholds of a pair, applied to the pool) and faster
--- than any member's own series by rotation_min_speedup, so the regularity comes from the
--- domains interleaving and not from one of them beaconing alone (that is a pair candidate).
--- The confirmation step scores each host's pool over the window as one series and names every
--- member in the finding.
+-- Hosts whose rare domains take turns on one schedule, one row per member domain. The pool's
+-- merged series passes the interval thresholds of a pair with at least rotation_min_beats
+-- beats (a series assembled from several domains needs more beats than one domain's to be
+-- told from chance), and every member alone is at least rotation_min_speedup times slower, so
+-- the regularity comes from the domains interleaving and not from one of them beaconing alone
+-- (that is a pair candidate). The confirmation step scores each host's pool over the window
+-- as one series and names every member in the finding.
 
 {%- set host_day = 'tenant_id, host_id, event_date' %}
 
@@ -141,7 +142,7 @@ rotating as (
     select * from pools
     where
         n_members >= 2
-        and n_pool_beats >= {{ var('min_beats') }}
+        and n_pool_beats >= {{ var('rotation_min_beats') }}
         and interval_median_seconds >= {{ var('min_interval_median_seconds') }}
         and interval_mad_ratio <= {{ var('max_interval_mad_ratio') }}
         and fastest_member_median_seconds

@@ -17,6 +17,7 @@ unique_events as (
         checked_events.event_at,
         checked_events.query_type,
         checked_events.response_code,
+        checked_events.answer_ttl_seconds,
         checked_events.event_date,
         0 as duplicate_count
     from {{ checked_raw_events() }} as checked_events
@@ -38,6 +39,7 @@ deduplicated_events as (
         checked_events.event_at,
         checked_events.query_type,
         checked_events.response_code,
+        checked_events.answer_ttl_seconds,
         checked_events.event_date,
         count(*) - 1 as duplicate_count
     from {{ checked_raw_events() }} as checked_events
@@ -55,6 +57,7 @@ deduplicated_events as (
         checked_events.event_at,
         checked_events.query_type,
         checked_events.response_code,
+        checked_events.answer_ttl_seconds,
         checked_events.event_date
 ),
 
