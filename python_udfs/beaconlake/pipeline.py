@@ -215,23 +215,63 @@ def read_rotation_beats(wh: Warehouse, window: Window) -> pd.DataFrame:
     return _beat_epochs(frame)
 
 
-def confirm_window(
-    wh: Warehouse, window: Window, workers: int | None = None, now: dt.datetime | None = None
-) -> ConfirmResult:
-    """Score the window's candidates and replace the window's rows of the findings table."""
-    started = time.perf_counter()
-    cands = read_candidates(wh, window)
-    beats = read_beats(wh, window)
-    read_s = time.perf_counter() - started
+def read_slow_candidates(wh: Warehouse, window: Window) -> pd.DataFrame:
+    """The slow candidates of the slow window ending on a window day (one row per series),
+    with ``slow_start`` and ``slow_end`` (dates, end inclusive) of the days they were judged on."""
+    return wh.query(
+        f"""
+        select
+            tenant_id,
+            host_id,
+            domain_level,
+            domain,
+            registered_domain,
+            window_start_date as slow_start,
+            event_date as slow_end,
+            n_tenant_hosts as tenant_hosts,
+            domain_n_hosts as domain_hosts,
+            host_active_seconds,
+            n_queries,
+            n_nxdomain,
+            n_query_names,
+            cast(null as varchar) as known_c2_family,
+            cast(null as varchar) as known_good_reason,
+            cast(null as timestamp) as first_seen_at
+        from {wh.relation("fct_beacon_slow_candidates")}
+        where event_date >= {_date(window.start)} and event_date < {_date(window.end)}
+        """
+    )
+
+
+def read_slow_beats(wh: Warehouse, window: Window) -> pd.DataFrame:
+    """Beat times (epoch seconds) of every slow candidate over its slow window."""
+    frame = wh.query(
+        f"""
+        select tenant_id, host_id, domain_level, domain, beat_at
+        from {wh.relation("fct_beacon_slow_beats")}
+        where event_date >= {_date(window.start)} and event_date < {_date(window.end)}
+        """
+    )
+    return _beat_epochs(frame)
+
+
+def _confirm_pairs(
+    cands: pd.DataFrame,
+    beats: pd.DataFrame,
+    start_s: float,
+    end_s: float,
+    workers: int | None,
+    rotations: bool = True,
+) -> pd.DataFrame:
+    """Score (tenant, host, domain level, domain) series; adds ``domain_key`` to ``cands``."""
     # the confirmation keys series by (tenant, host, domain); keep the level in the domain key
     cands["domain_key"] = cands["domain_level"] + ":" + cands["domain"]
     beats["domain_key"] = beats["domain_level"] + ":" + beats["domain"]
-    start_s, end_s = window.epoch()
     epoch = pd.Timestamp("1970-01-01")
     first_seen = pd.to_datetime(cands["first_seen_at"])
     # hosts of the tenant for which the same name is a candidate: many means a fleet-wide agent
     hosts = cands.groupby(["tenant_id", "domain_key"]).host_id.transform("nunique")
-    scored = confirm(
+    return confirm(
         cands.assign(
             domain=cands.domain_key,
             domain_name=cands.domain,
@@ -242,26 +282,54 @@ def confirm_window(
         start_s,
         end_s,
         workers=workers,
+        rotations=rotations,
     )
-    # a host's rare domains taking turns on one schedule, each member keyed as a domain pair
+
+
+def confirm_window(
+    wh: Warehouse, window: Window, workers: int | None = None, now: dt.datetime | None = None
+) -> ConfirmResult:
+    """Score the window's candidates and replace the window's rows of the findings table.
+
+    Three kinds of candidates, each scored as series: the days' pair candidates over the
+    window, the hosts' rotation pools over the window, and the slow candidates over their
+    slow window (several days ending on a window day). A series found by more than one keeps
+    its best finding.
+    """
+    started = time.perf_counter()
+    cands = read_candidates(wh, window)
+    beats = read_beats(wh, window)
     members = read_rotation_members(wh, window).assign(
         first_seen_at=None, known_c2_family=None, known_good_reason=None
     )
-    pools = confirm_rotation_pools(members, read_rotation_beats(wh, window), start_s, end_s)
+    member_beats = read_rotation_beats(wh, window)
+    slow = read_slow_candidates(wh, window)
+    slow_beats = read_slow_beats(wh, window)
+    read_s = time.perf_counter() - started
+    start_s, end_s = window.epoch()
+    scored = _confirm_pairs(cands, beats, start_s, end_s, workers)
+    # a host's rare domains taking turns on one schedule, each member keyed as a domain pair
+    pools = confirm_rotation_pools(members, member_beats, start_s, end_s)
     members["domain_key"] = members["domain_level"] + ":" + members["domain"]
     if not pools.empty:
         pools["domain"] = "registered_domain:" + pools["domain"]
         members = members[members.domain_key.isin(pools.domain)]
+    parts = [(cands, scored), (members, pools)]
+    for (first, last), group in slow.groupby(["slow_start", "slow_end"]):
+        last_day = pd.Timestamp(last).date()
+        slow_window = Window(pd.Timestamp(first).date(), last_day + dt.timedelta(days=1))
+        group = group.copy()
+        slow_scored = _confirm_pairs(
+            group, slow_beats, *slow_window.epoch(), workers, rotations=False
+        )
+        parts.append((group, slow_scored))
     score_s = time.perf_counter() - started - read_s
     confirmed_at = now or dt.datetime.now(dt.UTC)
-    findings = _best_per_series(
-        _findings_frame(cands, scored, window, confirmed_at),
-        _findings_frame(members, pools, window, confirmed_at),
-    )
+    findings = _best_per_series(*(_findings_frame(c, sc, window, confirmed_at) for c, sc in parts))
     wh.replace_window(FINDINGS_TABLE, findings, window.start_at, window.end_at)
     return ConfirmResult(
-        candidates=len(cands),
-        beats=len(beats),
+        candidates=len(cands) + len(members) + len(slow),
+        beats=len(beats) + len(member_beats) + len(slow_beats),
         findings=findings,
         seconds=time.perf_counter() - started,
         timings={"read": read_s, "score": score_s},
