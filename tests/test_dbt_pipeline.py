@@ -89,8 +89,24 @@ def _malformed(day: dt.datetime) -> list[tuple]:
     ]
 
 
-def write_day(root: Path, day: dt.datetime, seed: int, malformed: bool = True) -> int:
-    """Write one day of the planted scenario as the input contract; return the row count."""
+#: Answer TTL of the planted beacons' names; the crowd's sites answer A with 300 s, AAAA with no
+#: answer; the Poisson browser's log has no TTLs.
+PLANTED_TTL = 120.0
+
+
+def _answer_ttl(host: str | None, qtype: str) -> float | None:
+    if host is not None and host.startswith("c2-"):
+        return PLANTED_TTL
+    if host is not None and host.startswith("crowd-") and qtype == "A":
+        return 300.0
+    return None
+
+
+def write_day(
+    root: Path, day: dt.datetime, seed: int, malformed: bool = True, with_ttl: bool = True
+) -> int:
+    """Write one day of the planted scenario as the input contract; return the row count.
+    Without ``with_ttl`` the optional answer_ttl_seconds column is left out."""
     rng = np.random.default_rng(seed)
     rows = _planted_events(rng, day) + _browsing_events(rng, day)
     if malformed:
@@ -108,6 +124,9 @@ def write_day(root: Path, day: dt.datetime, seed: int, malformed: bool = True) -
             "response_code": ["NOERROR"] * len(rows),
         }
     )
+    if with_ttl:
+        ttls = [_answer_ttl(host, qtype) for _, host, _, qtype in rows]
+        table = table.append_column("answer_ttl_seconds", pa.array(ttls, pa.float64()))
     part = root / "events" / f"event_date={day.date().isoformat()}"
     part.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, part / "part-0.parquet")
@@ -136,6 +155,28 @@ def test_every_planted_beacon_is_a_candidate(built: tuple[Path, int]) -> None:
         key = name.split(".", 1)[1] if name.count(".") > 1 else name
         expected = (host, key if fresh else name)
         assert expected in found, expected
+
+
+def test_answer_ttl_reaches_the_candidates(built: tuple[Path, int]) -> None:
+    db, _ = built
+    rows = _query(
+        db,
+        "select host_id, domain_level, answer_ttl_seconds from fct_beacon_candidates "
+        "where host_id like 'c2-%'",
+    )
+    assert {h for h, *_ in rows} == {p[0] for p in PLANTED}
+    assert all(ttl == PLANTED_TTL for *_, ttl in rows), rows
+    crowd = _query(
+        db,
+        "select min(min_answer_ttl_seconds), max(min_answer_ttl_seconds) "
+        "from int_dns_queries_aggregated_to_seconds where host_id like 'crowd-%'",
+    )
+    assert crowd == [(300.0, 300.0)]  # the AAAA queries' missing answers do not count
+    browser = _query(
+        db,
+        "select answer_ttl_seconds from int_dns_pairs_aggregated_to_days where host_id = 'browser'",
+    )
+    assert browser == [(None,)]
 
 
 def test_browsing_crowd_is_not_a_candidate(built: tuple[Path, int]) -> None:
@@ -197,7 +238,8 @@ INCREMENTAL_TABLES = (
 def test_full_refresh_equals_day_by_day(tmp_path: Path) -> None:
     days = [DAY0 + dt.timedelta(days=i) for i in range(3)]
     for i, day in enumerate(days):
-        write_day(tmp_path, day, seed=10 + i, malformed=(i == 1))
+        # the last day's files lack the optional answer_ttl_seconds column
+        write_day(tmp_path, day, seed=10 + i, malformed=(i == 1), with_ttl=(i != 2))
     full_db, daily_db = tmp_path / "full.duckdb", tmp_path / "daily.duckdb"
     first, last = days[0].date().isoformat(), days[-1].date().isoformat()
     assert warehouse.build(tmp_path, db_path=full_db, start_date=first, end_date=last).success

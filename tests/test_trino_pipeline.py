@@ -72,7 +72,23 @@ def test_raw_table_follows_the_input_folder(tmp_path: Path) -> None:
     _write_day(events, DAYS[1], 3, with_response_code=False)
     with trino_support.trino_target(tmp_path) as schema:
         table = f"hive.{schema}.raw_dns_events"
+        # A table made before answer_ttl_seconds joined the contract gets the column.
+        trino_support.execute(f"create schema if not exists hive.{schema}")
+        trino_support.execute(
+            f"create table {table} (event_time timestamp(6), host_id varchar, "
+            "query_name varchar, tenant_id varchar, query_type varchar, response_code varchar, "
+            f"event_date date) with (format = 'PARQUET', external_location = 'local://{events}', "
+            "partitioned_by = array['event_date'])"
+        )
         assert _register(events, tmp_path)
+        ((ttl_type,),) = trino_support.execute(
+            f"select data_type from hive.information_schema.columns where table_schema = "
+            f"'{schema}' and table_name = 'raw_dns_events' and column_name = 'answer_ttl_seconds'"
+        )
+        assert ttl_type == "double"
+        log = (tmp_path / "dbt_logs" / "dbt.log").read_text()
+        assert "gets the contract's column answer_ttl_seconds" in log  # altered, not re-created
+        assert trino_support.execute(f"select count(answer_ttl_seconds) from {table}") == [[0]]
         counts = trino_support.execute(
             f"select event_date, count(*), count(response_code), min(event_time) from {table} "
             "group by event_date order by event_date"

@@ -100,6 +100,7 @@ def _create_raw_table(cur: trino.dbapi.Cursor, schema: str, root: Path) -> str:
             tenant_id varchar,
             query_type varchar,
             response_code varchar,
+            answer_ttl_seconds double,
             event_date date
         )
         with (

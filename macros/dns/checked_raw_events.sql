@@ -17,6 +17,7 @@
             {{ event_at }} as event_at,
             raw_events.query_type,
             raw_events.response_code,
+            {{ valid_answer_ttl('raw_events.answer_ttl_seconds') }} as answer_ttl_seconds,
             cast(raw_events.event_date as date) as event_date,
             {{ raw_event_hash('raw_events') }} as event_hash,
             {{ event_rejection_reason(

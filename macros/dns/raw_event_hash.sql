@@ -2,7 +2,7 @@
 {% macro raw_event_hash(relation_alias=none) -%}
     {%- set prefix = relation_alias ~ '.' if relation_alias else '' -%}
     {%- set columns = [] -%}
-    {%- for name in ['tenant_id', 'host_id', 'query_name', 'event_time', 'query_type', 'response_code', 'event_date'] -%}
+    {%- for name in ['tenant_id', 'host_id', 'query_name', 'event_time', 'query_type', 'response_code', 'answer_ttl_seconds', 'event_date'] -%}
         {%- do columns.append(prefix ~ name) -%}
     {%- endfor -%}
     {{ row_hash(columns) }}

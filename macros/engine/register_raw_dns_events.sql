@@ -16,7 +16,8 @@
     trino: a Hive external table over the Parquet folder (the input contract's columns, every
     optional one declared so that files without it read null; event_date partitions), created
     or moved to the current location, then its partitions synced with the folders (FULL: days
-    added and removed). Off with var raw_dns_register = false, for a table managed elsewhere.
+    added and removed). A table created before an optional column joined the contract gets it
+    added. Off with var raw_dns_register = false, for a table managed elsewhere.
 -#}
 {% macro trino__register_raw_dns_events() %}
     {%- if not execute or not var('raw_dns_register', true) -%}
@@ -25,6 +26,16 @@
     {%- set relation = source('dns', 'raw_events') -%}
     {%- set location = beaconlake.raw_dns_location() -%}
     {%- set schema_name = relation.database ~ '.' ~ relation.schema -%}
+    {#- the input contract's columns, partition column (event_date) apart -#}
+    {%- set columns = [
+        ('event_time', beaconlake.timestamp_type()),
+        ('host_id', 'varchar'),
+        ('query_name', 'varchar'),
+        ('tenant_id', 'varchar'),
+        ('query_type', 'varchar'),
+        ('response_code', 'varchar'),
+        ('answer_ttl_seconds', 'double'),
+    ] -%}
     {%- set existing = run_query(
         "select count(*) from " ~ relation.database ~ ".information_schema.tables"
         ~ " where table_schema = '" ~ relation.schema ~ "' and table_name = '" ~ relation.identifier ~ "'"
@@ -40,18 +51,21 @@
         {%- if found.group(1) != location -%}
             {{ log("raw events: " ~ relation ~ " moves from " ~ found.group(1) ~ " to " ~ location, info=true) }}
             {%- do run_query('drop table ' ~ relation) -%}
+        {%- else -%}
+            {%- set known = run_query(
+                "select column_name from " ~ relation.database ~ ".information_schema.columns"
+                ~ " where table_schema = '" ~ relation.schema ~ "' and table_name = '" ~ relation.identifier ~ "'"
+            ).columns[0].values() -%}
+            {%- for name, data_type in columns if name not in known -%}
+                {{ log("raw events: " ~ relation ~ " gets the contract's column " ~ name, info=true) }}
+                {%- do run_query('alter table ' ~ relation ~ ' add column ' ~ name ~ ' ' ~ data_type) -%}
+            {%- endfor -%}
         {%- endif -%}
     {%- endif -%}
     {%- do run_query('create schema if not exists ' ~ schema_name) -%}
     {%- do run_query(
-        "create table if not exists " ~ relation ~ " (
-            event_time " ~ beaconlake.timestamp_type() ~ ",
-            host_id varchar,
-            query_name varchar,
-            tenant_id varchar,
-            query_type varchar,
-            response_code varchar,
-            event_date date
+        "create table if not exists " ~ relation ~ " ("
+        ~ columns | map('join', ' ') | join(', ') ~ ", event_date date
         )
         with (
             format = 'PARQUET',
