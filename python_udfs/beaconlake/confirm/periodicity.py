@@ -59,6 +59,9 @@ class Periodicity:
     #: the common DNS TTL the intervals never fall below, some of them just above it (a busy
     #: client's cache refresh with a long tail), 0 if none; see ``ttl_floor``
     ttl_bound_seconds: float = 0.0
+    #: the lowest tenth of the on-period intervals (their 10 % quantile), 0 with fewer than
+    #: three: a client cache never asks again before its TTL has run out
+    interval_floor_seconds: float = 0.0
 
     def as_dict(self) -> dict[str, float | int]:
         return asdict(self)
@@ -70,6 +73,17 @@ COMMON_TTLS = (30, 60, 120, 180, 300, 600, 900, 1200, 1800, 3600, 7200, 10800, 1
                43200, 86400)  # fmt: skip
 #: Share of on-period intervals that must sit in the TTL's cache window.
 TTL_SHARE = 0.8
+#: A client re-resolves a name at most this long after its cache entry expired: the larger of
+#: ``CLIENT_DELAY_S`` and ``CLIENT_DELAY_SHARE`` of the TTL.
+CLIENT_DELAY_S, CLIENT_DELAY_SHARE = 20.0, 0.15
+#: Seconds an interval may fall below the TTL (times and TTLs are logged to the second).
+TTL_SLACK_S = 1.0
+
+
+def cache_window(ttl: float) -> tuple[float, float]:
+    """The intervals of a client re-resolving a name each time its cache entry of ``ttl``
+    seconds expires: from the TTL (less ``TTL_SLACK_S``) to the TTL plus a client delay."""
+    return ttl - TTL_SLACK_S, ttl + max(CLIENT_DELAY_S, CLIENT_DELAY_SHARE * ttl)
 
 
 def ttl_floor(intervals: np.ndarray) -> float:
@@ -84,9 +98,9 @@ def ttl_floor(intervals: np.ndarray) -> float:
         return 0.0
     lo, med = np.quantile(intervals, [0.1, 0.5])
     for ttl in COMMON_TTLS:
-        hi = ttl + max(20.0, 0.15 * ttl)
-        if lo >= ttl - 1.0 and ttl - 0.5 <= med <= hi:
-            inside = np.mean((intervals >= ttl - 1.0) & (intervals <= hi))
+        floor, hi = cache_window(ttl)
+        if lo >= floor and ttl - 0.5 <= med <= hi:
+            inside = np.mean((intervals >= floor) & (intervals <= hi))
             return float(ttl) if inside >= TTL_SHARE else 0.0
     return 0.0
 
@@ -102,7 +116,7 @@ def ttl_bound(intervals: np.ndarray) -> float:
         return 0.0
     least, lo = float(intervals.min()), float(np.quantile(intervals, 0.1))
     for ttl in COMMON_TTLS:
-        if least >= ttl - 1.0 and lo <= ttl + max(2.0, 0.15 * ttl):
+        if least >= ttl - TTL_SLACK_S and lo <= ttl + max(2.0, CLIENT_DELAY_SHARE * ttl):
             return float(ttl)
     return 0.0
 
@@ -353,6 +367,7 @@ def analyze(
         ttl_seconds=ttl_floor(d[k == 1]),
         judged_seconds=judged,
         ttl_bound_seconds=ttl_bound(d[d <= (max(FOLD_WEIGHTS) + 0.5) * period]),
+        interval_floor_seconds=float(np.quantile(d[k == 1], 0.1)) if (k == 1).sum() >= 3 else 0.0,
     )
 
 
