@@ -219,6 +219,45 @@ def rotation_domains(rng: np.random.Generator, k: int) -> list[tuple[str, str]]:
     return out
 
 
+#: Top-level domains of unrelated rotation names: the C2 ones plus those of RogueRobin's
+#: vendor look-alikes.
+_ROTATION_TLDS = [*_C2_SUFFIXES, "stream", "download", "science", "bid", "win"]
+_UNRELATED_PREFIXES = ["api", "www", "cdn", "update", "check", "", "", ""]
+#: Two registered labels share a stem when they have this many characters in a row in common.
+STEM_CHARS = 4
+
+
+def shares_stem(a: str, b: str, n: int = STEM_CHARS) -> bool:
+    """Whether ``a`` and ``b`` have ``n`` or more characters in a row in common."""
+    return any(a[i : i + n] in b for i in range(len(a) - n + 1))
+
+
+def unrelated_domains(rng: np.random.Generator, k: int) -> list[tuple[str, str]]:
+    """``k`` unrelated C2 names, as an implant rotating over independent services uses: a
+    different word under a different top-level domain each, no two sharing a stem
+    (``STEM_CHARS`` characters in a row), e.g. ``api.lunoka.stream`` and ``grevotri.win``."""
+    if k > len(_ROTATION_TLDS):
+        raise ValueError(f"at most {len(_ROTATION_TLDS)} unrelated names")
+    tlds = rng.choice(len(_ROTATION_TLDS), k, replace=False)
+    labels: list[str] = []
+    while len(labels) < k:
+        words = _words(rng, 4 * k, 2, 3)
+        compound = rng.random(len(words)) < 0.3  # vendor-like compounds, e.g. "cloudnetsky"
+        tails = _words(rng, len(words), 1, 2)
+        for word, two, tail in zip(words, compound, tails, strict=True):
+            label = f"{word}{tail}" if two else str(word)
+            if not any(shares_stem(label, other) for other in labels):
+                labels.append(label)
+                if len(labels) == k:
+                    break
+    out = []
+    for label, tld in zip(labels, tlds, strict=True):
+        domain = f"{label}.{_ROTATION_TLDS[int(tld)]}"
+        prefix = _UNRELATED_PREFIXES[int(rng.integers(0, len(_UNRELATED_PREFIXES)))]
+        out.append(((f"{prefix}.{domain}" if prefix else domain), domain))
+    return out
+
+
 def niche_app_names(rng: np.random.Generator, n: int) -> np.ndarray:
     """``n`` distinct names of small vendors' application back-ends, e.g. ``sync.lunopix.io``."""
     prefixes = np.array(["api", "sync", "push", "ws", "live", "notify", "rt", "events", "app"])
