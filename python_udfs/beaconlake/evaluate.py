@@ -139,7 +139,7 @@ BUCKET_DIMENSIONS = (
 CATEGORY_ORDER: dict[str, tuple[str, ...]] = {
     "jitter_model": ("none", "uniform", "sleep_reduction", "gaussian", "additive"),
     "subdomain_per_beat": ("false", "true"),
-    "shape": ("classic", "rotation", "popular_domain", "interactive", "strobe", "slow"),
+    "shape": ("classic", "rotation", "popular_domain", "interactive", "strobe", "slow", "campaign"),
 }
 
 
