@@ -81,3 +81,60 @@ def test_batch_keeps_candidates_without_events_and_checks_columns() -> None:
     assert len(out) == 1 and out.score.iloc[0] == 0 and not out.is_confirmed.iloc[0]
     with pytest.raises(ValueError, match="event_epoch"):
         confirm(cands, cands, 0, DAY)
+
+
+def _refresh_series(ttl: float, delay: float, seed: int = 3) -> np.ndarray:
+    """A client re-resolving a name every time its cache entry of ``ttl`` seconds expires."""
+    return beat_times(np.random.default_rng(seed), 0, DAY, ttl, delay / ttl, "additive")
+
+
+def test_answer_ttl_from_the_log_names_an_uncommon_ttl_as_a_cache_refresh() -> None:
+    p = analyze(_refresh_series(450, 6), 0, DAY)
+    assert p.ttl_seconds == 0  # 450 s is no common TTL: the guess misses it
+    guessed = score_candidate(p, Context(1000, 5), 0, DAY)
+    logged = score_candidate(p, Context(1000, 5, answer_ttl_seconds=450.0), 0, DAY)
+    text = "period ≈ answer TTL 450 s plus a client delay (a cache refresh)"
+    assert text in logged["reason"] and "answer TTL" not in guessed["reason"]
+    assert logged["score"] < guessed["score"]  # only the clock-exact evidence without it
+    # the client delay: up to 20 s or 15 % of the TTL, never below the TTL
+    assert (
+        text.replace("450", "440")
+        in score_candidate(p, Context(1000, 5, answer_ttl_seconds=440.0), 0, DAY)["reason"]
+    )
+    for ttl in (300.0, 460.0, 0.0):
+        r = score_candidate(p, Context(1000, 5, answer_ttl_seconds=ttl), 0, DAY)["reason"]
+        assert "cache refresh" not in r, (ttl, r)
+
+
+def test_a_logged_ttl_that_differs_overrides_the_common_ttl_guess() -> None:
+    p = analyze(_refresh_series(300, 5), 0, DAY)
+    assert p.ttl_seconds == 300  # the guess: a common TTL
+    guessed = score_candidate(p, Context(1000, 5), 0, DAY)
+    assert "period ≈ DNS TTL 300 s" in guessed["reason"]
+    logged = score_candidate(p, Context(1000, 5, answer_ttl_seconds=60.0), 0, DAY)
+    assert "TTL" not in logged["reason"]  # the log says the TTL is 60 s: no cache refresh
+    assert logged["score"] > guessed["score"]
+    same = score_candidate(p, Context(1000, 5, answer_ttl_seconds=300.0), 0, DAY)
+    assert "period ≈ answer TTL 300 s" in same["reason"] and same["score"] == guessed["score"]
+
+
+def test_a_jittered_beacon_at_its_ttl_is_no_cache_refresh() -> None:
+    # mean period at the TTL, but a cache never asks again before the TTL has run out
+    t = beat_times(np.random.default_rng(4), 0, DAY, 450, 0.3, "uniform")
+    r = score_candidate(analyze(t, 0, DAY), Context(1000, 1, answer_ttl_seconds=450.0), 0, DAY)
+    assert "cache refresh" not in r["reason"]
+
+
+def test_batch_passes_the_answer_ttl_to_the_score() -> None:
+    t = _refresh_series(450, 6)
+    cands = pd.DataFrame(
+        [{"tenant_id": "t", "host_id": h, "domain": "sync.example.com", "tenant_hosts": 1000,
+          "domain_hosts": 5, "answer_ttl_seconds": ttl} for h, ttl in (("a", 450.0), ("b", None))]
+    )  # fmt: skip
+    events = pd.concat(
+        pd.DataFrame({"tenant_id": "t", "host_id": h, "domain": "sync.example.com",
+                      "event_epoch": t}) for h in ("a", "b")
+    )  # fmt: skip
+    out = confirm(cands, events, 0, DAY, workers=1).set_index("host_id")
+    assert "answer TTL 450 s" in out.reason["a"] and "answer TTL" not in out.reason["b"]
+    assert out.score["a"] < out.score["b"]

@@ -65,6 +65,8 @@ def read_candidates(wh: Warehouse, window: Window) -> pd.DataFrame:
     ``domain_regular_hosts`` (the most hosts regular on the domain on a window day) and
     ``is_regular_on_popular_domain`` (a candidate for that reason on some day) are null and
     false where the model lacks ``domain_n_regular_hosts`` / ``candidate_reason``.
+    ``answer_ttl_seconds`` is the longest of the daily answer TTLs (each already the longest the
+    resolver handed out that day, the closest to the zone's TTL), null where the model lacks it.
 
     ``first_seen_at`` is the first day the tenant queried the domain in the warehouse's history,
     and only when that history starts earlier (otherwise "new" cannot be told from "old").
@@ -94,6 +96,11 @@ def read_candidates(wh: Warehouse, window: Window) -> pd.DataFrame:
         if "candidate_reason" in columns
         else "false"
     )
+    # the name's answer TTL from the log (older warehouses and logs without TTLs: null, and
+    # the cache-refresh evidence guesses a common TTL)
+    answer_ttl = (
+        "max(answer_ttl_seconds)" if "answer_ttl_seconds" in columns else "cast(null as double)"
+    )
     return wh.query(
         f"""
         with
@@ -115,7 +122,8 @@ def read_candidates(wh: Warehouse, window: Window) -> pd.DataFrame:
                 {total("n_tunnel_type_queries")} as n_tunnel_type_queries,
                 {total("n_query_names")} as n_query_names,
                 {regular} as domain_regular_hosts,
-                {popular} as is_regular_on_popular_domain
+                {popular} as is_regular_on_popular_domain,
+                {answer_ttl} as answer_ttl_seconds
             from {cands}
             where {in_window}
             group by tenant_id, host_id, domain_level, domain

@@ -38,6 +38,7 @@ CONTEXT_DEFAULTS: dict[str, object] = {
     "n_nxdomain": None,
     "n_tunnel_type_queries": None,
     "n_query_names": None,
+    "answer_ttl_seconds": None,  # the name's answer TTL from the log (seconds)
     "domain_regular_hosts": None,  # hosts whose series on the domain is regular
     "is_regular_on_popular_domain": None,  # a candidate for being regular on a popular domain
 }
@@ -79,6 +80,10 @@ def _count(value: object) -> int | None:
     return None if value is None else int(value)  # type: ignore[call-overload]
 
 
+def _seconds(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]
+
+
 def context(key: tuple[str, str, str], ctx: dict[str, object]) -> Context:
     """The scoring context of one candidate from its (defaulted) context columns."""
     return Context(
@@ -94,6 +99,7 @@ def context(key: tuple[str, str, str], ctx: dict[str, object]) -> Context:
         n_nxdomain=_count(ctx["n_nxdomain"]),
         n_tunnel_type_queries=_count(ctx["n_tunnel_type_queries"]),
         n_query_names=_count(ctx["n_query_names"]),
+        answer_ttl_seconds=_seconds(ctx["answer_ttl_seconds"]),
         regular_hosts=_count(ctx["domain_regular_hosts"]),
         on_popular_domain=bool(ctx["is_regular_on_popular_domain"]),
     )

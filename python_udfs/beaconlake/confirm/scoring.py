@@ -5,9 +5,10 @@ domain's rarity in its tenant (a vendor keep-alive on most hosts ranks below a r
 the same regularity), times what else is known about the series and its name. Each of those
 factors is a piece of ``Evidence`` that the reason spells out:
 
-- lowering: a period just above a common DNS TTL (a client re-resolving an expired cache
-  entry) or a clock-exact period, on an ordinary name (the stronger of the two counts, they
-  describe the same agent-like timing; on a random-looking name neither is benign), a series
+- lowering: a period just above the name's answer TTL from the log, or without one a common
+  DNS TTL (a client re-resolving an expired cache entry), or a clock-exact period, on an
+  ordinary name (the stronger of the two counts, they describe the same agent-like timing; on a
+  random-looking name neither is benign), a series
   that stops and restarts during the day at a period a DNS cache allows (an application used
   while its user works), the same name beaconing from many hosts of the tenant (a fleet-wide
   agent), a local or internal name (reverse lookups, mDNS, single labels, service records,
@@ -32,7 +33,7 @@ import math
 from dataclasses import dataclass
 
 from beaconlake.confirm.lexical import Lexical, lexical
-from beaconlake.confirm.periodicity import COMMON_TTLS, Periodicity
+from beaconlake.confirm.periodicity import COMMON_TTLS, Periodicity, cache_window
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 #: Lowest score of each severity before adjustments (info below the first).
@@ -84,6 +85,9 @@ class Context:
     n_nxdomain: int | None = None
     n_tunnel_type_queries: int | None = None  # TXT, NULL, CNAME, MX, SRV, ANY, KEY
     n_query_names: int | None = None  # distinct names under a registered domain (max per day)
+    #: the name's answer TTL from the log (seconds; the longest of the window's days), None when
+    #: the log has none: the cache-refresh evidence then guesses a common TTL
+    answer_ttl_seconds: float | None = None
     rotates_with: tuple[str, ...] = ()  # other domains of its rotation, scored as one series
     #: hosts of the tenant whose series on the domain is regular (None when not known)
     regular_hosts: int | None = None
@@ -212,24 +216,47 @@ def _timing_evidence(
     name per query cannot be cached at all). A clock-exact period is what agents do on an
     ordinary name; on a random-looking name, an abused TLD or fresh names it is what an implant
     does, so it does not lower the score.
+
+    When the log carries the name's answer TTL, the cache refresh is judged against it: the
+    period within its cache window (``periodicity.cache_window``: at least the TTL, at most the
+    TTL plus a client delay) and the lowest tenth of the intervals not below it. The common-TTL
+    guesses then never count: a period that merely looks like a common TTL is not a cache
+    refresh when the log says the TTL is another.
     """
     found: list[Evidence] = []
-    if p.ttl_seconds and not fresh_names:
-        if random_name:
-            factor = CACHE_FACTOR_RANDOM
-        elif ctx.domain_hosts > FLEET_FREE_HOSTS or p.gaps_per_day >= DAILY_RESTARTS:
-            factor = CACHE_FACTOR_SHARED
-        else:
-            factor = CACHE_FACTOR_RARE
+    if random_name:
+        refresh_factor = CACHE_FACTOR_RANDOM
+    elif ctx.domain_hosts > FLEET_FREE_HOSTS or p.gaps_per_day >= DAILY_RESTARTS:
+        refresh_factor = CACHE_FACTOR_SHARED
+    else:
+        refresh_factor = CACHE_FACTOR_RARE
+    busy_factor = CACHE_FACTOR_RANDOM if random_name else CACHE_FACTOR_SHARED
+    ttl = ctx.answer_ttl_seconds
+    if ttl is not None:
+        floor, ceiling = cache_window(ttl)
+        above_ttl = ttl > 0 and p.interval_floor_seconds >= floor
+        if above_ttl and floor <= p.period_seconds <= ceiling and not fresh_names:
+            text = f"period ≈ answer TTL {ttl:.0f} s plus a client delay (a cache refresh)"
+            found.append(Evidence(refresh_factor, text))
+        elif (
+            above_ttl
+            and p.interval_floor_seconds <= ceiling
+            and _rarity_hosts(p, ctx) > FLEET_FREE_HOSTS
+        ):
+            text = (
+                f"intervals never below answer TTL {ttl:.0f} s on a name "
+                f"{ctx.domain_hosts:,} hosts query (a busy client's cache refresh)"
+            )
+            found.append(Evidence(busy_factor, text))
+    elif p.ttl_seconds and not fresh_names:
         text = f"period ≈ DNS TTL {p.ttl_seconds:.0f} s plus a client delay (a cache refresh)"
-        found.append(Evidence(factor, text))
+        found.append(Evidence(refresh_factor, text))
     elif p.ttl_bound_seconds and _rarity_hosts(p, ctx) > FLEET_FREE_HOSTS:
-        factor = CACHE_FACTOR_RANDOM if random_name else CACHE_FACTOR_SHARED
         text = (
             f"intervals never below DNS TTL {p.ttl_bound_seconds:.0f} s on a name "
             f"{ctx.domain_hosts:,} hosts query (a busy client's cache refresh)"
         )
-        found.append(Evidence(factor, text))
+        found.append(Evidence(busy_factor, text))
     if p.jitter <= CLOCK_JITTER and p.period_seconds >= 30:
         if random_name:
             found.append(Evidence(1.0, "clock-exact period on a random-looking name"))
