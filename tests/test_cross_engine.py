@@ -4,8 +4,9 @@
   seeds hold inputs and expected values and whose models compute the actual values with the
   macros; ``dbt build`` of it passes on each engine only when every data test agrees.
 - The whole job: one small simulated input (the session's ``small_dataset``, its second day
-  without the optional ``response_code`` column) through ``beaconlake run`` on each engine
-  gives the same candidates and the same findings, scores equal within 1e-6.
+  without the optional ``response_code`` and ``answer_ttl_seconds`` columns) through
+  ``beaconlake run`` on each engine gives the same candidates and the same findings, scores
+  equal within 1e-6.
 
 The Trino halves need a server (see tests/trino_support.py); they skip without one unless
 BEACONLAKE_REQUIRE_TRINO=1.
@@ -61,7 +62,8 @@ def test_engine_macros_give_the_expected_values(engine: str, tmp_path: Path) -> 
 def mixed_input(
     small_dataset: tuple[Path, SimulationSummary], tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
-    """The small dataset with its last day rewritten without the optional response_code."""
+    """The small dataset with its last day rewritten without the optional response_code and
+    answer_ttl_seconds."""
     source, _ = small_dataset
     out = tmp_path_factory.mktemp("mixed") / "sim"
     shutil.copytree(source, out)
@@ -69,7 +71,7 @@ def mixed_input(
     assert len(days) == 2
     for part in days[-1].glob("*.parquet"):
         table = pq.read_table(part)
-        pq.write_table(table.drop_columns(["response_code"]), part)
+        pq.write_table(table.drop_columns(["response_code", "answer_ttl_seconds"]), part)
     return out
 
 
@@ -169,8 +171,8 @@ def test_optional_column_absent_on_one_day_reads_null_on_both_engines(
     duckdb_run: DuckDBWarehouse, trino_run: TrinoWarehouse
 ) -> None:
     sql = (
-        "select event_date, count(*) as n_events, count(response_code) as n_codes "
-        "from {} group by event_date order by event_date"
+        "select event_date, count(*) as n_events, count(response_code) as n_codes, "
+        "count(answer_ttl_seconds) as n_ttls from {} group by event_date order by event_date"
     )
     expected = duckdb_run.query(sql.format(duckdb_run.relation("stg_dns__events")))
     got = trino_run.query(sql.format(trino_run.relation("stg_dns__events")))
@@ -178,3 +180,6 @@ def test_optional_column_absent_on_one_day_reads_null_on_both_engines(
     assert expected.n_codes.iloc[1] == 0 < expected.n_events.iloc[1]
     assert got.n_events.tolist() == expected.n_events.tolist()
     assert got.n_codes.tolist() == expected.n_codes.tolist()
+    assert 0 < expected.n_ttls.iloc[0] < expected.n_codes.iloc[0]  # NXDOMAIN has no TTL
+    assert expected.n_ttls.iloc[1] == 0
+    assert got.n_ttls.tolist() == expected.n_ttls.tolist()

@@ -15,6 +15,7 @@ from beaconlake.cli import main
 from beaconlake.simulate import generator
 from beaconlake.simulate.generator import build_context, client_cache, simulate
 from beaconlake.simulate.scenario import (
+    C2_TTLS_S,
     DEFAULT_SERVICES,
     BeaconSpec,
     Scenario,
@@ -90,9 +91,11 @@ def test_contract_schema_and_partitions(small_dataset: tuple[Path, object]) -> N
     assert days == ["event_date=2026-11-02", "event_date=2026-11-03"]
     schema = pq.read_schema(next((out / "events" / days[0]).glob("*.parquet")))
     assert schema.names == [
-        "event_time", "host_id", "query_name", "tenant_id", "query_type", "response_code"
+        "event_time", "host_id", "query_name", "tenant_id", "query_type", "response_code",
+        "answer_ttl_seconds",
     ]  # fmt: skip
     assert str(schema.field("event_time").type) == "timestamp[us]"
+    assert str(schema.field("answer_ttl_seconds").type) == "double"
     ev = _events(out)
     assert (ev.event_time.dt.date.astype(str) == ev.event_date.astype(str)).all()
     assert set(ev.tenant_id) == {"tenant-01", "tenant-02", "tenant-03"}
@@ -141,6 +144,27 @@ def test_drop_probability_is_respected(small_dataset: tuple[Path, object]) -> No
     row = truth[truth.channel == "drop-1m"].iloc[0]
     assert row.scheduled_beats > 2500  # two days of one-minute beats
     assert row.missing_share == pytest.approx(0.25, abs=0.03)
+
+
+def test_answer_ttls_are_each_names_ttl(small_dataset: tuple[Path, object]) -> None:
+    out, _ = small_dataset
+    ev = _events(out)
+    truth = pd.read_csv(out / "ground_truth.csv")
+    nx = ev.response_code == "NXDOMAIN"
+    assert ev.answer_ttl_seconds[nx].isna().all() and ev.answer_ttl_seconds[~nx].notna().all()
+    by_name = ev[~nx].groupby("query_name").answer_ttl_seconds
+    assert (by_name.min() == by_name.max()).all()  # one TTL per name
+    ttl = by_name.first()
+    # applications re-resolving at each expiry: their period is their name's TTL
+    apps = truth[truth.category.isin(["ttl_app", "niche_app"])]
+    assert len(apps) and (apps.query_name.map(ttl) == apps.period_seconds).all()
+    # C2 names: a short TTL drawn apart from the schedule, also for fresh names per beat
+    c2 = truth[truth.label == "c2"]
+    zone = ev[~nx].query_name.str.split(".", n=1).str[1]
+    tunnel = c2[c2.subdomain_per_beat].query_name
+    c2_ttls = pd.concat([c2[~c2.subdomain_per_beat].query_name.map(ttl),
+                         ev[~nx][zone.isin(set(tunnel))].answer_ttl_seconds])  # fmt: skip
+    assert c2_ttls.notna().all() and set(c2_ttls) <= set(C2_TTLS_S)
 
 
 def test_fresh_subdomain_per_beat(small_dataset: tuple[Path, object]) -> None:

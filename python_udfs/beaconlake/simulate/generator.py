@@ -27,7 +27,13 @@ import pyarrow.parquet as pq
 
 from beaconlake.domains import registered_domain
 from beaconlake.simulate.population import DAY, Population, build_population, work_segments
-from beaconlake.simulate.scenario import BeaconSpec, Scenario, ServiceSpec, niche_apps
+from beaconlake.simulate.scenario import (
+    C2_TTLS_S,
+    BeaconSpec,
+    Scenario,
+    ServiceSpec,
+    niche_apps,
+)
 from beaconlake.simulate.timing import beat_times, beat_times_many, segment_beat_times
 from beaconlake.simulate.vocab import (
     Vocabulary,
@@ -95,6 +101,7 @@ class Context:
     channels: pd.DataFrame
     out: Path
     services: tuple[ServiceSpec, ...]  # the scenario's services, then its niche applications
+    name_ttl: np.ndarray  # answer TTL (seconds) of each of ``names``
 
     @property
     def start_s(self) -> int:
@@ -138,14 +145,18 @@ def plan_channels(
 ) -> tuple[pd.DataFrame, list[str]]:
     """Assign benign services and C2 beacons to hosts: one row per channel.
 
-    Returns the channels and the names they query, to be appended to the benign vocabulary
+    Returns the channels, the names they query, to be appended to the benign vocabulary
     (``name_idx`` points into that combined array; -1 marks a fresh subdomain per beat;
-    ``alt_idx`` lists a rotating beacon's names).
+    ``alt_idx`` lists a rotating beacon's names), and those names' answer TTLs (a channel's
+    ``ttl`` is its names' TTL).
     """
     rng = np.random.default_rng([scenario.seed, 0xC4A])
+    # C2 TTLs from a stream of their own: the other draws stay as they were without TTLs
+    ttl_rng = np.random.default_rng([scenario.seed, 0x771])
     n_vocab = len(vocab.names)
     rows: list[dict[str, object]] = []
     names: list[str] = []
+    ttls: list[float] = []
     n_tenants = len(pop.tenant_ids)
     host_kind = {
         "any": np.ones(pop.size, bool),
@@ -160,9 +171,11 @@ def plan_channels(
             else [svc.query_name]
         )
         name_idx = np.full(len(zones), -1)
+        ttl = svc.answer_ttl_seconds
         if not svc.subdomain_per_beat:
             name_idx = n_vocab + len(names) + np.arange(len(zones))
             names.extend(zones)
+            ttls.extend([ttl] * len(zones))
         eligible = host_kind[svc.host_kind]
         if svc.hosts:
             tenants = [int(rng.integers(0, n_tenants))] if svc.one_tenant else range(n_tenants)
@@ -180,12 +193,14 @@ def plan_channels(
         rows.extend(
             {"host": int(h), "kind": "service", "spec": s, "name_idx": int(name_idx[z]),
              "query_name": zones[z], "registered_domain": rds[z], "alt_idx": (),
-             "other_names": ""}
+             "other_names": "", "ttl": ttl}
             for h, z in zip(hosts, zone_of, strict=True)
         )  # fmt: skip
     for b, beacon in enumerate(scenario.beacons):
         alt: tuple[int, ...] = ()
         others = ""
+        drawn = float(ttl_rng.choice(C2_TTLS_S))  # drawn for every beacon: a stable stream
+        ttl = beacon.ttl_seconds or drawn
         tenant = int(rng.integers(0, n_tenants))
         in_t = np.flatnonzero(pop.tenant == tenant)
         hosts = np.sort(rng.choice(in_t, min(beacon.hosts, len(in_t)), replace=False))
@@ -197,29 +212,33 @@ def plan_channels(
             site = int(rng.integers(0, POPULAR_SITE_RANKS))
             name_idx = int(vocab.site_first[site] + rng.integers(0, vocab.site_count[site]))
             qname = str(vocab.names[name_idx])
+            ttl = float(vocab.ttl_s[name_idx])
             rd = registered_domain(qname)
         elif beacon.domains > 1:
             pairs = rotation_domains(rng, beacon.domains)
             (qname, rd), others = pairs[0], ";".join(q for q, _ in pairs[1:])
             alt = tuple(n_vocab + len(names) + np.arange(len(pairs)))
             names.extend(q for q, _ in pairs)
+            ttls.extend([ttl] * len(pairs))
             name_idx = alt[0]
         else:
             qname, rd = c2_domain(rng, beacon.name_style)
         if name_idx < 0 and not beacon.subdomain_per_beat:
             name_idx = n_vocab + len(names)
             names.append(qname)
+            ttls.append(ttl)
         rows.extend(
             {"host": int(h), "kind": "beacon", "spec": b, "name_idx": name_idx,
-             "query_name": qname, "registered_domain": rd, "alt_idx": alt, "other_names": others}
+             "query_name": qname, "registered_domain": rd, "alt_idx": alt, "other_names": others,
+             "ttl": ttl}
             for h in hosts
         )  # fmt: skip
     channels = pd.DataFrame(
         rows,
         columns=["host", "kind", "spec", "name_idx", "query_name", "registered_domain", "alt_idx",
-                 "other_names"],
+                 "other_names", "ttl"],
     )  # fmt: skip
-    return channels, names
+    return channels, names, ttls
 
 
 def build_context(scenario: Scenario, out: Path) -> Context:
@@ -228,9 +247,10 @@ def build_context(scenario: Scenario, out: Path) -> Context:
         np.random.default_rng([scenario.seed, 0x70C]), n_sites=scenario.n_sites
     )
     services = scenario.services + niche_apps(scenario)
-    channels, extra = plan_channels(scenario, pop, vocab, services)
+    channels, extra, extra_ttl = plan_channels(scenario, pop, vocab, services)
     names = np.concatenate([vocab.names, np.array(extra, dtype=object)])
-    return Context(scenario, pop, vocab, names, channels, out, services)
+    name_ttl = np.concatenate([vocab.ttl_s.astype(float), np.array(extra_ttl, dtype=float)])
+    return Context(scenario, pop, vocab, names, channels, out, services, name_ttl)
 
 
 # --- human traffic -------------------------------------------------------------------------
@@ -668,12 +688,14 @@ def _beacon_times(ctx: Context, rng: np.random.Generator, b: BeaconSpec) -> np.n
 
 def channel_events(
     ctx: Context, rng: np.random.Generator, lo: int, hi: int
-) -> tuple[Events, list[np.ndarray], list[pd.DataFrame], dict[str, int]]:
-    """Events, fresh per-beat names, ground truth and events per category of hosts [lo, hi)."""
+) -> tuple[Events, list[np.ndarray], list[np.ndarray], list[pd.DataFrame], dict[str, int]]:
+    """Events, fresh per-beat names and their answer TTLs, ground truth and events per category
+    of hosts [lo, hi)."""
     pop, sc = ctx.population, ctx.scenario
     chans = ctx.channels[(ctx.channels.host >= lo) & (ctx.channels.host < hi)]
     parts: list[Events] = []
     fresh: list[np.ndarray] = []
+    fresh_ttl: list[np.ndarray] = []
     n_fresh = 0
     truth: list[pd.DataFrame] = []
     mix: dict[str, int] = {}
@@ -690,6 +712,7 @@ def channel_events(
             base = len(ctx.names) + n_fresh
             zone = rows.query_name.to_numpy()[idx]
             fresh.append(hash_labels(rng, len(t)) + "." + zone)
+            fresh_ttl.append(np.full(len(t), svc.answer_ttl_seconds))
             n_fresh += len(t)
             name = np.arange(base, base + len(t))
         else:
@@ -712,6 +735,7 @@ def channel_events(
         if b.subdomain_per_beat:
             maker = tunnel_names if b.shape == "strobe" else _short_tunnel_names
             fresh.append(maker(rng, len(t), ch.query_name))
+            fresh_ttl.append(np.full(len(t), float(ch.ttl)))
             n_fresh += len(t)
             name = np.arange(base, base + len(t))
         elif ch.alt_idx:
@@ -722,6 +746,7 @@ def channel_events(
         if b.dga_decoys:
             ev = Events.concat([ev, _dga_decoys(rng, h, t, b.dga_decoys, len(ctx.names) + n_fresh,
                                                 fresh)])  # fmt: skip
+            fresh_ttl.append(np.full(sum(len(f) for f in fresh) - n_fresh, np.nan))  # NXDOMAIN
             n_fresh = sum(len(f) for f in fresh)
         parts.append(ev)
         mix["c2"] = mix.get("c2", 0) + len(ev)
@@ -729,7 +754,7 @@ def channel_events(
     if rows_c2:
         truth.append(pd.DataFrame(rows_c2, columns=TRUTH_COLUMNS))
     events = Events.concat(parts) if parts else _empty_events()
-    return events, fresh, truth, mix
+    return events, fresh, fresh_ttl, truth, mix
 
 
 def _short_tunnel_names(rng: np.random.Generator, n: int, zone: str) -> np.ndarray:
@@ -769,10 +794,15 @@ def _dict_column(codes: np.ndarray, values: np.ndarray) -> pa.DictionaryArray:
     )
 
 
-def write_day(ctx: Context, ev: Events, names: np.ndarray, day: dt.date, chunk: int) -> int:
+def write_day(
+    ctx: Context, ev: Events, names: np.ndarray, ttls: np.ndarray, day: dt.date, chunk: int
+) -> int:
+    """Write one day's events; ``ttls`` holds the answer TTL of each of ``names`` (an NXDOMAIN
+    answer has none)."""
     pop = ctx.population
     order = np.argsort(ev.t_us, kind="stable")
     ev = ev.take(order)
+    ttl = np.where(ev.rcode == NXDOMAIN, np.nan, ttls[ev.name])
     table = pa.table(
         {
             "event_time": pa.array(ev.t_us, type=pa.timestamp("us")),
@@ -781,6 +811,7 @@ def write_day(ctx: Context, ev: Events, names: np.ndarray, day: dt.date, chunk: 
             "tenant_id": _dict_column(pop.tenant[ev.host], np.array(pop.tenant_ids, dtype=object)),
             "query_type": _dict_column(ev.qtype, QUERY_TYPES),
             "response_code": _dict_column(ev.rcode, RESPONSE_CODES),
+            "answer_ttl_seconds": pa.array(ttl, type=pa.float64(), from_pandas=True),
         }
     )
     folder = ctx.out / "events" / f"event_date={day.isoformat()}"
@@ -806,9 +837,10 @@ def run_chunk(ctx: Context, chunk: int, lo: int, hi: int) -> ChunkResult:
     rng = np.random.default_rng([ctx.scenario.seed, 0xC0C, chunk])
     hosts = np.arange(lo, hi)
     human = human_events(ctx, rng, hosts)
-    periodic, fresh, truth, mix = channel_events(ctx, rng, lo, hi)
+    periodic, fresh, fresh_ttl, truth, mix = channel_events(ctx, rng, lo, hi)
     truth.append(pd.DataFrame(ttl_refresh_truth(ctx, hosts, human), columns=TRUTH_COLUMNS))
     names = np.concatenate([ctx.names, *fresh]) if fresh else ctx.names
+    ttls = np.concatenate([ctx.name_ttl, *fresh_ttl]) if fresh_ttl else ctx.name_ttl
     ev = Events.concat([human, periodic])
     day_us = DAY * US
     day_idx = (ev.t_us - ctx.start_s * US) // day_us
@@ -820,7 +852,7 @@ def run_chunk(ctx: Context, chunk: int, lo: int, hi: int) -> ChunkResult:
         sel = order[bounds[d] : bounds[d + 1]]
         if len(sel):
             day = ctx.scenario.start_date + dt.timedelta(days=d)
-            rows[day.isoformat()] = write_day(ctx, ev.take(sel), names, day, chunk)
+            rows[day.isoformat()] = write_day(ctx, ev.take(sel), names, ttls, day, chunk)
             active[day.isoformat()] = int(np.unique(ev.host[sel]).size)
     mix = {HUMAN: len(human), **mix}
     return ChunkResult(chunk, len(human), len(periodic), rows, truth, active, mix)

@@ -35,6 +35,10 @@ SHAPES = ("classic", "rotation", "popular_domain", "interactive", "strobe", "slo
 NAME_STYLES = ("any", "dga", "plain", "hyphen", "lookalike")
 #: Query types a channel may use; beats of an ``A`` channel may add an ``AAAA`` companion.
 CHANNEL_QUERY_TYPES = ("A", "AAAA", "TXT", "SRV", "PTR", "NULL", "HTTPS", "MX", "CNAME")
+#: Answer TTLs (seconds) of C2 names: short, as on cheap hosting and fast-flux set-ups.
+C2_TTLS_S = (60.0, 120.0, 180.0, 300.0)
+#: Answer TTL of a timer-driven service's name unless it sets one (capped at its period).
+SERVICE_TTL_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -68,10 +72,15 @@ class BeaconSpec:
     session_minutes: float = 0.0
     #: Period outside sessions (the implant's long sleep), 0 for silence; jitter as above.
     sleep_seconds: float = 0.0
+    #: TTL (seconds) of the C2 name's answers; 0 draws one of ``C2_TTLS_S``, independently of
+    #: the schedule (a ``popular_domain`` beacon's name keeps its site's TTL).
+    ttl_seconds: float = 0.0
 
     def __post_init__(self) -> None:
         _check_channel(self.name, self.period_seconds, self.jitter, self.jitter_model)
         _check_query_type(self.name, self.query_type)
+        if self.ttl_seconds < 0:
+            raise ValueError(f"beacon {self.name}: ttl_seconds must be >= 0")
         if self.shape not in SHAPES:
             raise ValueError(f"beacon {self.name}: shape must be one of {', '.join(SHAPES)}")
         if self.name_style not in NAME_STYLES:
@@ -103,7 +112,10 @@ class ServiceSpec:
     internal to each tenant; with ``subdomain_per_beat`` every beat asks a fresh hash-like label
     under it (telemetry and reputation lookups). ``nxdomain_share`` of beats get NXDOMAIN.
     ``one_tenant`` puts the ``hosts`` hosts in one random tenant only (a niche application).
-    ``category`` defaults to ``rare_service`` / ``prevalent_service``.
+    ``category`` defaults to ``rare_service`` / ``prevalent_service``. ``ttl_seconds`` is the
+    TTL of the name's answers; 0 means the period for a ``session`` service (it re-resolves at
+    each expiry) and otherwise ``SERVICE_TTL_S`` or the period if shorter (a timer that asked
+    again before its cache expired would not reach the network).
     """
 
     name: str
@@ -121,10 +133,22 @@ class ServiceSpec:
     nxdomain_share: float = 0.0
     subdomain_per_beat: bool = False
     one_tenant: bool = False
+    ttl_seconds: float = 0.0
+
+    @property
+    def answer_ttl_seconds(self) -> float:
+        """The TTL of the name's answers (see ``ttl_seconds``)."""
+        if self.ttl_seconds > 0:
+            return self.ttl_seconds
+        if self.active == "session":
+            return self.period_seconds
+        return min(SERVICE_TTL_S, self.period_seconds)
 
     def __post_init__(self) -> None:
         _check_channel(self.name, self.period_seconds, self.jitter, self.jitter_model)
         _check_query_type(self.name, self.query_type)
+        if self.ttl_seconds < 0:
+            raise ValueError(f"service {self.name}: ttl_seconds must be >= 0")
         if self.host_kind not in ("any", "workstation", "server"):
             raise ValueError(f"service {self.name}: host_kind must be any|workstation|server")
         if self.active not in ("power", "work", "session", "always"):
@@ -224,7 +248,7 @@ DEFAULT_DIRECTORY: tuple[ServiceSpec, ...] = (
     ServiceSpec("kerberos-renew", "_kerberos._tcp.corp.{tenant}.internal", 7200, 0.2, "gaussian",
                 0.9, query_type="SRV", category="directory"),
     ServiceSpec("dc-lookup", "dc01.corp.{tenant}.internal", 600, 0.05, "additive", 0.95,
-                queries_per_beat=2, category="directory"),
+                queries_per_beat=2, category="directory", ttl_seconds=600),
 )  # fmt: skip
 
 #: Names that never leave the LAN in theory and always do in practice: proxy auto-discovery
