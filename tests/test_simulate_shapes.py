@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
+import json
 import math
 from collections import Counter
 from pathlib import Path
@@ -16,7 +18,7 @@ from click.testing import CliRunner
 from beaconlake.cli import main
 from beaconlake.simulate import generator
 from beaconlake.simulate.generator import SimulationSummary, build_context, simulate
-from beaconlake.simulate.population import build_population, work_segments
+from beaconlake.simulate.population import DAY, build_population, work_segments
 from beaconlake.simulate.scenario import (
     SHAPES,
     BeaconSpec,
@@ -77,7 +79,8 @@ def _entropy(label: str) -> float:
 
 def test_every_category_and_shape_is_labelled(truth: pd.DataFrame) -> None:
     assert set(truth.category) >= NEW_CATEGORIES
-    assert set(truth[truth.label == "c2"]["shape"]) >= set(SHAPES[1:])
+    # a campaign needs three days or more (see test_campaign_is_skipped_in_a_short_window)
+    assert set(truth[truth.label == "c2"]["shape"]) >= set(SHAPES[1:]) - {"campaign"}
     benign = truth[truth.label == "benign_periodic"]
     assert benign["shape"].isna().all()  # shape describes C2 only
     for column in ("shape", "query_type", "nxdomain_share", "other_names"):
@@ -266,9 +269,11 @@ def test_strobe_tunnel_every_one_to_two_seconds(events: pd.DataFrame, truth: pd.
 def test_slow_beacons_keep_an_hours_long_period(events: pd.DataFrame, truth: pd.DataFrame) -> None:
     rows = truth[(truth.label == "c2") & (truth["shape"] == "slow")]
     for row in rows.itertuples():
-        assert 7200 <= row.period_seconds <= 28800
+        assert 7200 <= row.period_seconds <= 86400
         beats = _beats(_channel(events, row.host_id, [row.query_name]).t.to_numpy())
         assert len(beats) == row.n_beats >= 2 * SHAPED.days * 86400 / row.period_seconds / 2 - 1
+        if len(beats) < 2:
+            continue
         gaps = np.diff(beats) / row.period_seconds
         assert gaps.min() >= 1 - row.jitter - 0.01 and gaps.max() <= 1 + row.jitter + 0.01
 
@@ -348,3 +353,184 @@ def test_cli_and_toml_knobs(tmp_path: Path) -> None:
     sc = load_scenario(path)
     assert [b.shape for b in sc.beacons] == ["slow", "rotation"]
     assert sc.services == () and sc.niche_apps_per_host == 0.5
+
+
+# ------------------------------------------------- a week: unrelated rotation, slow, campaign
+
+UNRELATED_RR = BeaconSpec(
+    "rotation-round-robin", 300, 0.2, "uniform", shape="rotation", domains=5,
+    name_style="unrelated", rotation_order="round_robin",
+)  # fmt: skip
+DAILY = BeaconSpec("slow-daily", 86400, 0.1, "uniform", shape="slow")
+WEEK = Scenario(
+    hosts=90, days=7, tenants=2, seed=5, events_per_host=300, server_share=0.1,
+    beacons=(*shape_beacons(2, 5, ("rotation", "slow", "campaign")), UNRELATED_RR, DAILY),
+)  # fmt: skip
+SPECS = {b.name: b for b in WEEK.beacons}
+START = dt.date(2026, 11, 2)  # Scenario's default start date, a Monday
+
+
+@pytest.fixture(scope="module")
+def week(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SimulationSummary]:
+    out = tmp_path_factory.mktemp("week")
+    return out, simulate(WEEK, out, workers=1)
+
+
+@pytest.fixture(scope="module")
+def week_events(week: tuple[Path, SimulationSummary]) -> pd.DataFrame:
+    frame = duckdb.sql(
+        f"select host_id, query_name, event_time from read_parquet('{week[0]}/events/**/*.parquet')"
+    ).df()
+    frame["t"] = frame.event_time.astype("int64").to_numpy() / 1e6
+    return frame
+
+
+@pytest.fixture(scope="module")
+def week_truth(week: tuple[Path, SimulationSummary]) -> pd.DataFrame:
+    return pd.read_csv(week[0] / "ground_truth.csv", keep_default_na=False, na_values=[""])
+
+
+def _shares_stem(a: str, b: str) -> bool:
+    return any(a[i : i + 4] in b for i in range(len(a) - 3))
+
+
+def test_shape_beacons_draw_the_documented_ranges() -> None:
+    rotation = shape_beacons(8, 3, ("rotation",))
+    unrelated = [b for b in rotation if b.name_style == "unrelated"]
+    assert len(unrelated) == 4  # every other family
+    for b in unrelated:
+        assert 3 <= b.domains <= 8 and b.rotation_order in ("random", "round_robin")
+        assert 60 <= b.period_seconds <= 900 or 3000 <= b.period_seconds <= 4800
+    slow = {b.period_seconds for b in shape_beacons(40, 3, ("slow",))}
+    assert slow == {7200.0, 14400.0, 28800.0, 43200.0, 86400.0}
+    for b in shape_beacons(10, 3, ("campaign",)):
+        assert 300 <= b.period_seconds <= 1800 and 0.2 <= b.jitter <= 0.3
+        assert 0.2 <= b.spread_share <= 0.4 and b.name_style == "dga"
+
+
+def test_unrelated_rotation_names_share_no_stem_and_each_is_queried(
+    week_events: pd.DataFrame, week_truth: pd.DataFrame
+) -> None:
+    unrelated = {b.name for b in WEEK.beacons if b.name_style == "unrelated"}
+    rows = week_truth[week_truth.channel.isin(unrelated)]
+    assert set(rows.channel) == {"rotation-01", UNRELATED_RR.name}
+    for row in rows.itertuples():
+        spec = SPECS[row.channel]
+        names = [row.query_name, *row.other_names.split(";")]
+        assert len(names) == spec.domains
+        domains = [n.split(".")[-2:] for n in names]
+        labels = [d[0] for d in domains]
+        assert len({d[1] for d in domains}) == len(names)  # a different TLD each
+        assert not any(_shares_stem(a, b) for a, b in itertools.combinations(labels, 2))
+        assert row.registered_domain == ".".join(domains[0])
+        sel = _channel(week_events, row.host_id, names)
+        assert set(sel.query_name) == set(names)  # the host asks every one of them
+        beats = _beats(sel.t.to_numpy())
+        assert len(beats) == row.n_beats
+        gaps = np.diff(beats) / row.period_seconds
+        assert gaps.min() >= 1 - row.jitter - 0.01 and gaps.max() <= 1 + row.jitter + 0.01
+        # the name of each beat (its queries, less than a second apart, ask the same name)
+        seq = sel.query_name.to_numpy()[np.concatenate(([True], np.diff(sel.t.to_numpy()) >= 1))]
+        assert len(seq) == len(beats)
+        if spec.rotation_order == "round_robin":
+            k = len(names)
+            assert (seq[k:] == seq[:-k]).all() and len(set(seq[:k])) == k
+        else:
+            assert (seq[1:] == seq[:-1]).mean() < 0.5
+
+
+def test_slow_beacons_reach_a_daily_period_over_a_week(
+    week_events: pd.DataFrame, week_truth: pd.DataFrame
+) -> None:
+    slow = week_truth[(week_truth.label == "c2") & (week_truth["shape"] == "slow")]
+    assert slow.period_seconds.max() == 86400
+    row = slow[slow.channel == DAILY.name].iloc[0]
+    beats = _beats(_channel(week_events, row.host_id, [row.query_name]).t.to_numpy())
+    assert len(beats) == row.n_beats and 6 <= len(beats) <= 7  # one a day, the phase is random
+    assert np.abs(np.diff(beats) / 86400 - 1).max() <= DAILY.jitter + 0.01
+
+
+def test_campaign_spreads_host_after_host_from_day_two_or_three(
+    week: tuple[Path, SimulationSummary], week_events: pd.DataFrame, week_truth: pd.DataFrame
+) -> None:
+    pop = build_population(WEEK)
+    index = {h: i for i, h in enumerate(pop.host_ids)}
+    campaigns = week_truth[(week_truth.label == "c2") & (week_truth["shape"] == "campaign")]
+    assert set(campaigns.channel) == {"campaign-00", "campaign-01"}
+    assert not week[1].warnings
+    for channel, rows in campaigns.groupby("channel"):
+        spec = SPECS[str(channel)]
+        assert len(set(rows.query_name)) == 1 and len(set(rows.tenant_id)) == 1
+        hosts = rows.host_id.map(index).to_numpy()
+        assert not pop.is_server[hosts].any()  # workstations
+        tenant = pop.tenant[hosts[0]]
+        workstations = int(((pop.tenant == tenant) & ~pop.is_server).sum())
+        share = len(rows) / workstations
+        assert 0.2 - 1 / workstations <= share <= 0.4 + 1 / workstations
+        assert share == pytest.approx(spec.spread_share, abs=1 / workstations)
+        # first seen: one host on day 2 or 3, then more hosts on later days, growing each day
+        seen = pd.to_datetime(rows.first_seen_at).sort_values()
+        days = (seen.dt.date - START).map(lambda d: d.days + 1).to_numpy()
+        assert days[0] in (2, 3) and seen.iloc[0] < seen.iloc[1]
+        per_day = np.bincount(days, minlength=WEEK.days + 1)[days[0] :]
+        assert (per_day >= 1).all() and days[-1] == WEEK.days  # more hosts every day
+        assert per_day.max() < len(rows) / 2  # not all on one day
+        # the domain is new: nobody asks it before patient zero, only infected hosts ask it
+        sel = week_events[week_events.query_name == rows.query_name.iloc[0]]
+        assert sel.t.min() == pytest.approx(seen.iloc[0].timestamp(), abs=1e-3)
+        assert (sel.event_time.dt.date > START).all()
+        assert set(sel.host_id) == set(rows.host_id)
+        for row in rows.itertuples():
+            beats = _beats(sel[sel.host_id == row.host_id].t.to_numpy())
+            assert len(beats) == row.n_beats
+            if len(beats) > 2:
+                gaps = np.diff(beats) / spec.period_seconds
+                assert gaps.min() >= 1 - spec.jitter - 0.01
+                assert gaps.max() <= 1 + spec.jitter + 0.01
+
+
+def test_ttl_apps_rest_at_night_and_at_weekends(
+    week_events: pd.DataFrame, week_truth: pd.DataFrame
+) -> None:
+    pop = build_population(WEEK)
+    apps = week_truth[week_truth.category.isin(["ttl_app", "niche_app"])]
+    assert apps.category.nunique() == 2
+    sel = week_events.merge(apps[["host_id", "query_name"]].drop_duplicates())
+    assert len(sel) > 1000
+    index = {h: i for i, h in enumerate(pop.host_ids)}
+    h = sel.host_id.map(index).to_numpy()
+    t = sel.t.to_numpy()
+    local_day = np.floor_divide(t + pop.offset_s[h], DAY)
+    weekday = (local_day + 3) % 7  # 1970-01-01 was a Thursday
+    assert (weekday < 5).all()  # never on the user's Saturday or Sunday
+    assert pop.working(h, t).all()  # nor outside the working day
+    assert len(np.unique(weekday)) == 5
+
+
+def test_campaign_is_skipped_in_a_short_window(shaped: tuple[Path, SimulationSummary]) -> None:
+    out, summary = shaped
+    assert any(b.shape == "campaign" for b in SHAPED.beacons)  # planted, but 2 days only
+    assert len(summary.warnings) == 1 and "campaign-00" in summary.warnings[0]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["summary"]["warnings"] == summary.warnings
+
+
+def test_campaign_and_rotation_reproduce_across_worker_counts(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(generator, "CHUNK_EVENTS", 3_000)  # several chunks
+    planted = (*shape_beacons(2, 4, ("rotation", "campaign")), UNRELATED_RR)
+    sc = Scenario(hosts=50, days=3, tenants=2, seed=4, events_per_host=150, beacons=planted)
+    a = simulate(sc, tmp_path / "a", workers=1)
+    b = simulate(sc, tmp_path / "b", workers=2)
+    assert a.files > 3 and a.events == b.events
+    files_a = sorted((tmp_path / "a/events").rglob("*.parquet"))
+    files_b = sorted((tmp_path / "b/events").rglob("*.parquet"))
+    assert [f.relative_to(tmp_path / "a") for f in files_a] == [
+        f.relative_to(tmp_path / "b") for f in files_b
+    ]
+    assert all(fa.read_bytes() == fb.read_bytes() for fa, fb in zip(files_a, files_b, strict=True))
+    truth_a = (tmp_path / "a/ground_truth.csv").read_bytes()
+    assert truth_a == (tmp_path / "b/ground_truth.csv").read_bytes()
+    truth = pd.read_csv(tmp_path / "a/ground_truth.csv", keep_default_na=False)
+    campaign = truth[truth["shape"] == "campaign"]
+    assert campaign.channel.nunique() == 2  # three days suffice: first seen on day 2
+    assert (pd.to_datetime(campaign.first_seen_at).dt.date > sc.start_date).all()

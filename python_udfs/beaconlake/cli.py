@@ -89,10 +89,11 @@ def main() -> None:
     "--shape-beacons",
     type=click.IntRange(0),
     default=None,
-    help="C2 families per hard shape (rotation, popular_domain, interactive, strobe, slow); "
+    help="C2 families per hard shape (rotation, popular_domain, interactive, strobe, slow, "
+    "campaign; campaigns need --days 3 or more); "
     "default 2, or 0 with --grid or a scenario file's own beacons.",
 )
-@click.option("--c2-shapes", help="Comma-separated hard shapes to plant (default: all five).")
+@click.option("--c2-shapes", help="Comma-separated hard shapes to plant (default: all six).")
 @click.option(
     "--benign-mix",
     type=click.Choice(["realistic", "legacy", "none"]),
@@ -182,6 +183,8 @@ def simulate(
         f"benign periodic channels (ground truth: {out}/ground_truth.csv)\n"
         f"{summary.seconds:.1f} s, {rate:,.0f} events/s, peak memory {summary.peak_rss_mb:,.0f} MB"
     )
+    for warning in summary.warnings:
+        click.echo(f"warning: {warning}", err=True)
 
 
 @main.command()

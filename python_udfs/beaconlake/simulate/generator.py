@@ -17,7 +17,7 @@ import shutil
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +29,7 @@ from beaconlake.domains import registered_domain
 from beaconlake.simulate.population import DAY, Population, build_population, work_segments
 from beaconlake.simulate.scenario import (
     C2_TTLS_S,
+    CAMPAIGN_MIN_DAYS,
     BeaconSpec,
     Scenario,
     ServiceSpec,
@@ -44,6 +45,7 @@ from beaconlake.simulate.vocab import (
     random_labels,
     rotation_domains,
     tunnel_names,
+    unrelated_domains,
 )
 
 QUERY_TYPES = np.array(
@@ -147,8 +149,8 @@ def plan_channels(
 
     Returns the channels, the names they query, to be appended to the benign vocabulary
     (``name_idx`` points into that combined array; -1 marks a fresh subdomain per beat;
-    ``alt_idx`` lists a rotating beacon's names), and those names' answer TTLs (a channel's
-    ``ttl`` is its names' TTL).
+    ``alt_idx`` lists a rotating beacon's names; ``start_s`` is a campaign host's infection
+    time), and those names' answer TTLs (a channel's ``ttl`` is its names' TTL).
     """
     rng = np.random.default_rng([scenario.seed, 0xC4A])
     # C2 TTLs from a stream of their own: the other draws stay as they were without TTLs
@@ -201,9 +203,15 @@ def plan_channels(
         others = ""
         drawn = float(ttl_rng.choice(C2_TTLS_S))  # drawn for every beacon: a stable stream
         ttl = beacon.ttl_seconds or drawn
+        if beacon.shape == "campaign" and scenario.days < CAMPAIGN_MIN_DAYS:
+            continue  # too short a window to spread over; the manifest's warnings list it
         tenant = int(rng.integers(0, n_tenants))
         in_t = np.flatnonzero(pop.tenant == tenant)
-        hosts = np.sort(rng.choice(in_t, min(beacon.hosts, len(in_t)), replace=False))
+        if beacon.shape == "campaign":
+            hosts, start = _campaign_hosts(rng, scenario, pop, in_t, beacon.spread_share)
+        else:
+            hosts = np.sort(rng.choice(in_t, min(beacon.hosts, len(in_t)), replace=False))
+            start = np.full(len(hosts), np.nan)
         name_idx = -1
         if beacon.query_name:
             qname = beacon.query_name.lower().rstrip(".")
@@ -215,7 +223,8 @@ def plan_channels(
             ttl = float(vocab.ttl_s[name_idx])
             rd = registered_domain(qname)
         elif beacon.domains > 1:
-            pairs = rotation_domains(rng, beacon.domains)
+            maker = unrelated_domains if beacon.name_style == "unrelated" else rotation_domains
+            pairs = maker(rng, beacon.domains)
             (qname, rd), others = pairs[0], ";".join(q for q, _ in pairs[1:])
             alt = tuple(n_vocab + len(names) + np.arange(len(pairs)))
             names.extend(q for q, _ in pairs)
@@ -230,15 +239,53 @@ def plan_channels(
         rows.extend(
             {"host": int(h), "kind": "beacon", "spec": b, "name_idx": name_idx,
              "query_name": qname, "registered_domain": rd, "alt_idx": alt, "other_names": others,
-             "ttl": ttl}
-            for h in hosts
+             "ttl": ttl, "start_s": float(s0)}
+            for h, s0 in zip(hosts, start, strict=True)
         )  # fmt: skip
     channels = pd.DataFrame(
         rows,
         columns=["host", "kind", "spec", "name_idx", "query_name", "registered_domain", "alt_idx",
-                 "other_names", "ttl"],
+                 "other_names", "ttl", "start_s"],
     )  # fmt: skip
     return channels, names, ttls
+
+
+def _campaign_hosts(
+    rng: np.random.Generator,
+    scenario: Scenario,
+    pop: Population,
+    tenant_hosts: np.ndarray,
+    share: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The hosts a spreading campaign reaches and when each is infected (epoch seconds).
+
+    ``share`` of the tenant's workstations (at least one): patient zero on day 2 or 3 of the
+    window (day 2 when it has three days), then at least one more host each day while hosts
+    remain, more each day than the day before on average, the last ones on the last day. Each
+    infection falls at a uniform time of its UTC day. Returns hosts sorted, with their times.
+    """
+    ws = tenant_hosts[~pop.is_server[tenant_hosts]]
+    if len(ws) == 0:
+        ws = tenant_hosts
+    n = int(min(len(ws), max(1, round(share * len(ws)))))
+    days = scenario.days
+    first = int(rng.integers(1, min(2, days - 2) + 1))
+    span = np.arange(first, days)
+    k = len(span)
+    if n <= k:
+        day = span[np.round(np.linspace(0, k - 1, n)).astype(int)]
+    else:
+        weight = np.arange(1, k + 1) * rng.uniform(0.7, 1.3, k)
+        extra = weight / weight.sum() * (n - k)
+        counts = 1 + np.floor(extra).astype(int)
+        rest = n - int(counts.sum())
+        counts[np.argsort(np.floor(extra) - extra, kind="stable")[:rest]] += 1
+        day = np.repeat(span, counts)
+    hosts = rng.choice(ws, n, replace=False)
+    start_s = dt.datetime.combine(scenario.start_date, dt.time(), dt.UTC).timestamp()
+    t = start_s + day * DAY + rng.uniform(0.0, DAY - 1.0, n)
+    order = np.argsort(hosts)
+    return hosts[order], t[order]
 
 
 def build_context(scenario: Scenario, out: Path) -> Context:
@@ -672,8 +719,15 @@ def _sessions(
     return np.array(merged_lo), np.array(merged_hi)
 
 
-def _beacon_times(ctx: Context, rng: np.random.Generator, b: BeaconSpec) -> np.ndarray:
-    """Scheduled beat times of one beacon on one host, by its shape."""
+def _beacon_times(
+    ctx: Context, rng: np.random.Generator, b: BeaconSpec, start: float | None = None
+) -> np.ndarray:
+    """Scheduled beat times of one beacon on one host, by its shape; a host infected at
+    ``start`` (a campaign) calls home at once, then every period."""
+    if start is not None:
+        return beat_times(
+            rng, start, ctx.end_s, b.period_seconds, b.jitter, b.jitter_model, phase=0.0
+        )
     if b.sessions_per_day <= 0:
         return beat_times(rng, ctx.start_s, ctx.end_s, b.period_seconds, b.jitter, b.jitter_model)
     lo, hi = _sessions(rng, ctx.start_s, ctx.end_s, b.sessions_per_day, b.session_minutes)
@@ -724,9 +778,12 @@ def channel_events(
     rows_c2: list[dict[str, object]] = []
     for _, ch in chans[chans.kind == "beacon"].iterrows():
         b = sc.beacons[ch.spec]
-        t = _beacon_times(ctx, rng, b)
+        start = None if pd.isna(ch.start_s) else float(ch.start_s)
+        t = _beacon_times(ctx, rng, b, start)
         sched = len(t)
         keep = rng.random(len(t)) >= b.drop_prob
+        if start is not None and len(keep):
+            keep[0] = True  # the first call home, as the implant is installed
         h = np.full(len(t), ch.host)
         if b.offline_at_night:
             keep &= pop.powered(h, t)
@@ -739,7 +796,12 @@ def channel_events(
             n_fresh += len(t)
             name = np.arange(base, base + len(t))
         elif ch.alt_idx:
-            name = np.asarray(ch.alt_idx)[rng.integers(0, len(ch.alt_idx), len(t))]
+            k = len(ch.alt_idx)
+            if b.rotation_order == "round_robin":
+                pick = int(rng.integers(0, k)) + np.arange(len(t))
+            else:
+                pick = rng.integers(0, k, len(t))
+            name = np.asarray(ch.alt_idx)[pick % k]
         else:
             name = np.full(len(t), ch.name_idx)
         ev = _expand_beats(rng, h, t, name, b.queries_per_beat, b.query_type)
@@ -897,6 +959,8 @@ class SimulationSummary:
     files: int
     seconds: float
     peak_rss_mb: float
+    #: what was asked for and not generated, e.g. campaigns in a window shorter than 3 days
+    warnings: list[str] = field(default_factory=list)
 
 
 def simulate(
@@ -961,10 +1025,25 @@ def simulate(
         files=sum(len(r.rows_per_day) for r in results),
         seconds=round(time.perf_counter() - started, 2),
         peak_rss_mb=round(usage / 1024, 1),
+        warnings=_warnings(scenario),
     )
     manifest = {"scenario": _scenario_dict(scenario), "summary": asdict(summary)}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
     return summary
+
+
+def _warnings(scenario: Scenario) -> list[str]:
+    skipped = [
+        b.name
+        for b in scenario.beacons
+        if b.shape == "campaign" and scenario.days < CAMPAIGN_MIN_DAYS
+    ]
+    if not skipped:
+        return []
+    return [
+        f"campaign families skipped, a campaign needs {CAMPAIGN_MIN_DAYS} days or more: "
+        + ", ".join(skipped)
+    ]
 
 
 def _scenario_dict(scenario: Scenario) -> dict[str, object]:

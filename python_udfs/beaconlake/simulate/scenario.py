@@ -6,7 +6,7 @@ fields below; ``[[beacon]]`` and ``[[service]]`` tables list channels explicitly
 Benign periodic services carry a ``category`` the evaluator reports flags for (``ttl_app``,
 ``niche_app``, ``vendor_telemetry``, ``monitoring_agent``, ``directory``, ``local_discovery``,
 ...); C2 beacons carry a ``shape`` it reports recall for (``classic``, ``rotation``,
-``popular_domain``, ``interactive``, ``strobe``, ``slow``).
+``popular_domain``, ``interactive``, ``strobe``, ``slow``, ``campaign``).
 """
 
 from __future__ import annotations
@@ -30,9 +30,16 @@ DEFAULT_MODELS = ("uniform", "sleep_reduction", "gaussian", "additive")
 DEFAULT_DROP_PROBS = (0.0, 0.0, 0.1, 0.25)
 
 #: C2 shapes: ``classic`` is one schedule to one name; the others are the hard cases.
-SHAPES = ("classic", "rotation", "popular_domain", "interactive", "strobe", "slow")
-#: Lexical styles of generated C2 names (see ``vocab.c2_domain``); ``any`` draws one.
-NAME_STYLES = ("any", "dga", "plain", "hyphen", "lookalike")
+SHAPES = ("classic", "rotation", "popular_domain", "interactive", "strobe", "slow", "campaign")
+#: Lexical styles of generated C2 names (see ``vocab.c2_domain``); ``any`` draws one;
+#: ``unrelated`` is for rotations only (``vocab.unrelated_domains``).
+NAME_STYLES = ("any", "dga", "plain", "hyphen", "lookalike", "unrelated")
+#: How a rotating implant picks each beat's name among its ``domains``.
+ROTATION_ORDERS = ("random", "round_robin")
+#: Fewest simulated days a ``campaign`` needs: first seen on day 2 or 3, spreading afterwards.
+CAMPAIGN_MIN_DAYS = 3
+#: Share of the tenant's workstations a ``campaign`` reaches when ``spread_share`` is not set.
+DEFAULT_SPREAD_SHARE = 0.3
 #: Query types a channel may use; beats of an ``A`` channel may add an ``AAAA`` companion.
 CHANNEL_QUERY_TYPES = ("A", "AAAA", "TXT", "SRV", "PTR", "NULL", "HTTPS", "MX", "CNAME")
 #: Answer TTLs (seconds) of C2 names: short, as on cheap hosting and fast-flux set-ups.
@@ -56,10 +63,12 @@ class BeaconSpec:
     hosts: int = 1
     query_name: str | None = None
     registered_domain: str | None = None
-    #: One of ``SHAPES``. ``rotation`` spreads beats over ``domains`` look-alike names;
-    #: ``popular_domain`` beacons to a name many hosts browse; ``interactive`` and ``strobe``
-    #: poll every ``period_seconds`` only within sessions (below); ``slow`` is a classic
-    #: schedule with an hours-long period, labelled apart.
+    #: One of ``SHAPES``. ``rotation`` spreads beats over ``domains`` names (look-alike, or
+    #: unrelated with ``name_style = "unrelated"``); ``popular_domain`` beacons to a name many
+    #: hosts browse; ``interactive`` and ``strobe`` poll every ``period_seconds`` only within
+    #: sessions (below); ``slow`` is a classic schedule with an hours-long period, labelled
+    #: apart; ``campaign`` spreads to ``spread_share`` of one tenant's workstations, host after
+    #: host from day 2 or 3 (``hosts`` is then unused).
     shape: str = "classic"
     domains: int = 1
     query_type: str = "A"
@@ -72,6 +81,11 @@ class BeaconSpec:
     session_minutes: float = 0.0
     #: Period outside sessions (the implant's long sleep), 0 for silence; jitter as above.
     sleep_seconds: float = 0.0
+    #: A rotation's choice of each beat's name: ``random`` or ``round_robin``.
+    rotation_order: str = "random"
+    #: ``campaign``: share of the tenant's workstations infected by the last day (0 < x <= 1;
+    #: 0 means ``DEFAULT_SPREAD_SHARE``).
+    spread_share: float = 0.0
     #: TTL (seconds) of the C2 name's answers; 0 draws one of ``C2_TTLS_S``, independently of
     #: the schedule (a ``popular_domain`` beacon's name keeps its site's TTL).
     ttl_seconds: float = 0.0
@@ -87,6 +101,14 @@ class BeaconSpec:
             raise ValueError(f"beacon {self.name}: name_style must be one of {NAME_STYLES}")
         if not 1 <= self.domains <= 10 or (self.domains > 1 and self.query_name):
             raise ValueError(f"beacon {self.name}: domains must be 1..10, generated names only")
+        if self.name_style == "unrelated" and self.domains < 2:
+            raise ValueError(f"beacon {self.name}: name_style unrelated needs domains >= 2")
+        if self.rotation_order not in ROTATION_ORDERS:
+            raise ValueError(f"beacon {self.name}: rotation_order must be random|round_robin")
+        if not 0 <= self.spread_share <= 1:
+            raise ValueError(f"beacon {self.name}: spread_share must be in [0, 1]")
+        if self.shape == "campaign" and self.spread_share == 0:
+            object.__setattr__(self, "spread_share", DEFAULT_SPREAD_SHARE)
         if self.dga_decoys < 0 or self.sessions_per_day < 0 or self.sleep_seconds < 0:
             raise ValueError(f"beacon {self.name}: negative decoys, sessions or sleep")
         if self.sessions_per_day > 0 and self.session_minutes <= 0:
@@ -390,13 +412,19 @@ def shape_beacons(
 ) -> tuple[BeaconSpec, ...]:
     """``per_shape`` C2 families of each hard shape, parameters drawn from realistic ranges.
 
-    - ``rotation``: every 5-30 min, each beat to one of 3-5 look-alike names under different
-      registered domains (each name alone is sparse and irregular);
+    - ``rotation``: even-numbered families every 5-30 min, each beat to one of 3-5 look-alike
+      names under different registered domains (each name alone is sparse and irregular);
+      odd-numbered ones over 3-8 unrelated names (different words and top-level domains, no
+      shared stem), each beat's name drawn at random or round-robin, every 1-15 min or, for a
+      quarter of them, every 50-80 min (IP-check services polled by Trickbot);
     - ``popular_domain``: every 1-15 min to a name of a top site that many hosts browse;
     - ``interactive``: every 2-10 s while an operator works (sessions of 10-40 min, 1-4 a day),
       one beat every 1-4 h in between;
     - ``strobe``: a TXT or NULL tunnel asking a fresh high-entropy name every 1-2 s for hours;
-    - ``slow``: every 2-8 h (meant for multi-day windows).
+    - ``slow``: every 2, 4, 8, 12 or 24 h (meant for multi-day windows);
+    - ``campaign``: a new DGA-like name, every 5-30 min with 20-30 % jitter, spreading from one
+      workstation on day 2 or 3 to 20-40 % of its tenant's workstations by the last day (needs
+      ``CAMPAIGN_MIN_DAYS`` days; the generator skips it otherwise).
     """
     rng = np.random.default_rng([seed, 0x5AE])
     out = []
@@ -406,7 +434,22 @@ def shape_beacons(
         for i in range(per_shape):
             name = f"{shape.replace('_', '-')}-{i:02d}"
             jitter = float(rng.choice([0.1, 0.2, 0.3]))
-            if shape == "rotation":
+            if shape == "rotation" and i % 2 == 1:
+                slow = bool(rng.random() < 0.25)
+                spec = BeaconSpec(
+                    name,
+                    float(rng.integers(3000, 4801))
+                    if slow
+                    else float(rng.choice([60, 120, 300, 600, 900])),
+                    jitter,
+                    "uniform",
+                    shape=shape,
+                    domains=int(rng.integers(3, 9)),
+                    name_style="unrelated",
+                    rotation_order=str(rng.choice(ROTATION_ORDERS)),
+                    queries_per_beat=int(rng.integers(1, 3)),
+                )
+            elif shape == "rotation":
                 spec = BeaconSpec(
                     name,
                     float(rng.choice([300, 600, 900, 1800])),
@@ -454,11 +497,22 @@ def shape_beacons(
             elif shape == "slow":
                 spec = BeaconSpec(
                     name,
-                    float(rng.choice([7200, 14400, 21600, 28800])),
+                    float(rng.choice([7200, 14400, 28800, 43200, 86400])),
                     jitter,
                     "uniform",
                     shape=shape,
                     hosts=int(rng.integers(1, 3)),
+                )
+            elif shape == "campaign":
+                spec = BeaconSpec(
+                    name,
+                    float(rng.choice([300, 600, 900, 1200, 1800])),
+                    float(rng.choice([0.2, 0.25, 0.3])),
+                    "uniform",
+                    shape=shape,
+                    name_style="dga",
+                    queries_per_beat=int(rng.integers(1, 3)),
+                    spread_share=round(float(rng.uniform(0.2, 0.4)), 2),
                 )
             else:
                 spec = BeaconSpec(name, float(rng.choice(DEFAULT_PERIODS)), jitter, "uniform")
@@ -530,6 +584,7 @@ def benign_services(mix: str) -> tuple[ServiceSpec, ...]:
 
 
 __all__ = [
+    "CAMPAIGN_MIN_DAYS",
     "DEFAULT_SERVICES",
     "REALISTIC_SERVICES",
     "SHAPES",
