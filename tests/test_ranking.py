@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -216,3 +218,16 @@ def test_no_rotation_pools_give_no_rows() -> None:
     members = pd.DataFrame(columns=["tenant_id", "host_id", "domain"])
     events = pd.DataFrame(columns=["tenant_id", "host_id", "domain", "event_epoch"])
     assert confirm_rotation_pools(members, events, 0, DAY).empty
+
+
+def test_a_campaign_spreading_over_a_third_of_the_tenant_is_not_a_fleet_agent() -> None:
+    t = beat_times(np.random.default_rng(11), 0, DAY, 900, 0.25, "uniform")
+    p = analyze(t, 0, DAY)
+    since = 1_772_582_400.0  # 2026-03-04 00:00 UTC
+    fleet = Context(100, 30, domain="cdn.x7q9zk2.top", candidate_hosts=30)
+    campaign = replace(fleet, campaign_hosts=30, campaign_since=since, first_seen_at=since)
+    a, b = (score_candidate(p, c, 0, DAY) for c in (fleet, campaign))
+    assert a["severity"] in ("info", "low") and "fleet-wide agent" in str(a["reason"])
+    assert b["severity"] in ("medium", "high"), b["reason"]
+    assert "campaign: 30 of 100 hosts since 2026-03-04" in str(b["reason"])
+    assert "fleet-wide" not in str(b["reason"])

@@ -1,6 +1,7 @@
 {{ config(materialized='view') }}
 
 -- The candidate rule, one boolean per threshold var, so every decision can be explained.
+-- A pair of a spreading campaign (int_dns_campaign_domains) needs no prevalence check.
 
 with
 
@@ -10,6 +11,10 @@ profiles as (
 
 list_matches as (
     select * from {{ ref('int_dns_domains_matched_to_lists') }}
+),
+
+campaigns as (
+    select * from {{ ref('int_dns_campaign_domains') }}
 ),
 
 -- Hosts of the tenant whose series on the domain is as regular as a beacon's that day: what
@@ -53,6 +58,10 @@ checked as (
             true
         ) as passes_prevalence,
         coalesce(regular_hosts.domain_n_regular_hosts, 0) as domain_n_regular_hosts,
+        campaigns.n_campaign_hosts,
+        campaigns.first_seen_date as campaign_first_seen_date,
+        campaigns.first_regular_date as campaign_first_regular_date,
+        campaigns.n_campaign_hosts is not null as is_campaign,
         coalesce(
             profiles.interval_mad_ratio <= {{ var('popular_domain_max_interval_mad_ratio') }}
             and regular_hosts.domain_n_regular_hosts <= greatest(
@@ -69,6 +78,11 @@ checked as (
             and profiles.domain_level = regular_hosts.domain_level
             and profiles.domain = regular_hosts.domain
             and profiles.event_date = regular_hosts.event_date
+    left join campaigns
+        on
+            profiles.tenant_id = campaigns.tenant_id
+            and profiles.domain_level = campaigns.domain_level
+            and profiles.domain = campaigns.domain
 ),
 
 final as (
@@ -81,7 +95,11 @@ final as (
         passes_min_beats
         and passes_interval_median
         and not passes_prevalence
-        and is_regular_on_popular_domain as passes_popular_domain_rule
+        and is_regular_on_popular_domain as passes_popular_domain_rule,
+        passes_min_beats
+        and passes_interval_regularity
+        and passes_interval_median
+        and is_campaign as passes_campaign_rule
     from checked
 )
 

@@ -13,13 +13,17 @@ final as (
         *,
         case
             when is_known_c2 then 'known_c2'
+            when passes_campaign_rule then 'campaign'
             when passes_thresholds then 'thresholds'
             else 'regular_on_popular_domain'
         end as candidate_reason
     from checked_pairs
     where
         is_known_c2
-        or ((passes_thresholds or passes_popular_domain_rule) and not is_known_good)
+        or (
+            (passes_thresholds or passes_popular_domain_rule or passes_campaign_rule)
+            and not is_known_good
+        )
 )
 
 select * from final

@@ -10,7 +10,7 @@ checked_pairs as (
 final as (
     select * from checked_pairs
     where
-        (passes_thresholds or passes_popular_domain_rule)
+        (passes_thresholds or passes_popular_domain_rule or passes_campaign_rule)
         and is_known_good
         and not is_known_c2
 )

@@ -1,10 +1,19 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ delete_run_window() }}",
+    )
+}}
+
 -- Hosts whose rare domains take turns on one schedule, one row per member domain. The pool's
 -- merged series passes the interval thresholds of a pair with at least rotation_min_beats
 -- beats (a series assembled from several domains needs more beats than one domain's to be
 -- told from chance), and every member alone is at least rotation_min_speedup times slower, so
 -- the regularity comes from the domains interleaving and not from one of them beaconing alone
--- (that is a pair candidate). The confirmation step scores each host's pool over the window
--- as one series and names every member in the finding.
+-- (that is a pair candidate). A member takes at least rotation_min_member_share of an even
+-- split of the pool's beats. The confirmation step scores each host's pool over the window
+-- as one series and names every member in the finding. Incremental by day.
 
 {%- set host_day = 'tenant_id, host_id, event_date' %}
 
@@ -12,14 +21,17 @@ with
 
 pool_beats as (
     select * from {{ ref('int_dns_rotation_pool_beats') }}
+    where {{ date_window_predicate('event_date') }}
 ),
 
 members as (
     select * from {{ ref('int_dns_rotation_pool_members') }}
+    where {{ date_window_predicate('event_date') }}
 ),
 
 host_activity as (
     select * from {{ ref('int_dns_host_activity') }}
+    where {{ date_window_predicate('event_date') }}
 ),
 
 ranked_pool_intervals as (
@@ -179,6 +191,8 @@ final as (
             and members.host_id = member_medians.host_id
             and members.event_date = member_medians.event_date
             and members.registered_domain = member_medians.registered_domain
+            and member_medians.n_member_beats >= {{ var('rotation_min_member_share') }}
+            * cast(rotating.n_pool_beats as double) / rotating.n_members
     inner join host_activity
         on
             members.tenant_id = host_activity.tenant_id

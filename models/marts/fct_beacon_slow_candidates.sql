@@ -1,8 +1,11 @@
 -- Slow beacons: a host's sparse series (too few beats a day to be a day's candidate) that is
 -- regular over the slow window, slow_window_days days ending on the run's last day: at least
--- min_beats beats on slow_min_days days or more, and the pair thresholds on its intervals.
--- A beacon every 8 hours has 3 beats a day and 21 in a week. Known-good domains are left out
--- (a known-C2 one is a day's candidate whatever its beats).
+-- min_beats beats on slow_min_days days or more, a median interval of an hour or more
+-- (slow_min_interval_median_seconds) and a MAD ratio within slow_max_interval_mad_ratio. A
+-- beacon every 8 hours has 3 beats a day and 21 in a week; its intervals keep the schedule
+-- over days, while a person's visits to a site over a week leave about as many intervals of
+-- every length. Known-good domains are left out (a known-C2 one is a day's candidate
+-- whatever its beats).
 
 {%- set series = 'tenant_id, host_id, domain_level, domain' %}
 
@@ -118,9 +121,9 @@ slow_series as (
     where
         series_summaries.n_beats >= {{ var('min_beats') }}
         and series_summaries.n_days >= {{ var('slow_min_days') }}
-        and medians.interval_median_seconds >= {{ var('min_interval_median_seconds') }}
+        and medians.interval_median_seconds >= {{ var('slow_min_interval_median_seconds') }}
         and deviations.interval_mad_seconds
-        <= {{ var('max_interval_mad_ratio') }} * medians.interval_median_seconds
+        <= {{ var('slow_max_interval_mad_ratio') }} * medians.interval_median_seconds
         and not exists (
             select 1 as is_listed from known_good
             where {{ listed_domain_matches(

@@ -68,6 +68,9 @@ def read_candidates(wh: Warehouse, window: Window) -> pd.DataFrame:
     ``answer_ttl_seconds`` is the longest of the daily answer TTLs (each already the longest the
     resolver handed out that day, the closest to the zone's TTL), null where the model lacks it.
 
+    ``campaign_hosts`` and ``campaign_first_seen_at`` describe a spreading campaign whose domain
+    this is (``int_dns_campaign_domains``), null otherwise.
+
     ``first_seen_at`` is the first day the tenant queried the domain in the warehouse's history,
     and only when that history starts earlier (otherwise "new" cannot be told from "old").
     """
@@ -123,7 +126,9 @@ def read_candidates(wh: Warehouse, window: Window) -> pd.DataFrame:
                 {total("n_query_names")} as n_query_names,
                 {regular} as domain_regular_hosts,
                 {popular} as is_regular_on_popular_domain,
-                {answer_ttl} as answer_ttl_seconds
+                {answer_ttl} as answer_ttl_seconds,
+                max(n_campaign_hosts) as campaign_hosts,
+                cast(min(campaign_first_seen_date) as timestamp) as campaign_first_seen_at
             from {cands}
             where {in_window}
             group by tenant_id, host_id, domain_level, domain
@@ -244,7 +249,9 @@ def read_slow_candidates(wh: Warehouse, window: Window) -> pd.DataFrame:
             n_query_names,
             cast(null as varchar) as known_c2_family,
             cast(null as varchar) as known_good_reason,
-            cast(null as timestamp) as first_seen_at
+            cast(null as timestamp) as first_seen_at,
+            cast(null as bigint) as campaign_hosts,
+            cast(null as timestamp) as campaign_first_seen_at
         from {wh.relation("fct_beacon_slow_candidates")}
         where event_date >= {_date(window.start)} and event_date < {_date(window.end)}
         """
@@ -277,6 +284,7 @@ def _confirm_pairs(
     beats["domain_key"] = beats["domain_level"] + ":" + beats["domain"]
     epoch = pd.Timestamp("1970-01-01")
     first_seen = pd.to_datetime(cands["first_seen_at"])
+    campaign_since = pd.to_datetime(cands["campaign_first_seen_at"])
     # hosts of the tenant for which the same name is a candidate: many means a fleet-wide agent
     hosts = cands.groupby(["tenant_id", "domain_key"]).host_id.transform("nunique")
     return confirm(
@@ -285,6 +293,7 @@ def _confirm_pairs(
             domain_name=cands.domain,
             candidate_hosts=hosts,
             first_seen_epoch=(first_seen - epoch).dt.total_seconds(),
+            campaign_since_epoch=(campaign_since - epoch).dt.total_seconds(),
         ),
         beats.assign(domain=beats.domain_key),
         start_s,

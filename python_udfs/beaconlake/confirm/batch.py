@@ -41,6 +41,8 @@ CONTEXT_DEFAULTS: dict[str, object] = {
     "answer_ttl_seconds": None,  # the name's answer TTL from the log (seconds)
     "domain_regular_hosts": None,  # hosts whose series on the domain is regular
     "is_regular_on_popular_domain": None,  # a candidate for being regular on a popular domain
+    "campaign_hosts": None,  # hosts a spreading campaign on the domain has reached
+    "campaign_since_epoch": None,  # when the tenant first queried the campaign's domain
 }
 #: Candidates handed to a worker at once.
 BATCH_SIZE = 250
@@ -102,6 +104,8 @@ def context(key: tuple[str, str, str], ctx: dict[str, object]) -> Context:
         answer_ttl_seconds=_seconds(ctx["answer_ttl_seconds"]),
         regular_hosts=_count(ctx["domain_regular_hosts"]),
         on_popular_domain=bool(ctx["is_regular_on_popular_domain"]),
+        campaign_hosts=_count(ctx["campaign_hosts"]),
+        campaign_since=ctx["campaign_since_epoch"],  # type: ignore[arg-type]
     )
 
 

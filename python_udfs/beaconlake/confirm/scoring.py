@@ -18,6 +18,10 @@ factors is a piece of ``Evidence`` that the reason spells out:
   names under one registered domain, NXDOMAIN answers, tunnel-friendly query types (TXT, NULL,
   CNAME, MX, ...), a top-level domain favoured by abuse, rotation over several domains.
 
+A spreading campaign (a domain new in the tenant, regular on more and more hosts, see
+``int_dns_campaign_domains``) is neither a fleet-wide agent nor common: its rarity counts no
+hosts and the reason names how far it has spread.
+
 On a popular domain (``regular_on_popular_domain`` candidates) rarity counts the hosts whose
 series on it is regular, not the hosts that browse it, when the series is sustained (half a
 day, 24 beats, few missing): one host beaconing to a name most hosts browse is rare behaviour,
@@ -29,6 +33,7 @@ window is raised one step, a known-good one is info, a local name at most low.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 
@@ -92,6 +97,9 @@ class Context:
     #: hosts of the tenant whose series on the domain is regular (None when not known)
     regular_hosts: int | None = None
     on_popular_domain: bool = False  # a candidate because it is regular on a popular domain
+    #: hosts a campaign spreading on the domain has reached (None when it is not one)
+    campaign_hosts: int | None = None
+    campaign_since: float | None = None  # epoch seconds the tenant first queried its domain
 
 
 @dataclass(frozen=True)
@@ -123,7 +131,10 @@ def sustained_on_popular_domain(p: Periodicity, ctx: Context) -> bool:
 
 
 def _rarity_hosts(p: Periodicity, ctx: Context) -> int:
-    """Hosts rarity counts: those regular on a popular domain, else those querying it."""
+    """Hosts rarity counts: none before a spreading campaign (its domain is new, it reached
+    the hosts it is on), those regular on a popular domain, else those querying it."""
+    if ctx.campaign_hosts:
+        return 1
     if sustained_on_popular_domain(p, ctx):
         return min(int(ctx.regular_hosts or 1), ctx.domain_hosts)
     return ctx.domain_hosts
@@ -135,7 +146,14 @@ def evidence(p: Periodicity, ctx: Context, lex: Lexical | None) -> list[Evidence
     known_c2 = bool(ctx.known_c2_family)
     if lex is not None and lex.local and not known_c2:
         out.append(Evidence(0.5, f"local name: {lex.local}, capped at low"))
-    if ctx.candidate_hosts > FLEET_FREE_HOSTS:
+    if ctx.campaign_hosts:
+        since = "" if ctx.campaign_since is None else " since " + _day(ctx.campaign_since)
+        text = (
+            f"campaign: {ctx.campaign_hosts:,} of {ctx.tenant_hosts:,} hosts{since}, a new "
+            "domain reaching host after host"
+        )
+        out.append(Evidence(1.0, text))
+    elif ctx.candidate_hosts > FLEET_FREE_HOSTS:
         out.append(
             Evidence(
                 FLEET_FREE_HOSTS / ctx.candidate_hosts,
@@ -286,6 +304,11 @@ def severity(score: float, ctx: Context, window_end: float, local: bool = False)
 
 def _is_new(ctx: Context, window_end: float) -> bool:
     return ctx.first_seen_at is not None and window_end - ctx.first_seen_at <= NEW_DOMAIN_S
+
+
+def _day(epoch_seconds: float) -> str:
+    """The UTC date of an epoch time, ``2026-03-04``."""
+    return dt.datetime.fromtimestamp(epoch_seconds, dt.UTC).date().isoformat()
 
 
 def _duration(seconds: float) -> str:
