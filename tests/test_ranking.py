@@ -231,3 +231,17 @@ def test_a_campaign_spreading_over_a_third_of_the_tenant_is_not_a_fleet_agent() 
     assert b["severity"] in ("medium", "high"), b["reason"]
     assert "campaign: 30 of 100 hosts since 2026-03-04" in str(b["reason"])
     assert "fleet-wide" not in str(b["reason"])
+
+
+def test_beats_that_come_with_other_sites_names_are_browsing() -> None:
+    t = beat_times(np.random.default_rng(12), 0, DAY, 1800, 0.4, "uniform")
+    p = analyze(t, 0, DAY)
+    base = Context(200, 2, domain="www.placoun.org", company_probe_beats=48)
+    page = score_candidate(p, replace(base, company_beats=46, host_company_rate=0.1), 0, DAY)
+    busy = score_candidate(p, replace(base, company_beats=46, host_company_rate=0.9), 0, DAY)
+    alone = score_candidate(p, replace(base, company_beats=3, host_company_rate=0.1), 0, DAY)
+    assert page["severity"] in ("info", "low"), page["reason"]
+    assert "other sites' names answered within seconds of 96% of its beats" in str(page["reason"])
+    for r in (busy, alone):  # a busy host gives company to anything; a lone call-home has none
+        assert "other sites' names" not in str(r["reason"])
+        assert r["score"] > 3 * page["score"]  # type: ignore[operator]

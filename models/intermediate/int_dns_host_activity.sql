@@ -7,7 +7,9 @@
 }}
 
 -- How long each host was active on a day, in 15-minute bins: the confirmation step's measure of
--- the time in which a beacon could have been seen at all.
+-- the time in which a beacon could have been seen at all; and in how many seconds it got an
+-- answer to some query, which tells how often any moment of its activity has company (see
+-- macros/dns/beat_company.sql).
 
 with
 
@@ -16,7 +18,8 @@ active_bins as (
         tenant_id,
         host_id,
         event_date,
-        cast(floor({{ epoch_seconds('second_at') }} / 900) as bigint) as bin_number
+        cast(floor({{ epoch_seconds('second_at') }} / 900) as bigint) as bin_number,
+        count(distinct case when n_queries > n_nxdomain then second_at end) as n_answered_seconds
     from {{ ref('int_dns_queries_aggregated_to_seconds') }}
     where {{ date_window_predicate('event_date') }}
     group by
@@ -32,7 +35,8 @@ final as (
         host_id,
         event_date,
         count(*) as n_active_bins,
-        900 * count(*) as host_active_seconds
+        900 * count(*) as host_active_seconds,
+        cast(sum(n_answered_seconds) as bigint) as n_answered_seconds
     from active_bins
     group by tenant_id, host_id, event_date
 )

@@ -161,6 +161,20 @@ rotating as (
         >= {{ var('rotation_min_speedup') }} * interval_median_seconds
 ),
 
+rotating_beats as (
+    select pool_beats.*
+    from pool_beats
+    inner join rotating
+        on
+            pool_beats.tenant_id = rotating.tenant_id
+            and pool_beats.host_id = rotating.host_id
+            and pool_beats.event_date = rotating.event_date
+),
+
+company as {{ beat_company(
+    'rotating_beats', ['tenant_id', 'host_id', 'registered_domain', 'event_date']
+) }},
+
 final as (
     select
         members.tenant_id,
@@ -178,7 +192,10 @@ final as (
         rotating.n_members,
         rotating.n_pool_beats,
         rotating.interval_median_seconds,
-        rotating.interval_mad_ratio
+        rotating.interval_mad_ratio,
+        company.n_company_probe_beats,
+        company.n_company_beats,
+        {{ host_company_rate('host_activity') }} as host_company_rate
     from rotating
     inner join members
         on
@@ -198,6 +215,12 @@ final as (
             members.tenant_id = host_activity.tenant_id
             and members.host_id = host_activity.host_id
             and members.event_date = host_activity.event_date
+    inner join company
+        on
+            members.tenant_id = company.tenant_id
+            and members.host_id = company.host_id
+            and members.event_date = company.event_date
+            and members.registered_domain = company.registered_domain
 )
 
 select * from final

@@ -165,13 +165,30 @@ series_counts as (
         slow_series.domain
 ),
 
+slow_beats as (
+    select beats.*
+    from beats
+    inner join slow_series
+        on
+            beats.tenant_id = slow_series.tenant_id
+            and beats.host_id = slow_series.host_id
+            and beats.domain_level = slow_series.domain_level
+            and beats.domain = slow_series.domain
+),
+
+company as {{ beat_company(
+    'slow_beats', ['tenant_id', 'host_id', 'domain_level', 'domain'],
+    lookback_days=var('slow_window_days'), incremental=false
+) }},
+
 series_activity as (
     select
         slow_series.tenant_id,
         slow_series.host_id,
         slow_series.domain_level,
         slow_series.domain,
-        sum(host_activity.host_active_seconds) as host_active_seconds
+        sum(host_activity.host_active_seconds) as host_active_seconds,
+        sum(host_activity.n_answered_seconds) as n_answered_seconds
     from slow_series
     inner join host_activity
         on
@@ -206,7 +223,10 @@ final as (
         series_counts.n_nxdomain,
         series_counts.domain_n_hosts,
         series_counts.n_tenant_hosts,
-        series_activity.host_active_seconds
+        series_activity.host_active_seconds,
+        company.n_company_probe_beats,
+        company.n_company_beats,
+        {{ host_company_rate('series_activity') }} as host_company_rate
     from slow_series
     inner join series_counts
         on
@@ -220,6 +240,12 @@ final as (
             and slow_series.host_id = series_activity.host_id
             and slow_series.domain_level = series_activity.domain_level
             and slow_series.domain = series_activity.domain
+    left join company
+        on
+            slow_series.tenant_id = company.tenant_id
+            and slow_series.host_id = company.host_id
+            and slow_series.domain_level = company.domain_level
+            and slow_series.domain = company.domain
 )
 
 select * from final

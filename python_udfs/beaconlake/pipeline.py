@@ -69,7 +69,9 @@ def read_candidates(wh: Warehouse, window: Window) -> pd.DataFrame:
     resolver handed out that day, the closest to the zone's TTL), null where the model lacks it.
 
     ``campaign_hosts`` and ``campaign_first_seen_at`` describe a spreading campaign whose domain
-    this is (``int_dns_campaign_domains``), null otherwise.
+    this is (``int_dns_campaign_domains``), null otherwise. ``company_beats`` of
+    ``company_probe_beats`` beats came with another site's answered name, against
+    ``host_company_rate`` for a random moment of the host (``fct_beacon_candidate_company``).
 
     ``first_seen_at`` is the first day the tenant queried the domain in the warehouse's history,
     and only when that history starts earlier (otherwise "new" cannot be told from "old").
@@ -134,6 +136,21 @@ def read_candidates(wh: Warehouse, window: Window) -> pd.DataFrame:
             group by tenant_id, host_id, domain_level, domain
         ),
 
+        company as (
+            select
+                tenant_id,
+                host_id,
+                domain_level,
+                domain,
+                sum(n_company_probe_beats) as company_probe_beats,
+                sum(n_company_beats) as company_beats,
+                sum(host_company_rate * n_company_probe_beats)
+                / nullif(sum(n_company_probe_beats), 0) as host_company_rate
+            from {wh.relation("fct_beacon_candidate_company")}
+            where {in_window}
+            group by tenant_id, host_id, domain_level, domain
+        ),
+
         history as (
             select min(event_date) as history_start from {prevalence}
         ),
@@ -158,7 +175,10 @@ def read_candidates(wh: Warehouse, window: Window) -> pd.DataFrame:
             case
                 when first_days.first_day > history.history_start
                     then cast(first_days.first_day as timestamp)
-            end as first_seen_at
+            end as first_seen_at,
+            company.company_probe_beats,
+            company.company_beats,
+            company.host_company_rate
         from candidates
         cross join history
         left join first_days
@@ -166,6 +186,12 @@ def read_candidates(wh: Warehouse, window: Window) -> pd.DataFrame:
                 candidates.tenant_id = first_days.tenant_id
                 and candidates.domain_level = first_days.domain_level
                 and candidates.domain = first_days.domain
+        left join company
+            on
+                candidates.tenant_id = company.tenant_id
+                and candidates.host_id = company.host_id
+                and candidates.domain_level = company.domain_level
+                and candidates.domain = company.domain
         """
     )
 
@@ -208,7 +234,11 @@ def read_rotation_members(wh: Warehouse, window: Window) -> pd.DataFrame:
             sum(host_active_seconds) as host_active_seconds,
             sum(n_queries) as n_queries,
             sum(n_nxdomain) as n_nxdomain,
-            max(n_query_names) as n_query_names
+            max(n_query_names) as n_query_names,
+            sum(n_company_probe_beats) as company_probe_beats,
+            sum(n_company_beats) as company_beats,
+            sum(host_company_rate * n_company_probe_beats)
+            / nullif(sum(n_company_probe_beats), 0) as host_company_rate
         from {wh.relation("fct_beacon_rotation_candidates")}
         where event_date >= {_date(window.start)} and event_date < {_date(window.end)}
         group by tenant_id, host_id, domain
@@ -251,7 +281,10 @@ def read_slow_candidates(wh: Warehouse, window: Window) -> pd.DataFrame:
             cast(null as varchar) as known_good_reason,
             cast(null as timestamp) as first_seen_at,
             cast(null as bigint) as campaign_hosts,
-            cast(null as timestamp) as campaign_first_seen_at
+            cast(null as timestamp) as campaign_first_seen_at,
+            n_company_probe_beats as company_probe_beats,
+            n_company_beats as company_beats,
+            host_company_rate
         from {wh.relation("fct_beacon_slow_candidates")}
         where event_date >= {_date(window.start)} and event_date < {_date(window.end)}
         """

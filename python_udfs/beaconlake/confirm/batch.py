@@ -19,7 +19,7 @@ import pandas as pd
 from beaconlake.confirm import rotation
 from beaconlake.confirm.lexical import local_kind
 from beaconlake.confirm.periodicity import analyze
-from beaconlake.confirm.scoring import Context, score_candidate
+from beaconlake.confirm.scoring import Context, company_evidence, score_candidate
 from beaconlake.domains import registered_domain
 
 KEY = ["tenant_id", "host_id", "domain"]
@@ -43,6 +43,9 @@ CONTEXT_DEFAULTS: dict[str, object] = {
     "is_regular_on_popular_domain": None,  # a candidate for being regular on a popular domain
     "campaign_hosts": None,  # hosts a spreading campaign on the domain has reached
     "campaign_since_epoch": None,  # when the tenant first queried the campaign's domain
+    "company_probe_beats": None,  # beats checked for company (another site's answered name)
+    "company_beats": None,  # of those, beats with company
+    "host_company_rate": None,  # chance that a random moment of the host has company
 }
 #: Candidates handed to a worker at once.
 BATCH_SIZE = 250
@@ -106,6 +109,9 @@ def context(key: tuple[str, str, str], ctx: dict[str, object]) -> Context:
         on_popular_domain=bool(ctx["is_regular_on_popular_domain"]),
         campaign_hosts=_count(ctx["campaign_hosts"]),
         campaign_since=ctx["campaign_since_epoch"],  # type: ignore[arg-type]
+        company_probe_beats=_count(ctx["company_probe_beats"]),
+        company_beats=_count(ctx["company_beats"]),
+        host_company_rate=ctx["host_company_rate"],  # type: ignore[arg-type]
     )
 
 
@@ -163,7 +169,8 @@ def confirm_rotation_pools(
 
     ``members``: one row per (tenant_id, host_id, domain) member of a pool with the optional
     context columns of ``confirm``; ``events``: their beat times (``event_epoch``). Local names
-    are left out (they never reach an outside server). The output has one row per member of a
+    are left out (they never reach an outside server), and so are members whose beats come with
+    other sites' names (``scoring.company_evidence``). The output has one row per member of a
     confirmed pool, scored with the pool's result and naming the other members, in the same
     columns as ``confirm``.
     """
@@ -172,6 +179,14 @@ def confirm_rotation_pools(
         if col not in cands:
             cands[col] = default
     cands = cands[cands.domain.map(lambda d: local_kind(str(d)) is None).astype(bool)]
+    # a member whose beats come with other sites' names is browsing, not taking turns
+    browsing = [
+        company_evidence(context((str(r.tenant_id), str(r.host_id), str(r.domain)),
+                                 {col: _none(getattr(r, col)) for col in CONTEXT_DEFAULTS}))
+        is not None
+        for r in cands.itertuples(index=False)
+    ]  # fmt: skip
+    cands = cands[~np.asarray(browsing, dtype=bool)]
     times = {
         key: group.event_epoch.to_numpy(dtype=float)
         for key, group in events.groupby(KEY, sort=False)

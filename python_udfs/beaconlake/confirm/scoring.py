@@ -5,10 +5,11 @@ domain's rarity in its tenant (a vendor keep-alive on most hosts ranks below a r
 the same regularity), times what else is known about the series and its name. Each of those
 factors is a piece of ``Evidence`` that the reason spells out:
 
-- lowering: a period just above the name's answer TTL from the log, or without one a common
-  DNS TTL (a client re-resolving an expired cache entry), or a clock-exact period, on an
-  ordinary name (the stronger of the two counts, they describe the same agent-like timing; on a
-  random-looking name neither is benign), a series
+- lowering: beats that come with other sites' names (a page load or an application's burst;
+  an implant's call-home comes alone), a period just above the name's answer TTL from the log,
+  or without one a common DNS TTL (a client re-resolving an expired cache entry), or a
+  clock-exact period, on an ordinary name (the stronger of the two counts, they describe the
+  same agent-like timing; on a random-looking name neither is benign), a series
   that stops and restarts during the day at a period a DNS cache allows (an application used
   while its user works), the same name beaconing from many hosts of the tenant (a fleet-wide
   agent), a local or internal name (reverse lookups, mDNS, single labels, service records,
@@ -65,6 +66,12 @@ CLOCK_JITTER = 0.075
 #: rare ordinary name running around the clock, and on a random-looking name.
 CACHE_FACTOR_SHARED, CACHE_FACTOR_RARE, CACHE_FACTOR_RANDOM = 0.5, 0.65, 0.8
 CLOCK_FACTOR = 0.6
+#: A series whose beats come with another site's answered name at least this often, and this
+#: much more often than a random moment of its host, rides on browsing or an application's
+#: traffic (a page brings its other names); an implant's call-home comes alone.
+COMPANY_SHARE, COMPANY_EXCESS, COMPANY_FACTOR = 0.8, 0.4, 0.3
+#: Fewest beats checked for company before the share counts.
+COMPANY_MIN_BEATS = 10
 #: A series regular on a popular domain takes its rarity from the regular hosts only when it is
 #: sustained: this many beats, over this long (first to last beat), with few beats missing.
 #: A user browsing a popular site looks regular for an hour or two (12-20 beats, a third of
@@ -100,6 +107,10 @@ class Context:
     #: hosts a campaign spreading on the domain has reached (None when it is not one)
     campaign_hosts: int | None = None
     campaign_since: float | None = None  # epoch seconds the tenant first queried its domain
+    #: beats checked for company (another site's answered name within seconds) and those with it
+    company_probe_beats: int | None = None
+    company_beats: int | None = None
+    host_company_rate: float | None = None  # the same chance at a random moment of the host
 
 
 @dataclass(frozen=True)
@@ -191,6 +202,9 @@ def evidence(p: Periodicity, ctx: Context, lex: Lexical | None) -> list[Evidence
         out.append(Evidence(1.0, text))
     elif ctx.on_popular_domain:
         out.append(Evidence(1.0, "regular on a popular domain only briefly (rarity from browsing)"))
+    company = company_evidence(ctx)
+    if company is not None:
+        out.append(company)
     if ctx.rotates_with:
         text = (
             f"rotates over {len(ctx.rotates_with) + 1} domains with "
@@ -216,6 +230,22 @@ def evidence(p: Periodicity, ctx: Context, lex: Lexical | None) -> list[Evidence
         if tunnel >= TUNNEL_SHARE:
             out.append(Evidence(1.2, f"{tunnel:.0%} TXT/NULL/CNAME/MX-type queries"))
     return out
+
+
+def company_evidence(ctx: Context) -> Evidence | None:
+    """Beats that come with other sites' names (see ``COMPANY_SHARE``), or None."""
+    if not ctx.company_probe_beats or ctx.company_probe_beats < COMPANY_MIN_BEATS:
+        return None
+    share = (ctx.company_beats or 0) / ctx.company_probe_beats
+    base = ctx.host_company_rate if ctx.host_company_rate is not None else 1.0
+    if share < COMPANY_SHARE or share - base < COMPANY_EXCESS:
+        return None
+    text = (
+        f"other sites' names answered within seconds of {share:.0%} of its beats (of a random "
+        f"moment of the host: {base:.0%}): part of browsing or an application, not a lone "
+        "call-home"
+    )
+    return Evidence(COMPANY_FACTOR, text)
 
 
 def _timing_evidence(

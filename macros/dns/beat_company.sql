@@ -1,0 +1,85 @@
+{#-
+    A subquery: for each series of `beats` (a relation with tenant_id, host_id, event_date,
+    beat_at, registered_domain and the columns `series`), its beats and those with company: an
+    answered query (not NXDOMAIN) by the same host to another registered domain within
+    var company_seconds of the beat. A page load or an application's burst brings the names of
+    other sites with it; an implant's call-home comes alone (its own retries, A + AAAA and
+    NXDOMAIN decoys are not company). Compare with the host's base rate: how often any moment
+    of its activity has such company (int_dns_host_activity.n_answered_seconds).
+-#}
+{% macro beat_company(beats, series, lookback_days=1, incremental=true) %}
+    {%- set window = var('company_seconds') -%}
+    {%- set keys = series | join(', ') -%}
+    (
+        select
+            {{ keys }},
+            count(*) as n_company_probe_beats,
+            cast(sum(has_company) as bigint) as n_company_beats
+        from (
+            select
+                {% for column in series %}probes.{{ column }}, {% endfor %}
+                probes.beat_at,
+                max(case when company.query_name is null then 0 else 1 end) as has_company
+            from (
+                {%- for offset in range(-window, window + 1) %}
+                    select
+                        {% for column in series %}{{ column }}, {% endfor %}
+                        tenant_id as probe_tenant_id,
+                        host_id as probe_host_id,
+                        event_date as probe_date,
+                        registered_domain as probe_registered_domain,
+                        beat_at,
+                        beat_at {{ '-' if offset < 0 else '+' }} interval '{{ offset | abs }}' second
+                            as probe_at
+                    from {{ beats }}
+                    {{ 'union all' if not loop.last }}
+                {%- endfor %}
+            ) as probes
+            left join (
+                select
+                    seconds.tenant_id,
+                    seconds.host_id,
+                    seconds.event_date,
+                    seconds.second_at,
+                    seconds.query_name,
+                    names.registered_domain
+                from {{ ref('int_dns_queries_aggregated_to_seconds') }} as seconds
+                inner join (
+                    select distinct
+                        query_name,
+                        registered_domain
+                    from {{ ref('stg_dns__query_names') }}
+                    where name_rejection_reason is null
+                ) as names
+                    on seconds.query_name = names.query_name
+                where
+                    seconds.n_queries > seconds.n_nxdomain
+                    and {{ date_window_predicate(
+                        'seconds.event_date', lookback_days=lookback_days, incremental=incremental
+                    ) }}
+            ) as company
+                on
+                    probes.probe_tenant_id = company.tenant_id
+                    and probes.probe_host_id = company.host_id
+                    and probes.probe_at = company.second_at
+                    and probes.probe_registered_domain != company.registered_domain
+            group by {% for column in series %}probes.{{ column }}, {% endfor %}probes.beat_at
+        ) as beat_companies
+        group by {{ keys }}
+    )
+{%- endmacro %}
+
+
+{#-
+    The host's base rate of company: the chance that a random moment of its activity has an
+    answered query within var company_seconds, as if its answered seconds were spread evenly
+    over its active time (clustered seconds make the true rate lower: the estimate errs on the
+    side of the series). `activity` has int_dns_host_activity's columns (or their sums).
+-#}
+{% macro host_company_rate(activity) -%}
+    least(
+        1.0,
+        {{ 2 * var('company_seconds') + 1 }} * cast({{ activity }}.n_answered_seconds as double)
+        / nullif({{ activity }}.host_active_seconds, 0)
+    )
+{%- endmacro %}
