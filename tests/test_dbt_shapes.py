@@ -35,6 +35,7 @@ CAMPAIGN = "cdn.q7x9kz2m.top"
 #: campaign host -> index of the day it is reached
 CAMPAIGN_HOSTS = {"camp-0": 1, "camp-1": 1, "camp-2": 2, "camp-3": 2}
 NEW_INCREMENTAL_TABLES = (
+    "int_dns_host_rare_domains",
     "int_dns_rotation_pool_members",
     "int_dns_rotation_pool_beats",
     "int_dns_sparse_pair_seconds",

@@ -77,6 +77,13 @@ spreading as (
         and count(distinct first_regular_date) >= 2
 ),
 
+spreading_domains as (
+    select distinct
+        domain_level,
+        domain
+    from spreading
+),
+
 -- when each tenant first queried these domains, over the whole history
 first_seen as (
     select
@@ -85,7 +92,7 @@ first_seen as (
         prevalence.domain,
         min(prevalence.event_date) as first_seen_date
     from prevalence
-    inner join (select distinct domain_level, domain from spreading) as spreading_domains
+    inner join spreading_domains
         on
             prevalence.domain_level = spreading_domains.domain_level
             and prevalence.domain = spreading_domains.domain

@@ -7,10 +7,10 @@
 }}
 
 -- A host's sparse series of a day: every second in which it queried a name under a rare
--- registered domain (at most rare_domain_max_hosts of the tenant's hosts that day) that it
--- queried in at most slow_max_beats_per_day distinct seconds that day: a call-home every hour
--- or slower. Kept so that a beacon calling home every few hours, with too few beats a day for
--- the day's candidates (or just enough on some days), is judged over a multi-day window
+-- registered domain (int_dns_host_rare_domains) that it queried in at most
+-- slow_max_beats_per_day distinct seconds that day: a call-home every hour or slower. Kept so
+-- that a beacon calling home every few hours, with too few beats a day for the day's
+-- candidates (or just enough on some days), is judged over a multi-day window
 -- (fct_beacon_slow_candidates) without reading earlier days' events again.
 
 with
@@ -22,44 +22,11 @@ name_pairs as (
         and {{ date_window_predicate('event_date') }}
 ),
 
-prevalence as (
-    select * from {{ ref('int_dns_domain_prevalence') }}
-    where
-        domain_level = 'registered_domain'
-        and {{ date_window_predicate('event_date') }}
-),
-
-registered_days as (
-    select
-        tenant_id,
-        host_id,
-        registered_domain,
-        event_date,
-        sum(n_seconds) as n_seconds
-    from name_pairs
-    group by tenant_id, host_id, registered_domain, event_date
-),
-
 sparse_domains as (
-    select
-        registered_days.tenant_id,
-        registered_days.host_id,
-        registered_days.registered_domain,
-        registered_days.event_date,
-        prevalence.n_hosts as domain_n_hosts,
-        prevalence.n_tenant_hosts
-    from registered_days
-    inner join prevalence
-        on
-            registered_days.tenant_id = prevalence.tenant_id
-            and registered_days.registered_domain = prevalence.domain
-            and registered_days.event_date = prevalence.event_date
+    select * from {{ ref('int_dns_host_rare_domains') }}
     where
-        prevalence.n_hosts <= {{ var('rare_domain_max_hosts') }}
-        and registered_days.n_seconds <= {{ var('slow_max_beats_per_day') }}
-        -- reverse lookups and single labels never reach an outside server
-        and registered_days.registered_domain like '%.%'
-        and registered_days.registered_domain not like '%.arpa'
+        n_seconds <= {{ var('slow_max_beats_per_day') }}
+        and {{ date_window_predicate('event_date') }}
 ),
 
 sparse_names as (
