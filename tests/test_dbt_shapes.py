@@ -38,6 +38,8 @@ NEW_INCREMENTAL_TABLES = (
     "int_dns_host_rare_domains",
     "int_dns_rotation_pool_members",
     "int_dns_rotation_pool_beats",
+    "int_dns_rotation_member_stats",
+    "int_dns_rotation_pools",
     "int_dns_sparse_pair_seconds",
     "fct_beacon_rotation_candidates",
     "fct_beacon_rotation_beats",

@@ -21,19 +21,17 @@
                 probes.beat_at,
                 max(case when company.query_name is null then 0 else 1 end) as has_company
             from (
-                {%- for offset in range(-window, window + 1) %}
-                    select
-                        {% for column in series %}{{ column }}, {% endfor %}
-                        tenant_id as probe_tenant_id,
-                        host_id as probe_host_id,
-                        event_date as probe_date,
-                        registered_domain as probe_registered_domain,
-                        beat_at,
-                        beat_at {{ '-' if offset < 0 else '+' }} interval '{{ offset | abs }}' second
-                            as probe_at
-                    from {{ beats }}
-                    {{ 'union all' if not loop.last }}
-                {%- endfor %}
+                select
+                    {% for column in series %}{{ column }}, {% endfor %}
+                    tenant_id as probe_tenant_id,
+                    host_id as probe_host_id,
+                    registered_domain as probe_registered_domain,
+                    beat_at,
+                    beat_at + offsets.offset_seconds * interval '1' second as probe_at
+                from {{ beats }}
+                cross join (
+                    values {% for offset in range(-window, window + 1) %}({{ offset }}){{ ', ' if not loop.last }}{% endfor %}
+                ) as offsets (offset_seconds)
             ) as probes
             left join (
                 select
