@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -59,6 +60,11 @@ def _none(value: object) -> object:
     return value
 
 
+def _row_context(row: Any) -> dict[str, object]:
+    """A candidate row's context columns (``CONTEXT_DEFAULTS``), missing values as None."""
+    return {col: _none(getattr(row, col)) for col in CONTEXT_DEFAULTS}
+
+
 def _jobs(candidates: pd.DataFrame, events: pd.DataFrame) -> Iterator[Job]:
     cands = candidates.copy()
     for col, default in CONTEXT_DEFAULTS.items():
@@ -77,7 +83,7 @@ def _jobs(candidates: pd.DataFrame, events: pd.DataFrame) -> Iterator[Job]:
     for row in cands.itertuples(index=False):
         key = (row.tenant_id, row.host_id, row.domain)
         s, e = spans.get(key, (0, 0))
-        ctx = {col: _none(getattr(row, col)) for col in CONTEXT_DEFAULTS}
+        ctx = _row_context(row)
         yield key, times[s:e], ctx
 
 
@@ -182,8 +188,7 @@ def confirm_rotation_pools(
     # a member whose beats come with other sites' names is browsing, not taking turns
     browsing = [
         company_evidence(context((str(r.tenant_id), str(r.host_id), str(r.domain)),
-                                 {col: _none(getattr(r, col)) for col in CONTEXT_DEFAULTS}))
-        is not None
+                                 _row_context(r))) is not None
         for r in cands.itertuples(index=False)
     ]  # fmt: skip
     cands = cands[~np.asarray(browsing, dtype=bool)]
@@ -203,7 +208,7 @@ def confirm_rotation_pools(
         names, p = found
         for row in pool[pool.domain.isin(names)].itertuples(index=False):
             key = (str(tenant), str(host), str(row.domain))
-            ctx = {col: _none(getattr(row, col)) for col in CONTEXT_DEFAULTS}
+            ctx = _row_context(row)
             others = tuple(n for n in names if n != row.domain)
             scored = score_candidate(
                 p, replace(context(key, ctx), rotates_with=others), window_start, window_end
