@@ -1,4 +1,64 @@
 {#-
+    A subquery: each beat of `beats` (a relation with tenant_id, host_id, event_date, beat_at,
+    registered_domain and the columns `series`) with has_company, 1 when the host got an
+    answer (not NXDOMAIN) about another registered domain within var company_seconds of it, else
+    0 (see beat_company). lookback_days and incremental choose the days of company read, as
+    date_window_predicate does.
+-#}
+{% macro beats_with_company(beats, series, lookback_days=1, incremental=true) %}
+    {%- set window = var('company_seconds') -%}
+    (
+        select
+            {% for column in series %}probes.{{ column }}, {% endfor %}
+            probes.beat_at,
+            max(case when company.query_name is null then 0 else 1 end) as has_company
+        from (
+            select
+                {% for column in series %}{{ column }}, {% endfor %}
+                tenant_id as probe_tenant_id,
+                host_id as probe_host_id,
+                registered_domain as probe_registered_domain,
+                beat_at,
+                beat_at + offsets.offset_seconds * interval '1' second as probe_at
+            from {{ beats }}
+            cross join (
+                values {% for offset in range(-window, window + 1) %}({{ offset }}){{ ', ' if not loop.last }}{% endfor %}
+            ) as offsets (offset_seconds)
+        ) as probes
+        left join (
+            select
+                seconds.tenant_id,
+                seconds.host_id,
+                seconds.event_date,
+                seconds.second_at,
+                seconds.query_name,
+                names.registered_domain
+            from {{ ref('int_dns_queries_aggregated_to_seconds') }} as seconds
+            inner join (
+                select distinct
+                    query_name,
+                    registered_domain
+                from {{ ref('stg_dns__query_names') }}
+                where name_rejection_reason is null
+            ) as names
+                on seconds.query_name = names.query_name
+            where
+                seconds.n_queries > seconds.n_nxdomain
+                and {{ date_window_predicate(
+                    'seconds.event_date', lookback_days=lookback_days, incremental=incremental
+                ) }}
+        ) as company
+            on
+                probes.probe_tenant_id = company.tenant_id
+                and probes.probe_host_id = company.host_id
+                and probes.probe_at = company.second_at
+                and probes.probe_registered_domain != company.registered_domain
+        group by {% for column in series %}probes.{{ column }}, {% endfor %}probes.beat_at
+    )
+{%- endmacro %}
+
+
+{#-
     A subquery: for each series of `beats` (a relation with tenant_id, host_id, event_date,
     beat_at, registered_domain and the columns `series`), its beats and those with company: an
     answered query (not NXDOMAIN) by the same host to another registered domain within
@@ -8,64 +68,16 @@
     of its activity has such company (int_dns_host_activity.n_answered_seconds).
 -#}
 {% macro beat_company(beats, series, lookback_days=1, incremental=true) %}
-    {%- set window = var('company_seconds') -%}
-    {%- set keys = series | join(', ') -%}
     (
         select
-            {{ keys }},
+            {{ series | join(', ') }},
             count(*) as n_company_probe_beats,
             cast(sum(has_company) as bigint) as n_company_beats
-        from (
-            select
-                {% for column in series %}probes.{{ column }}, {% endfor %}
-                probes.beat_at,
-                max(case when company.query_name is null then 0 else 1 end) as has_company
-            from (
-                select
-                    {% for column in series %}{{ column }}, {% endfor %}
-                    tenant_id as probe_tenant_id,
-                    host_id as probe_host_id,
-                    registered_domain as probe_registered_domain,
-                    beat_at,
-                    beat_at + offsets.offset_seconds * interval '1' second as probe_at
-                from {{ beats }}
-                cross join (
-                    values {% for offset in range(-window, window + 1) %}({{ offset }}){{ ', ' if not loop.last }}{% endfor %}
-                ) as offsets (offset_seconds)
-            ) as probes
-            left join (
-                select
-                    seconds.tenant_id,
-                    seconds.host_id,
-                    seconds.event_date,
-                    seconds.second_at,
-                    seconds.query_name,
-                    names.registered_domain
-                from {{ ref('int_dns_queries_aggregated_to_seconds') }} as seconds
-                inner join (
-                    select distinct
-                        query_name,
-                        registered_domain
-                    from {{ ref('stg_dns__query_names') }}
-                    where name_rejection_reason is null
-                ) as names
-                    on seconds.query_name = names.query_name
-                where
-                    seconds.n_queries > seconds.n_nxdomain
-                    and {{ date_window_predicate(
-                        'seconds.event_date', lookback_days=lookback_days, incremental=incremental
-                    ) }}
-            ) as company
-                on
-                    probes.probe_tenant_id = company.tenant_id
-                    and probes.probe_host_id = company.host_id
-                    and probes.probe_at = company.second_at
-                    and probes.probe_registered_domain != company.registered_domain
-            group by {% for column in series %}probes.{{ column }}, {% endfor %}probes.beat_at
-        ) as beat_companies
-        group by {{ keys }}
+        from {{ beats_with_company(beats, series, lookback_days, incremental) }} as beat_companies
+        group by {{ series | join(', ') }}
     )
 {%- endmacro %}
+
 
 
 {#-

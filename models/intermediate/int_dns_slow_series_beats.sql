@@ -55,7 +55,8 @@ series_seconds as (
         query_name as domain,
         registered_domain,
         event_date,
-        second_at
+        second_at,
+        has_company
     from windowed_seconds
     union all
     select
@@ -65,7 +66,8 @@ series_seconds as (
         windowed_seconds.registered_domain as domain,
         windowed_seconds.registered_domain,
         windowed_seconds.event_date,
-        windowed_seconds.second_at
+        windowed_seconds.second_at,
+        windowed_seconds.has_company
     from windowed_seconds
     inner join registered_series
         on
@@ -109,7 +111,8 @@ beats as (
         {{ series }},
         registered_domain,
         event_date,
-        second_at as beat_at
+        second_at as beat_at,
+        has_company
     from second_gaps
     where gap_seconds is null or gap_seconds > {{ var('beat_merge_seconds') }}
 ),
@@ -123,6 +126,7 @@ final as (
         beats.registered_domain,
         beats.event_date,
         beats.beat_at,
+        beats.has_company,
         {{ epoch_seconds('beats.beat_at') }} - {{ epoch_seconds(
             'lag(beats.beat_at) over (partition by ' ~ series ~ ' order by beats.beat_at)'
         ) }} as interval_seconds,

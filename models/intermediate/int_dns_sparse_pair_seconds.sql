@@ -11,7 +11,9 @@
 -- slow_max_beats_per_day distinct seconds that day: a call-home every hour or slower. Kept so
 -- that a beacon calling home every few hours, with too few beats a day for the day's
 -- candidates (or just enough on some days), is judged over a multi-day window
--- (fct_beacon_slow_candidates) without reading earlier days' events again.
+-- (fct_beacon_slow_candidates) without reading earlier days' events again. has_company is
+-- the second's company (macro beats_with_company), judged here while the day's seconds are at
+-- hand, so the window's candidates never probe earlier days' seconds.
 
 with
 
@@ -47,7 +49,7 @@ sparse_names as (
             and name_pairs.event_date = sparse_domains.event_date
 ),
 
-final as (
+sparse_seconds as (
     select
         sparse_names.tenant_id,
         sparse_names.host_id,
@@ -67,6 +69,34 @@ final as (
             and seconds.query_name = sparse_names.query_name
             and seconds.event_date = sparse_names.event_date
     where {{ date_window_predicate('seconds.event_date') }}
+),
+
+-- one probe per second and registered domain (company is about other registered domains)
+domain_seconds as (
+    select distinct
+        tenant_id,
+        host_id,
+        registered_domain,
+        event_date,
+        second_at as beat_at
+    from sparse_seconds
+),
+
+second_company as {{ beats_with_company(
+    'domain_seconds', ['tenant_id', 'host_id', 'registered_domain', 'event_date']
+) }},
+
+final as (
+    select
+        sparse_seconds.*,
+        second_company.has_company
+    from sparse_seconds
+    inner join second_company
+        on
+            sparse_seconds.tenant_id = second_company.tenant_id
+            and sparse_seconds.host_id = second_company.host_id
+            and sparse_seconds.registered_domain = second_company.registered_domain
+            and sparse_seconds.second_at = second_company.beat_at
 )
 
 select * from final

@@ -165,8 +165,15 @@ series_counts as (
         slow_series.domain
 ),
 
-slow_beats as (
-    select beats.*
+-- company as judged day by day in int_dns_sparse_pair_seconds
+company as (
+    select
+        beats.tenant_id,
+        beats.host_id,
+        beats.domain_level,
+        beats.domain,
+        count(*) as n_company_probe_beats,
+        cast(sum(beats.has_company) as bigint) as n_company_beats
     from beats
     inner join slow_series
         on
@@ -174,12 +181,8 @@ slow_beats as (
             and beats.host_id = slow_series.host_id
             and beats.domain_level = slow_series.domain_level
             and beats.domain = slow_series.domain
+    group by beats.tenant_id, beats.host_id, beats.domain_level, beats.domain
 ),
-
-company as {{ beat_company(
-    'slow_beats', ['tenant_id', 'host_id', 'domain_level', 'domain'],
-    lookback_days=var('slow_window_days'), incremental=false
-) }},
 
 series_activity as (
     select
