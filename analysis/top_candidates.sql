@@ -21,7 +21,6 @@ final as (
         candidates.n_beats,
         candidates.interval_median_seconds,
         candidates.interval_mad_ratio,
-        candidates.window_count_cv,
         candidates.prevalence
     from candidates
     inner join latest_day

@@ -226,7 +226,6 @@ INCREMENTAL_TABLES = (
     "int_dns_beat_intervals",
     "int_dns_queries_aggregated_to_minutes",
     "int_dns_pair_interval_stats",
-    "int_dns_pair_window_counts",
     "int_dns_domain_prevalence",
     "int_dns_host_activity",
     "int_dns_pair_profiles",

@@ -7,10 +7,10 @@
 }}
 
 -- Beats of the pairs worth profiling, with the interval since the previous beat.
--- A day's rows include the last count_window_minutes - 1 minutes of the previous day
--- (is_lookback), so windows and intervals crossing midnight are complete.
+-- A day's rows include the last interval_lookback_minutes - 1 minutes of the previous day
+-- (is_lookback), so intervals crossing midnight are complete.
 
-{%- set lookback_minutes = var('count_window_minutes') - 1 %}
+{%- set lookback_minutes = var('interval_lookback_minutes') - 1 %}
 
 with
 

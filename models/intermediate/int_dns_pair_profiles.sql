@@ -21,11 +21,6 @@ interval_stats as (
     where {{ date_window_predicate('event_date') }}
 ),
 
-window_counts as (
-    select * from {{ ref('int_dns_pair_window_counts') }}
-    where {{ date_window_predicate('event_date') }}
-),
-
 prevalence as (
     select * from {{ ref('int_dns_domain_prevalence') }}
     where {{ date_window_predicate('event_date') }}
@@ -81,10 +76,6 @@ final as (
         interval_stats.interval_mad_seconds,
         interval_stats.interval_mad_ratio,
         interval_stats.interval_bowley_skewness,
-        window_counts.n_windows,
-        window_counts.window_count_mean,
-        window_counts.window_count_stddev,
-        window_counts.window_count_cv,
         prevalence.n_hosts as domain_n_hosts,
         prevalence.n_tenant_hosts,
         prevalence.prevalence,
@@ -98,10 +89,6 @@ final as (
         on
             pairs.event_date = interval_stats.event_date
             and pairs.pair_key = interval_stats.pair_key
-    left join window_counts
-        on
-            pairs.event_date = window_counts.event_date
-            and pairs.pair_key = window_counts.pair_key
     inner join host_activity
         on
             pairs.tenant_id = host_activity.tenant_id
