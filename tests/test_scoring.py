@@ -138,3 +138,20 @@ def test_batch_passes_the_answer_ttl_to_the_score() -> None:
     out = confirm(cands, events, 0, DAY, workers=1).set_index("host_id")
     assert "answer TTL 450 s" in out.reason["a"] and "answer TTL" not in out.reason["b"]
     assert out.score["a"] < out.score["b"]
+
+
+def test_an_exact_timer_that_is_a_candidate_in_other_tenants_is_a_vendors_agent() -> None:
+    """The same ordinary name polling on a clock in several customers' networks is a product;
+    a machine-made name or a spreading campaign doing so is not let off."""
+    p = analyze(beat_times(np.random.default_rng(5), 0, DAY, 120, 0.0, "none"), 0, DAY)
+    alone = score_candidate(p, Context(200, 2, domain="collect.acme-monitor.net"), 0, DAY)
+    shared = Context(200, 2, domain="collect.acme-monitor.net", candidate_tenants=3)
+    vendor = score_candidate(p, shared, 0, DAY)
+    assert "the same in 2 other tenants (a vendor's agent)" in vendor["reason"]
+    assert "vendor" not in alone["reason"] and vendor["score"] < alone["score"]
+    assert severity(vendor["score"], shared, DAY) in ("info", "low")
+    machine = Context(200, 2, domain="xk2qv9fz7wpl.net", candidate_tenants=3)
+    assert "vendor" not in score_candidate(p, machine, 0, DAY)["reason"]
+    campaign = Context(200, 2, domain="collect.acme-monitor.net", candidate_tenants=3,
+                       campaign_hosts=12, campaign_since=0.0)  # fmt: skip
+    assert "vendor" not in score_candidate(p, campaign, 0, DAY)["reason"]

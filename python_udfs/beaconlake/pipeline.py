@@ -320,11 +320,14 @@ def _confirm_pairs(
     campaign_since = pd.to_datetime(cands["campaign_first_seen_at"])
     # hosts of the tenant for which the same name is a candidate: many means a fleet-wide agent
     hosts = cands.groupby(["tenant_id", "domain_key"]).host_id.transform("nunique")
+    # tenants in which it is a candidate: a vendor's agent polls in every customer's network
+    tenants = cands.groupby("domain_key").tenant_id.transform("nunique")
     return confirm(
         cands.assign(
             domain=cands.domain_key,
             domain_name=cands.domain,
             candidate_hosts=hosts,
+            candidate_tenants=tenants,
             first_seen_epoch=(first_seen - epoch).dt.total_seconds(),
             campaign_since_epoch=(campaign_since - epoch).dt.total_seconds(),
         ),

@@ -35,6 +35,7 @@ CONTEXT_DEFAULTS: dict[str, object] = {
     "domain_name": None,  # the domain itself when ``domain`` carries a composite key
     "domain_level": None,
     "candidate_hosts": 1,
+    "candidate_tenants": 1,  # tenants in which the same domain is a candidate
     "n_queries": None,
     "n_nxdomain": None,
     "n_tunnel_type_queries": None,
@@ -106,6 +107,7 @@ def context(key: tuple[str, str, str], ctx: dict[str, object]) -> Context:
         domain=str(ctx["domain_name"] or key[2]),
         domain_level=ctx["domain_level"],  # type: ignore[arg-type]
         candidate_hosts=int(ctx["candidate_hosts"] or 1),  # type: ignore[call-overload]
+        candidate_tenants=int(ctx["candidate_tenants"] or 1),  # type: ignore[call-overload]
         n_queries=_count(ctx["n_queries"]),
         n_nxdomain=_count(ctx["n_nxdomain"]),
         n_tunnel_type_queries=_count(ctx["n_tunnel_type_queries"]),

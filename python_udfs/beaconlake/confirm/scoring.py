@@ -9,7 +9,8 @@ factors is a piece of ``Evidence`` that the reason spells out:
   an implant's call-home comes alone), a period just above the name's answer TTL from the log,
   or without one a common DNS TTL (a client re-resolving an expired cache entry), or a
   clock-exact period, on an ordinary name (the stronger of the two counts, they describe the
-  same agent-like timing; on a random-looking name neither is benign), a series
+  same agent-like timing; on a random-looking name neither is benign), more so when the name is
+  a candidate in other tenants too (a vendor's agent polling in every customer's network), a series
   that stops and restarts during the day at a period a DNS cache allows (an application used
   while its user works), the same name beaconing from many hosts of the tenant (a fleet-wide
   agent), a local or internal name (reverse lookups, mDNS, single labels, service records,
@@ -66,6 +67,9 @@ CLOCK_JITTER = 0.075
 #: rare ordinary name running around the clock, and on a random-looking name.
 CACHE_FACTOR_SHARED, CACHE_FACTOR_RARE, CACHE_FACTOR_RANDOM = 0.5, 0.65, 0.8
 CLOCK_FACTOR = 0.6
+#: A clock-exact period on an ordinary name that is a candidate in other tenants too, and not a
+#: spreading campaign, is a vendor's agent: the same product polling in several networks.
+VENDOR_FACTOR = 0.4
 #: A series whose beats come with another site's answered name at least this often, and this
 #: much more often than a random moment of its host, rides on browsing or an application's
 #: traffic (a page brings its other names); an implant's call-home comes alone.
@@ -93,6 +97,7 @@ class Context:
     domain: str | None = None  # the query name or registered domain the series is keyed on
     domain_level: str | None = None  # "query_name" or "registered_domain"
     candidate_hosts: int = 1  # hosts of the tenant for which this domain is a candidate
+    candidate_tenants: int = 1  # tenants (this one included) in which it is a candidate
     n_queries: int | None = None  # queries in the window (NXDOMAIN and type shares need it)
     n_nxdomain: int | None = None
     n_tunnel_type_queries: int | None = None  # TXT, NULL, CNAME, MX, SRV, ANY, KEY
@@ -311,6 +316,13 @@ def _timing_evidence(
         elif not (fresh_names or (lex is not None and lex.abused_tld)):
             text = "clock-exact period and an ordinary name (agents poll like this)"
             found.append(Evidence(CLOCK_FACTOR, text))
+            if ctx.candidate_tenants > 1 and ctx.campaign_hosts is None:
+                others = ctx.candidate_tenants - 1
+                text = (
+                    f"the same in {others} other tenant{'s' if others > 1 else ''} "
+                    "(a vendor's agent)"
+                )
+                found.append(Evidence(VENDOR_FACTOR, text))
     if not found:
         return None
     return Evidence(min(e.factor for e in found), "; ".join(e.text for e in found))
