@@ -68,8 +68,10 @@ def test_the_same_name_beaconing_from_many_hosts_is_a_fleet_agent() -> None:
     assert "fleet-wide agent" in str(fleet["reason"])
 
 
-def _rotating(rng: np.random.Generator, names: list[str], period: float) -> pd.DataFrame:
-    t = beat_times(rng, 0, DAY, period, 0.3, "uniform")
+def _rotating(
+    rng: np.random.Generator, names: list[str], period: float, jitter: float = 0.3
+) -> pd.DataFrame:
+    t = beat_times(rng, 0, DAY, period, jitter, "uniform")
     pick = rng.integers(0, len(names), len(t))
     return pd.DataFrame(
         {"tenant_id": "t", "host_id": "h1", "domain": np.array(names)[pick], "event_epoch": t}
@@ -125,6 +127,29 @@ def test_a_pool_of_random_visits_is_not_a_beacon() -> None:
                            "event_epoch": np.sort(rng.uniform(0, DAY, 150))})  # fmt: skip
     members = pd.DataFrame({"tenant_id": "t", "host_id": "h1", "domain": names})
     assert confirm_rotation_pools(members, events, 0, DAY).empty
+
+
+def test_a_pool_looser_than_an_implant_is_not_a_beacon() -> None:
+    """The same four domains taking turns every 2 min, but ± 95 %: chance, not a schedule."""
+    names = ["bolt-weather.com", "quiet-harbor.net", "lumenframe.org", "tessaract.info"]
+    events = _rotating(np.random.default_rng(12), names, 120, jitter=0.95)
+    members = pd.DataFrame({"tenant_id": "t", "host_id": "h1", "domain": names})
+    assert confirm_rotation_pools(members, events, 0, DAY).empty
+    steady = _rotating(np.random.default_rng(12), names, 120, jitter=0.3)
+    assert len(confirm_rotation_pools(members, steady, 0, DAY)) == 4
+
+
+def test_a_beacon_with_visits_around_it_is_no_rotation() -> None:
+    """A beacon that is more periodic alone than with the pool is reported on its own."""
+    rng = np.random.default_rng(13)
+    c2 = pd.DataFrame({"tenant_id": "t", "host_id": "h1", "domain": "edge-cloud-host.net",
+                       "event_epoch": beat_times(rng, 0, DAY, 1200, 0.2, "uniform")})  # fmt: skip
+    sites = ["kostestar.com", "quounot.com", "shoplaidan.com"]
+    visits = pd.DataFrame({"tenant_id": "t", "host_id": "h1", "domain": np.repeat(sites, 6),
+                           "event_epoch": np.sort(rng.uniform(0, DAY, 18))})  # fmt: skip
+    members = pd.DataFrame({"tenant_id": "t", "host_id": "h1",
+                            "domain": ["edge-cloud-host.net", *sites]})  # fmt: skip
+    assert confirm_rotation_pools(members, pd.concat([c2, visits]), 0, DAY).empty
 
 
 def test_rotation_groups_need_look_alike_names_and_overlapping_spans() -> None:

@@ -32,6 +32,11 @@ MIN_SIMILARITY = 0.5
 MIN_OVERLAP = 0.5
 #: Most domains one group may hold (rotating implants use a handful).
 MAX_GROUP = 8
+#: Most jitter a rotation pool's union may have. A pool is picked among a host's many rare
+#: domains, so a loose schedule is found there by chance far more often than in one domain's
+#: series (a person's visits to four small sites read "every 20 min ± 100 %"); implants that
+#: rotate keep theirs (Saitama's three domains together: ± 35 %).
+MAX_POOL_JITTER = 0.5
 
 
 def _overlap(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -101,7 +106,9 @@ def score_pool(
     ``beats`` maps each member domain to its beat times (epoch seconds). The union of all
     members is analysed; while more than two remain, the member whose removal makes the union
     most periodic is dropped if that raises the score (a browsing visit or another beacon that
-    happened to be in the pool). None when what remains is not confirmed periodic.
+    happened to be in the pool). None when what remains is not confirmed periodic, is looser
+    than ``MAX_POOL_JITTER``, or is no more periodic than one of its members alone (a beacon
+    with a few visits around it: the beacon is a finding on its own).
     """
     members = sorted(m for m, t in beats.items() if len(t))
 
@@ -119,7 +126,10 @@ def score_pool(
             break
         members.remove(drop)
         best = p
-    if best.periodicity_score < CONFIRM_THRESHOLD:
+    if best.periodicity_score < CONFIRM_THRESHOLD or best.jitter > MAX_POOL_JITTER:
+        return None
+    alone = (analyze(beats[m], start, end, active_seconds=active_seconds) for m in members)
+    if any(p.periodicity_score >= best.periodicity_score for p in alone):
         return None
     return members, best
 
