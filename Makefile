@@ -35,7 +35,6 @@ lint: venv lint-sql
 	$(BIN)/ruff format --check python_udfs tests benchmarks
 
 lint-sql: venv
-	$(BIN)/python -m beaconlake.psl
 	$(BIN)/sqlfluff lint models tests/dbt analysis
 
 format: venv

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from beaconlake import psl, warehouse
+from beaconlake import warehouse
 
 
 def main() -> None:
@@ -50,7 +50,6 @@ def main() -> None:
             check=True,
         )
     root = warehouse.project_dir()
-    psl.write_seed(root / psl.DEFAULT_SEED_PATH)
     work = Path(tempfile.mkdtemp(prefix="bench_dbt_"))
     db = Path(args.db) if args.db else work / "bench.duckdb"
     db.unlink(missing_ok=True)

@@ -51,7 +51,6 @@ def query_names(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str | Non
     )
     pq.write_table(table, part / "part-0.parquet")
     db = root / "psl.duckdb"
-    psl.write_seed(warehouse.project_dir() / psl.DEFAULT_SEED_PATH)
     result = warehouse.run_dbt(
         ["build", "--select", "+stg_dns__query_names", "--indirect-selection", "cautious"],
         {"raw_dns_glob": warehouse.raw_glob(root)},
@@ -81,6 +80,16 @@ def test_named_examples(query_names: dict[str, str | None]) -> None:
     assert query_names["wpad"] == "wpad"
     assert query_names["a.b.evil.azurewebsites.net"] == "evil.azurewebsites.net"
     assert query_names["www.bbc.co.uk"] == "bbc.co.uk"
+
+
+def test_committed_seed_is_the_pinned_package_list(tmp_path: Path) -> None:
+    """The seed dbt reads is what ``python -m beaconlake.psl`` writes from the installed
+    ``publicsuffixlist``: rerun it after upgrading the package."""
+    psl.write_seed(tmp_path / "rules.csv")
+    committed = warehouse.project_dir() / psl.DEFAULT_SEED_PATH
+    assert committed.read_bytes() == (tmp_path / "rules.csv").read_bytes(), (
+        f"{committed} is stale: run python -m beaconlake.psl"
+    )
 
 
 def test_seed_has_both_sections(tmp_path: Path) -> None:

@@ -124,3 +124,75 @@ def test_empty_input_is_refused(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["run", "--input", str(tmp_path)])
     assert result.exit_code == 2 and "has no rows" in result.output
     assert dt.date(2026, 11, 2)  # the partition date parsed from the folder name is valid
+
+
+def _stored(db: Path) -> pd.DataFrame:
+    with duckdb.connect(str(db), read_only=True) as con:
+        frame = con.execute("select * from main.beacon_findings").df()
+    keys = ["tenant_id", "host_id", "domain_level", "domain"]
+    return frame.drop(columns="confirmed_at").sort_values(keys).reset_index(drop=True)
+
+
+def test_confirm_alone_is_the_runs_confirmation(run_dir: Path, tmp_path: Path) -> None:
+    """`beaconlake confirm` on the window `run` confirmed gives the same rows, and again."""
+    import shutil
+
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(run_dir / "bl.duckdb", db)
+    before = _stored(db)
+    start, end = before.window_start.min().date(), before.window_end.max().date()
+    with duckdb.connect(str(db)) as con:
+        con.execute("delete from main.beacon_findings")
+    args = ["confirm", "--db", str(db), "--start", str(start), "--end", str(end)]
+    for _ in range(2):  # idempotent per window
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.output
+        assert "candidates" in result.output and "confirmed periodic" in result.output
+        pd.testing.assert_frame_equal(_stored(db), before)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["confirm", "--db", "/nonexistent/x.duckdb", "--start", "2026-03-02", "--end", "03"],
+            "Invalid value for '--end'",
+        ),
+        (
+            [
+                "confirm",
+                "--db",
+                "/nonexistent/x.duckdb",
+                "--start",
+                "2026-03-02",
+                "--end",
+                "2026-03-03",
+            ],
+            "no DuckDB database",
+        ),
+        (["confirm", "--start", "2026-03-03", "--end", "2026-03-03"], "empty window"),
+        (["run", "--input", "x", "--var", "min_beats"], "is not KEY=VALUE"),
+    ],
+)
+def test_confirm_and_var_errors_are_one_line(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert message in result.output and "Traceback" not in result.output
+
+
+def test_confirm_needs_a_built_warehouse(tmp_path: Path) -> None:
+    db = tmp_path / "empty.duckdb"
+    duckdb.connect(str(db)).close()
+    result = CliRunner().invoke(
+        main, ["confirm", "--db", str(db), "--start", "2026-03-02", "--end", "2026-03-03"]
+    )
+    assert result.exit_code == 2 and "run `dbt build` first" in result.output
+
+
+def test_run_passes_vars_to_dbt(run_dir: Path, tmp_path: Path) -> None:
+    """A min_beats no series reaches leaves only what needs no count (none here)."""
+    db = tmp_path / "strict.duckdb"
+    result = CliRunner().invoke(main, ["run", "--input", str(run_dir / "sim"), "--db", str(db),
+                                       "--var", "min_beats=100000"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "0 candidates" in result.output

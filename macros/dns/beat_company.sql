@@ -2,11 +2,14 @@
     A subquery: each beat of `beats` (a relation with tenant_id, host_id, event_date, beat_at,
     registered_domain and the columns `series`) with has_company, 1 when the host got an
     answer (not NXDOMAIN) about another registered domain within var company_seconds of it, else
-    0 (see beat_company). lookback_days and incremental choose the days of company read, as
-    date_window_predicate does.
+    0 (see beat_company). The beats lie in the run's days; the answered seconds read are those
+    days' and the previous day's last company_seconds (a beat just after midnight), so a day
+    built on top of its history reads no more than a day built alone. incremental: the run's
+    first day as date_window_predicate takes it.
 -#}
-{% macro beats_with_company(beats, series, lookback_days=1, incremental=true) %}
+{% macro beats_with_company(beats, series, incremental=true) %}
     {%- set window = var('company_seconds') -%}
+    {%- set start = run_start_date() if incremental else var('start_date', none) -%}
     (
         select
             {% for column in series %}probes.{{ column }}, {% endfor %}
@@ -45,8 +48,12 @@
             where
                 seconds.n_queries > seconds.n_nxdomain
                 and {{ date_window_predicate(
-                    'seconds.event_date', lookback_days=lookback_days, incremental=incremental
+                    'seconds.event_date', lookback_days=1, incremental=incremental
                 ) }}
+                {%- if start %}
+                    and seconds.second_at >= timestamp '{{ start }} 00:00:00'
+                    - interval '{{ window }}' second
+                {%- endif %}
         ) as company
             on
                 probes.probe_tenant_id = company.tenant_id
@@ -67,13 +74,13 @@
     NXDOMAIN decoys are not company). Compare with the host's base rate: how often any moment
     of its activity has such company (int_dns_host_activity.n_answered_seconds).
 -#}
-{% macro beat_company(beats, series, lookback_days=1, incremental=true) %}
+{% macro beat_company(beats, series, incremental=true) %}
     (
         select
             {{ series | join(', ') }},
             count(*) as n_company_probe_beats,
             cast(sum(has_company) as bigint) as n_company_beats
-        from {{ beats_with_company(beats, series, lookback_days, incremental) }} as beat_companies
+        from {{ beats_with_company(beats, series, incremental) }} as beat_companies
         group by {{ series | join(', ') }}
     )
 {%- endmacro %}

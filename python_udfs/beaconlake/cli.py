@@ -341,6 +341,7 @@ _DB = click.option(
     help="Day after the last (exclusive; default: the day after the input's last event_date).",
 )
 @click.option("--workers", type=click.IntRange(1), help="Confirmation processes (default 2).")
+@click.option("--var", "var_items", multiple=True, help="Override a dbt var: KEY=VALUE.")
 @click.option(
     "--top",
     type=click.IntRange(0),
@@ -349,13 +350,16 @@ _DB = click.option(
     help="Findings to print at the end.",
 )
 def run(input_path: str, target: str, db_path: str | None, start: dt.datetime | None,
-        end: dt.datetime | None, workers: int | None, top: int) -> None:  # fmt: skip
+        end: dt.datetime | None, workers: int | None, var_items: tuple[str, ...],
+        top: int) -> None:  # fmt: skip
     """The whole job: dbt candidates, Python confirmation, dbt findings marts; then a summary."""
     from beaconlake.pipeline import PipelineError, read_findings, run_pipeline
+    from beaconlake.warehouse import parse_vars
 
     try:
         result = run_pipeline(input_path, target, db_path, start.date() if start else None,
-                              end.date() if end else None, workers)  # fmt: skip
+                              end.date() if end else None, workers,
+                              parse_vars(var_items))  # fmt: skip
         top_findings = read_findings(target, db_path, "medium", top)
     except (PipelineError, ValueError, OSError) as exc:
         raise BadInput(str(exc)) from exc
@@ -368,6 +372,32 @@ def run(input_path: str, target: str, db_path: str | None, start: dt.datetime | 
     click.echo("timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items()))
     click.echo(
         _findings_table(top_findings) if len(top_findings) else "no findings at medium or above"
+    )
+
+
+@main.command("confirm")
+@_TARGET
+@_DB
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), required=True, help="First day.")
+@click.option(
+    "--end", type=click.DateTime(["%Y-%m-%d"]), required=True, help="Day after the last (exclusive)"
+)
+@click.option("--workers", type=click.IntRange(1), help="Confirmation processes (default 2).")
+def confirm_command(target: str, db_path: str | None, start: dt.datetime, end: dt.datetime,
+                    workers: int | None) -> None:  # fmt: skip
+    """The confirmation step alone, between two dbt runs: score the window's candidates and
+    replace its findings rows; then `dbt build --select path:models/findings` publishes them."""
+    from beaconlake.pipeline import PipelineError, Window, confirm_stored_window
+
+    window = Window(start.date(), end.date())
+    try:
+        c = confirm_stored_window(target, db_path, window, workers)
+    except (PipelineError, ValueError, OSError) as exc:
+        raise BadInput(str(exc)) from exc
+    confirmed = int(c.findings.is_confirmed.sum()) if len(c.findings) else 0
+    click.echo(
+        f"window {window.start} .. {window.end} (end exclusive): {c.candidates:,} candidates, "
+        f"{c.beats:,} beats, {confirmed:,} confirmed periodic"
     )
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -479,8 +481,12 @@ def run_pipeline(
     start: dt.date | None = None,
     end: dt.date | None = None,
     workers: int | None = None,
+    extra_vars: Mapping[str, Any] | None = None,
 ) -> RunResult:
-    """dbt candidates → Python confirmation → dbt findings marts, over one analysis window."""
+    """dbt candidates → Python confirmation → dbt findings marts, over one analysis window.
+
+    ``extra_vars`` override dbt vars for both dbt steps (the tunables in ``dbt_project.yml``).
+    """
     from beaconlake import warehouse
     from beaconlake.store import warehouse_for
 
@@ -495,7 +501,7 @@ def run_pipeline(
         input_path, db_path=db_path, target=target,
         start_date=window.start.isoformat(),
         end_date=(window.end - dt.timedelta(days=1)).isoformat(),
-        extra_vars=None, select=None, exclude=FINDINGS_MODELS,
+        extra_vars=extra_vars, select=None, exclude=FINDINGS_MODELS,
     )  # fmt: skip
     timings["dbt candidates"] = time.perf_counter() - t0
     if not built.success:
@@ -507,12 +513,39 @@ def run_pipeline(
     marts = warehouse.build(
         input_path, db_path=db_path, target=target, select=FINDINGS_MODELS,
         start_date=window.start.isoformat(),
-        end_date=(window.end - dt.timedelta(days=1)).isoformat(),
+        end_date=(window.end - dt.timedelta(days=1)).isoformat(), extra_vars=extra_vars,
     )  # fmt: skip
     timings["dbt findings marts"] = time.perf_counter() - t2
     if not marts.success:
         raise PipelineError("dbt build of the findings marts failed (see the log above)")
     return RunResult(window, result, timings)
+
+
+def confirm_stored_window(
+    target: str, db_path: str | None, window: Window, workers: int | None = None
+) -> ConfirmResult:
+    """The confirmation step alone, on a warehouse that dbt has already built: score the
+    window's candidates and replace the window's findings rows (``beaconlake run`` calls the
+    same ``confirm_window``). The findings marts are dbt's to rebuild afterwards."""
+    import os
+
+    from beaconlake.store import warehouse_for
+
+    if window.end <= window.start:
+        raise PipelineError(f"empty window: {window.start} .. {window.end} (--end is exclusive)")
+    if target == "duckdb":
+        path = db_path or os.environ.get("BEACONLAKE_DUCKDB_PATH", "beaconlake.duckdb")
+        if not os.path.exists(path):
+            raise PipelineError(f"no DuckDB database at {path} (build it with dbt first)")
+    wh = warehouse_for(target, db_path)
+    try:
+        wh.query(f"select 1 from {wh.relation('fct_beacon_candidates')} where 1 = 0")
+    except Exception as exc:
+        raise PipelineError(
+            f"no candidate models in the {target} warehouse (run `dbt build` first): "
+            f"{str(exc).splitlines()[0]}"
+        ) from exc
+    return confirm_window(wh, window, workers=workers)
 
 
 SEVERITY_ORDER = ("info", "low", "medium", "high", "critical")

@@ -3,8 +3,9 @@
 The staging model ``stg_dns__query_names`` derives registered domains (eTLD+1) in SQL by joining
 the suffixes of each distinct query name with these rules, so SQL and
 ``beaconlake.domains.registered_domain`` read the same list: ICANN and PRIVATE sections, every rule
-also in its punycode (``xn--``) spelling, as the package does. The seed is generated at build time
-(never committed): ``python -m beaconlake.psl`` or ``beaconlake.warehouse.build_command``.
+also in its punycode (``xn--``) spelling, as the package does. The seed is committed, so a fresh
+clone builds with plain ``dbt build``; after upgrading the pinned ``publicsuffixlist``,
+``python -m beaconlake.psl`` rewrites it (``tests/test_dbt_psl.py`` fails while it is stale).
 
 Columns of the CSV:
 
@@ -23,8 +24,8 @@ from pathlib import Path
 
 from publicsuffixlist import PSLFILE, encode_idn
 
-#: Where dbt finds the seed, relative to the project root (gitignored).
-DEFAULT_SEED_PATH = Path("seeds") / "generated" / "public_suffix_rules.csv"
+#: Where dbt finds the seed, relative to the project root (committed).
+DEFAULT_SEED_PATH = Path("seeds") / "public_suffix_rules.csv"
 
 FIELDS = ("rule_suffix", "rule_kind", "rule_labels")
 

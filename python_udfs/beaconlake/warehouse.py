@@ -19,8 +19,6 @@ from typing import Any
 
 import click
 
-from beaconlake import psl
-
 #: Environment variable naming the dbt project directory (default: the repository root).
 PROJECT_DIR_ENV = "BEACONLAKE_PROJECT_DIR"
 
@@ -126,13 +124,12 @@ def build(
     target: str | None = None,
     exclude: str | None = None,
 ) -> BuildResult:
-    """Generate the PSL seed and ``dbt build`` the project over one input.
+    """``dbt build`` the project over one input.
 
     ``start_date``/``end_date`` (``YYYY-MM-DD``, inclusive) bound the days this run (re)builds;
     without them the first run takes every partition and later runs continue from the latest
     day already built.
     """
-    psl.write_seed(project_dir() / psl.DEFAULT_SEED_PATH)
     dbt_vars: dict[str, Any] = {"raw_dns_glob": raw_glob(input_path)}
     if start_date:
         dbt_vars["start_date"] = start_date
@@ -149,7 +146,7 @@ def build(
     return run_dbt(command, dbt_vars, db_path=db_path, target=target)
 
 
-def _parse_var(values: Sequence[str]) -> dict[str, Any]:
+def parse_vars(values: Sequence[str]) -> dict[str, Any]:
     parsed: dict[str, Any] = {}
     for item in values:
         key, sep, raw = item.partition("=")
@@ -194,7 +191,7 @@ def build_command(
         end_date=end_date,
         full_refresh=full_refresh,
         select=select,
-        extra_vars=_parse_var(var_items),
+        extra_vars=parse_vars(var_items),
         target=target,
     )
     if not result.success:
