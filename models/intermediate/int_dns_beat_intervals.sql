@@ -11,6 +11,7 @@
 -- (is_lookback), so intervals crossing midnight are complete.
 
 {%- set lookback_minutes = var('interval_lookback_minutes') - 1 %}
+{%- set first_day = run_start_date() %}
 
 with
 
@@ -83,6 +84,11 @@ key_seconds as (
             and seconds.event_date = series_names.source_date
     where
         {{ date_window_predicate('seconds.event_date', lookback_days=1) }}
+        {%- if first_day %}
+            -- only the lookback of the day before the run: the rest of it is never joined
+            and seconds.second_at >= timestamp '{{ first_day }} 00:00:00'
+            - interval '{{ lookback_minutes }}' minute
+        {%- endif %}
         and seconds.second_at >= cast(series_names.event_date as timestamp)
         - interval '{{ lookback_minutes }}' minute
 ),
