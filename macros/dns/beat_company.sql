@@ -86,7 +86,6 @@
 {%- endmacro %}
 
 
-
 {#-
     The host's base rate of company: the chance that a random moment of its activity has an
     answered query within var company_seconds, as if its answered seconds were spread evenly

@@ -363,12 +363,7 @@ def run(input_path: str, target: str, db_path: str | None, start: dt.datetime | 
         top_findings = read_findings(target, db_path, "medium", top)
     except (PipelineError, ValueError, OSError) as exc:
         raise BadInput(str(exc)) from exc
-    c = result.confirm
-    confirmed = int(c.findings.is_confirmed.sum()) if len(c.findings) else 0
-    click.echo(
-        f"\nwindow {result.window.start} .. {result.window.end} (end exclusive): "
-        f"{c.candidates:,} candidates, {c.beats:,} beats, {confirmed:,} confirmed periodic"
-    )
+    click.echo("\n" + _confirm_summary(result.window, result.confirm))
     click.echo("timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items()))
     click.echo(
         _findings_table(top_findings) if len(top_findings) else "no findings at medium or above"
@@ -394,8 +389,12 @@ def confirm_command(target: str, db_path: str | None, start: dt.datetime, end: d
         c = confirm_stored_window(target, db_path, window, workers)
     except (PipelineError, ValueError, OSError) as exc:
         raise BadInput(str(exc)) from exc
+    click.echo(_confirm_summary(window, c))
+
+
+def _confirm_summary(window, c) -> str:  # type: ignore[no-untyped-def]
     confirmed = int(c.findings.is_confirmed.sum()) if len(c.findings) else 0
-    click.echo(
+    return (
         f"window {window.start} .. {window.end} (end exclusive): {c.candidates:,} candidates, "
         f"{c.beats:,} beats, {confirmed:,} confirmed periodic"
     )
