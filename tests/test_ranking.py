@@ -11,6 +11,7 @@ from beaconlake.confirm.batch import confirm, confirm_rotation_pools
 from beaconlake.confirm.periodicity import analyze
 from beaconlake.confirm.rotation import groups
 from beaconlake.confirm.scoring import Context, score_candidate
+from beaconlake.confirm.settings import project_settings
 from beaconlake.simulate.timing import beat_times
 
 DAY = 86_400.0
@@ -97,7 +98,10 @@ def test_a_c2_rotating_over_three_domains_is_found_on_each() -> None:
     assert out.loc[names, "is_confirmed"].all()
     assert (out.loc[names, "severity"] != "info").all()
     assert out.loc[names, "period_seconds"].between(270, 330).all()
-    assert "rotates over 3 domains with saitama-fake-domain-two.com" in out.loc[names[0], "reason"]
+    assert (  # the others in name order, whatever order the warehouse returned them in
+        "rotates over 3 domains with saitama-fake-domain-three.com, saitama-fake-domain-two.com"
+        in out.loc[names[0], "reason"]
+    )
     assert not out.loc[other, "is_confirmed"].any()  # unrelated names are not pulled in
 
 
@@ -168,7 +172,7 @@ def test_rotation_groups_need_look_alike_names_and_overlapping_spans() -> None:
          "periodicity_score": 0.8},  # both confirmed alone: no group
     ]  # fmt: skip
     frame = pd.DataFrame(rows).assign(registered_domain=lambda f: f.domain)
-    assert groups(frame) == [[0, 1, 4]]
+    assert groups(frame, project_settings().confirm_min_periodicity) == [[0, 1, 4]]
 
 
 def test_an_exact_timer_on_a_random_looking_name_stays_an_alert() -> None:

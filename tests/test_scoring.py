@@ -11,7 +11,10 @@ import pytest
 from beaconlake.confirm.batch import confirm
 from beaconlake.confirm.periodicity import analyze
 from beaconlake.confirm.scoring import Context, rarity, score_candidate, severity
+from beaconlake.confirm.settings import Settings, SettingsError, project_settings
 from beaconlake.simulate.timing import beat_times
+
+SETTINGS = project_settings()
 
 DAY = 86_400.0
 
@@ -35,13 +38,13 @@ def test_prevalent_keep_alive_ranks_below_a_rare_jittered_beacon() -> None:
 
 def test_severity_rules() -> None:
     base = Context(1000, 1)
-    assert severity(0.7, base, DAY) == "high"
-    assert severity(0.45, base, DAY) == "medium"
-    assert severity(0.3, base, DAY) == "low"
-    assert severity(0.1, base, DAY) == "info"
-    assert severity(0.45, Context(1000, 1, first_seen_at=DAY - 3600), DAY) == "high"
-    assert severity(0.1, Context(1000, 1, known_c2_family="emotet"), DAY) == "critical"
-    assert severity(0.9, Context(1000, 1, known_good_reason="NTP"), DAY) == "info"
+    assert severity(0.7, base, DAY, SETTINGS) == "high"
+    assert severity(0.45, base, DAY, SETTINGS) == "medium"
+    assert severity(0.3, base, DAY, SETTINGS) == "low"
+    assert severity(0.1, base, DAY, SETTINGS) == "info"
+    assert severity(0.45, Context(1000, 1, first_seen_at=DAY - 3600), DAY, SETTINGS) == "high"
+    assert severity(0.1, Context(1000, 1, known_c2_family="emotet"), DAY, SETTINGS) == "critical"
+    assert severity(0.9, Context(1000, 1, known_good_reason="NTP"), DAY, SETTINGS) == "info"
 
 
 def test_reason_reads_like_an_analyst_note() -> None:
@@ -149,9 +152,24 @@ def test_an_exact_timer_that_is_a_candidate_in_other_tenants_is_a_vendors_agent(
     vendor = score_candidate(p, shared, 0, DAY)
     assert "the same in 2 other tenants (a vendor's agent)" in vendor["reason"]
     assert "vendor" not in alone["reason"] and vendor["score"] < alone["score"]
-    assert severity(vendor["score"], shared, DAY) in ("info", "low")
+    assert severity(vendor["score"], shared, DAY, SETTINGS) in ("info", "low")
     machine = Context(200, 2, domain="xk2qv9fz7wpl.net", candidate_tenants=3)
     assert "vendor" not in score_candidate(p, machine, 0, DAY)["reason"]
     campaign = Context(200, 2, domain="collect.acme-monitor.net", candidate_tenants=3,
                        campaign_hosts=12, campaign_since=0.0)  # fmt: skip
     assert "vendor" not in score_candidate(p, campaign, 0, DAY)["reason"]
+
+
+def test_severity_floors_are_tunables() -> None:
+    stricter = project_settings({"severity_high_min_score": 0.8})
+    assert severity(0.7, Context(1000, 1), DAY, SETTINGS) == "high"
+    assert severity(0.7, Context(1000, 1), DAY, stricter) == "medium"
+
+
+def test_tunables_must_be_set_and_numbers() -> None:
+    values = {f: 0.5 for f in Settings.__dataclass_fields__}
+    assert Settings.from_vars({**values, "new_domain_days": "14"}).new_domain_seconds == 14 * 86_400
+    with pytest.raises(SettingsError, match="confirm_min_periodicity is not set"):
+        Settings.from_vars({k: v for k, v in values.items() if k != "confirm_min_periodicity"})
+    with pytest.raises(SettingsError, match="must be a number"):
+        Settings.from_vars({**values, "severity_low_min_score": "low"})

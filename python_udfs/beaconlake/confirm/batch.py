@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
 from dataclasses import replace
 from typing import Any
 
@@ -21,6 +22,7 @@ from beaconlake.confirm import rotation
 from beaconlake.confirm.lexical import local_kind
 from beaconlake.confirm.periodicity import analyze
 from beaconlake.confirm.scoring import Context, company_evidence, score_candidate
+from beaconlake.confirm.settings import Settings, project_settings
 from beaconlake.domains import registered_domain
 
 KEY = ["tenant_id", "host_id", "domain"]
@@ -123,17 +125,17 @@ def context(key: tuple[str, str, str], ctx: dict[str, object]) -> Context:
     )
 
 
-def _score(job: Job, start: float, end: float) -> dict[str, object]:
+def _score(job: Job, start: float, end: float, settings: Settings) -> dict[str, object]:
     key, times, ctx = job
     p = analyze(times, start, end, active_seconds=ctx["host_active_seconds"])  # type: ignore[arg-type]
     context_ = context(key, ctx)
     return {"tenant_id": key[0], "host_id": key[1], "domain": key[2],
-            **score_candidate(p, context_, start, end)}  # fmt: skip
+            **score_candidate(p, context_, start, end, settings)}  # fmt: skip
 
 
-def _score_batch(args: tuple[list[Job], float, float]) -> list[dict[str, object]]:
-    batch, start, end = args
-    return [_score(job, start, end) for job in batch]
+def _score_batch(args: tuple[list[Job], float, float, Settings]) -> list[dict[str, object]]:
+    batch, start, end, settings = args
+    return [_score(job, start, end, settings) for job in batch]
 
 
 def confirm(
@@ -143,8 +145,12 @@ def confirm(
     window_end: float,
     workers: int | None = None,
     rotations: bool = True,
+    settings: Settings | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> pd.DataFrame:
-    """Score every candidate over ``[window_start, window_end)`` (epoch seconds).
+    """Score every candidate over ``[window_start, window_end)`` (epoch seconds) with the
+    run's tunables (``settings``; the project's defaults when None). ``progress`` is called
+    with the number of candidates scored after each batch.
 
     With ``rotations``, a host's look-alike rare domains that are not periodic alone are also
     scored together (``confirm.rotation``); members of a periodic group take its result.
@@ -154,24 +160,34 @@ def confirm(
     ]
     if missing:
         raise ValueError(f"missing columns: {', '.join(sorted(set(missing)))}")
+    settings = settings or project_settings()
     jobs = list(_jobs(candidates, events))
     batches = [
-        (jobs[i : i + BATCH_SIZE], window_start, window_end)
+        (jobs[i : i + BATCH_SIZE], window_start, window_end, settings)
         for i in range(0, len(jobs), BATCH_SIZE)
     ]
     workers = workers or min(2, os.cpu_count() or 1)
-    if workers == 1 or len(batches) <= 1:
-        rows = [r for b in batches for r in _score_batch(b)]
-    else:
-        with ProcessPoolExecutor(workers) as pool:
-            rows = [r for part in pool.map(_score_batch, batches) for r in part]
+    rows: list[dict[str, object]] = []
+    with ExitStack() as stack:
+        if workers == 1 or len(batches) <= 1:
+            parts: Iterator[list[dict[str, object]]] = map(_score_batch, batches)
+        else:
+            parts = stack.enter_context(ProcessPoolExecutor(workers)).map(_score_batch, batches)
+        for part in parts:
+            rows += part
+            if progress is not None:
+                progress(len(part))
     if rotations and rows:
-        _score_rotations(jobs, rows, window_start, window_end)
+        _score_rotations(jobs, rows, window_start, window_end, settings)
     return pd.DataFrame(rows)
 
 
 def confirm_rotation_pools(
-    members: pd.DataFrame, events: pd.DataFrame, window_start: float, window_end: float
+    members: pd.DataFrame,
+    events: pd.DataFrame,
+    window_start: float,
+    window_end: float,
+    settings: Settings | None = None,
 ) -> pd.DataFrame:
     """Score each host's rotation pool over ``[window_start, window_end)`` as one series.
 
@@ -182,6 +198,7 @@ def confirm_rotation_pools(
     confirmed pool, scored with the pool's result and naming the other members, in the same
     columns as ``confirm``.
     """
+    settings = settings or project_settings()
     cands = members.copy()
     for col, default in CONTEXT_DEFAULTS.items():
         if col not in cands:
@@ -203,8 +220,9 @@ def confirm_rotation_pools(
         beats = {str(d): times.get((tenant, host, d), np.empty(0)) for d in pool.domain}
         active = pool.host_active_seconds.max()
         found = rotation.score_pool(
-            beats, window_start, window_end, float(active) if pd.notna(active) else None
-        )
+            beats, window_start, window_end, float(active) if pd.notna(active) else None,
+            settings.confirm_min_periodicity,
+        )  # fmt: skip
         if found is None:
             continue
         names, p = found
@@ -212,15 +230,14 @@ def confirm_rotation_pools(
             key = (str(tenant), str(host), str(row.domain))
             ctx = _row_context(row)
             others = tuple(n for n in names if n != row.domain)
-            scored = score_candidate(
-                p, replace(context(key, ctx), rotates_with=others), window_start, window_end
-            )
+            ctx_ = replace(context(key, ctx), rotates_with=others)
+            scored = score_candidate(p, ctx_, window_start, window_end, settings)
             rows.append({"tenant_id": key[0], "host_id": key[1], "domain": key[2], **scored})
     return pd.DataFrame(rows)
 
 
 def _score_rotations(
-    jobs: list[Job], rows: list[dict[str, object]], start: float, end: float
+    jobs: list[Job], rows: list[dict[str, object]], start: float, end: float, settings: Settings
 ) -> None:
     """Replace, in place, the rows of sibling domains whose union is a confirmed beacon."""
     members = pd.DataFrame(
@@ -241,7 +258,9 @@ def _score_rotations(
             for (key, times, ctx), row in zip(jobs, rows, strict=True)
         ]
     )
-    for group, p in rotation.score_groups(members, lambda i: jobs[i][1], start, end):
+    for group, p in rotation.score_groups(
+        members, lambda i: jobs[i][1], start, end, settings.confirm_min_periodicity
+    ):
         for i in group:
             key, times, ctx = jobs[i]
             others = tuple(str(members.domain[j]) for j in group if j != i)
@@ -250,7 +269,7 @@ def _score_rotations(
             if own > p.periodicity_score:  # stronger alone: its own result, the group's evidence
                 mine = analyze(times, start, end, active_seconds=ctx["host_active_seconds"])  # type: ignore[arg-type]
                 rows[i] = {"tenant_id": key[0], "host_id": key[1], "domain": key[2],
-                           **score_candidate(mine, ctx_, start, end)}  # fmt: skip
+                           **score_candidate(mine, ctx_, start, end, settings)}  # fmt: skip
             else:
                 rows[i] = {"tenant_id": key[0], "host_id": key[1], "domain": key[2],
-                           **score_candidate(p, ctx_, start, end)}  # fmt: skip
+                           **score_candidate(p, ctx_, start, end, settings)}  # fmt: skip

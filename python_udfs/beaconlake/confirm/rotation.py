@@ -24,7 +24,7 @@ import pandas as pd
 
 from beaconlake.confirm.lexical import local_kind, shape_similarity
 from beaconlake.confirm.periodicity import Periodicity, analyze
-from beaconlake.confirm.scoring import CONFIRM_THRESHOLD, FLEET_FREE_HOSTS
+from beaconlake.confirm.scoring import FLEET_FREE_HOSTS
 
 #: Name similarity (``lexical.shape_similarity``) at which two domains may be siblings.
 MIN_SIMILARITY = 0.5
@@ -52,8 +52,9 @@ def _root(parent: dict[int, int], i: int) -> int:
     return i
 
 
-def groups(members: pd.DataFrame) -> list[list[int]]:
-    """Index lists of sibling domains, two or more each, among one frame of candidates.
+def groups(members: pd.DataFrame, min_periodicity: float) -> list[list[int]]:
+    """Index lists of sibling domains, two or more each, among one frame of candidates, with
+    a member not confirmed alone (periodicity score below ``min_periodicity``).
 
     ``members`` needs ``tenant_id, host_id, domain_level, domain, registered_domain,
     periodicity_score, domain_hosts, known_good_reason, first_beat, last_beat``. Eligible:
@@ -93,20 +94,25 @@ def groups(members: pd.DataFrame) -> list[list[int]]:
         comps: dict[int, list[int]] = {}
         for i in idx:
             comps.setdefault(_root(parent, i), []).append(i)
-        weak = set(host.index[host.periodicity_score < CONFIRM_THRESHOLD])
+        weak = set(host.index[host.periodicity_score < min_periodicity])
         out += [sorted(c) for c in comps.values() if 2 <= len(c) <= MAX_GROUP and weak & set(c)]
     return out
 
 
 def score_pool(
-    beats: dict[str, np.ndarray], start: float, end: float, active_seconds: float | None
+    beats: dict[str, np.ndarray],
+    start: float,
+    end: float,
+    active_seconds: float | None,
+    min_periodicity: float,
 ) -> tuple[list[str], Periodicity] | None:
     """The members of one host's rotation pool that form a confirmed beacon, and its result.
 
     ``beats`` maps each member domain to its beat times (epoch seconds). The union of all
     members is analysed; while more than two remain, the member whose removal makes the union
     most periodic is dropped if that raises the score (a browsing visit or another beacon that
-    happened to be in the pool). None when what remains is not confirmed periodic, is looser
+    happened to be in the pool). None when what remains is not confirmed periodic (a score
+    below ``min_periodicity``), is looser
     than ``MAX_POOL_JITTER``, or is no more periodic than one of its members alone (a beacon
     with a few visits around it: the beacon is a finding on its own).
     """
@@ -126,7 +132,7 @@ def score_pool(
             break
         members.remove(drop)
         best = p
-    if best.periodicity_score < CONFIRM_THRESHOLD or best.jitter > MAX_POOL_JITTER:
+    if best.periodicity_score < min_periodicity or best.jitter > MAX_POOL_JITTER:
         return None
     alone = (analyze(beats[m], start, end, active_seconds=active_seconds) for m in members)
     if any(p.periodicity_score >= best.periodicity_score for p in alone):
@@ -139,6 +145,7 @@ def score_groups(
     times: Callable[[int], np.ndarray],
     start: float,
     end: float,
+    min_periodicity: float,
 ) -> list[tuple[list[int], Periodicity]]:
     """Each sibling group whose union of beats is confirmed periodic, with that union's result
     (more periodic than the group's members that are not confirmed alone).
@@ -147,13 +154,13 @@ def score_groups(
     members gives the host's activity.
     """
     found = []
-    for group in groups(members):
+    for group in groups(members, min_periodicity):
         union = np.sort(np.concatenate([times(i) for i in group]))
         active = members.loc[group, "host_active_seconds"].max()
         active = float(active) if pd.notna(active) else None
         p = analyze(union, start, end, active_seconds=active)
         alone = members.loc[group, "periodicity_score"]
-        best_weak = float(alone[alone < CONFIRM_THRESHOLD].max())
-        if p.periodicity_score >= CONFIRM_THRESHOLD and p.periodicity_score > best_weak:
+        best_weak = float(alone[alone < min_periodicity].max())
+        if p.periodicity_score >= min_periodicity and p.periodicity_score > best_weak:
             found.append((group, p))
     return found

@@ -41,14 +41,9 @@ from dataclasses import dataclass
 
 from beaconlake.confirm.lexical import Lexical, lexical
 from beaconlake.confirm.periodicity import COMMON_TTLS, Periodicity, cache_window
+from beaconlake.confirm.settings import Settings, project_settings
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
-#: Lowest score of each severity before adjustments (info below the first).
-SEVERITY_FLOORS = {"low": 0.25, "medium": 0.4, "high": 0.6}
-#: Periodicity score at or above which a candidate counts as a confirmed periodic series.
-CONFIRM_THRESHOLD = 0.4
-#: A domain first seen this recently (seconds before the window's end) counts as new.
-NEW_DOMAIN_S = 7 * 86_400
 #: Hosts of one tenant that may beacon to one name before it looks like a fleet-wide agent
 #: (C2 families in the wild and in the simulator sit on one to three hosts).
 FLEET_FREE_HOSTS = 3
@@ -213,7 +208,7 @@ def evidence(p: Periodicity, ctx: Context, lex: Lexical | None) -> list[Evidence
     if ctx.rotates_with:
         text = (
             f"rotates over {len(ctx.rotates_with) + 1} domains with "
-            + ", ".join(ctx.rotates_with)
+            + ", ".join(sorted(ctx.rotates_with))
             + " (scored as one series)"
         )
         out.append(Evidence(1.0, text))
@@ -328,24 +323,29 @@ def _timing_evidence(
     return Evidence(min(e.factor for e in found), "; ".join(e.text for e in found))
 
 
-def severity(score: float, ctx: Context, window_end: float, local: bool = False) -> str:
+def severity(
+    score: float, ctx: Context, window_end: float, settings: Settings, local: bool = False
+) -> str:
     level = 0
     for i, name in enumerate(SEVERITIES[1:4], start=1):
-        if score >= SEVERITY_FLOORS[name]:
+        if score >= settings.severity_floors[name]:
             level = i
     if ctx.known_c2_family:
         return "critical"
     if ctx.known_good_reason:
         return "info"
-    if level >= 1 and _is_new(ctx, window_end):
+    if level >= 1 and _is_new(ctx, window_end, settings):
         level = min(level + 1, 3)
     if local:
         level = min(level, 1)
     return SEVERITIES[level]
 
 
-def _is_new(ctx: Context, window_end: float) -> bool:
-    return ctx.first_seen_at is not None and window_end - ctx.first_seen_at <= NEW_DOMAIN_S
+def _is_new(ctx: Context, window_end: float, settings: Settings) -> bool:
+    return (
+        ctx.first_seen_at is not None
+        and window_end - ctx.first_seen_at <= settings.new_domain_seconds
+    )
 
 
 def _day(epoch_seconds: float) -> str:
@@ -361,13 +361,15 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def _first_seen_text(ctx: Context, window_start: float, window_end: float) -> str:
+def _first_seen_text(
+    ctx: Context, window_start: float, window_end: float, settings: Settings
+) -> str:
     if ctx.first_seen_at is None:
         return ""
     age_days = (window_end - ctx.first_seen_at) / 86_400
     if ctx.first_seen_at >= window_start:
         return ", domain first seen in this window"
-    if age_days <= NEW_DOMAIN_S / 86_400:
+    if age_days <= settings.new_domain_days:
         return f", domain first seen {age_days:.0f} days ago"
     return f", domain known for {age_days:.0f} days"
 
@@ -393,6 +395,7 @@ def reason(
     window_start: float,
     window_end: float,
     found: list[Evidence] | None = None,
+    settings: Settings | None = None,
 ) -> str:
     """One sentence an analyst can read, e.g. "every 49.7 min ± 28 %, 57 beats over 2 days, ..."."""
     days = (window_end - window_start) / 86_400
@@ -408,7 +411,7 @@ def reason(
     if p.missing_share >= 0.1:
         text += f", {p.missing_share:.0%} of beats missing"
     text += _shape_text(p, window_start, window_end)
-    text += _first_seen_text(ctx, window_start, window_end)
+    text += _first_seen_text(ctx, window_start, window_end, settings or project_settings())
     if found:
         text += "; " + "; ".join(e.text for e in found)
     if ctx.known_c2_family:
@@ -419,9 +422,15 @@ def reason(
 
 
 def score_candidate(
-    p: Periodicity, ctx: Context, window_start: float, window_end: float
+    p: Periodicity,
+    ctx: Context,
+    window_start: float,
+    window_end: float,
+    settings: Settings | None = None,
 ) -> dict[str, object]:
-    """Score, severity, reason and every sub-score of one candidate as a flat record."""
+    """Score, severity, reason and every sub-score of one candidate as a flat record
+    (``settings``: the run's tunables; the project's defaults when None)."""
+    settings = settings or project_settings()
     rare = rarity(_rarity_hosts(p, ctx), ctx.tenant_hosts)
     lex = lexical(ctx.domain) if ctx.domain else None
     found = evidence(p, ctx, lex)
@@ -432,8 +441,8 @@ def score_candidate(
         **p.as_dict(),
         "rarity": rare,
         "score": score,
-        "is_confirmed": p.periodicity_score >= CONFIRM_THRESHOLD,
-        "severity": severity(score, ctx, window_end, local=local),
-        "reason": reason(p, ctx, window_start, window_end, found),
+        "is_confirmed": p.periodicity_score >= settings.confirm_min_periodicity,
+        "severity": severity(score, ctx, window_end, settings, local=local),
+        "reason": reason(p, ctx, window_start, window_end, found, settings),
         "dga_likeness": lex.dga if lex is not None else None,
     }
