@@ -68,6 +68,8 @@ def main() -> None:
         str(root / "profiles"),
         "--target-path",
         str(work / "target"),
+        "--selector",  # the SQL stage: raw events to candidates
+        "candidates",
         "--vars",
         json.dumps({"raw_dns_glob": glob}),
     ]

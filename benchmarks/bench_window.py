@@ -3,7 +3,8 @@
     python benchmarks/bench_window.py --hosts 2000 --days 7 --input data/bench-window
 
 Simulates the fleet into --input when it holds no events (or always, with --simulate-hosts),
-then builds, each as a child process (`beaconlake build --start-date DAY --end-date DAY`) into
+then builds, each as a child process (`beaconlake build --start-date DAY --end-date DAY
+--selector candidates`: the models up to the candidates) into
 a fresh DuckDB file: the first day alone; every day one at a time on a second file; the last
 day alone on a third. Then the confirmation step for the last day on the second file.
 Each step's wall time, CPU time and peak memory (largest resident process of its tree) come
@@ -78,6 +79,7 @@ def build_day(input_path: str, db: Path, day: dt.date, name: str, work: Path) ->
     command = [
         str(BIN / "beaconlake"), "build", "--input", input_path, "--db", str(db),
         "--start-date", day.isoformat(), "--end-date", day.isoformat(),
+        "--selector", "candidates",
     ]  # fmt: skip
     (work / name).mkdir(parents=True, exist_ok=True)
     return timed(command, env, work / name / "build.log")

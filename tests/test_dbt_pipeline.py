@@ -231,6 +231,7 @@ INCREMENTAL_TABLES = (
     "int_dns_pair_profiles",
     "fct_beacon_candidates",
     "fct_beacon_candidate_beats",
+    "fct_dns_event_counts",
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import duckdb
@@ -38,6 +39,7 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         main, ["run", "--input", str(out / "sim"), "--db", str(out / "bl.duckdb")]
     )
     assert result.exit_code == 0, result.output
+    (out / "run.log").write_text(result.output)
     return out
 
 
@@ -60,6 +62,21 @@ def test_planted_beacons_become_findings_with_reasons(run_dir: Path) -> None:
         )
         assert best.severity in ("medium", "high", "critical")
         assert best.reason.startswith("every ")
+
+
+def test_run_ends_with_counts_per_day_and_for_the_window(run_dir: Path) -> None:
+    """raw, staged, rejected and duplicate rows per day; candidates, confirmed and alerts."""
+    log = (run_dir / "run.log").read_text()
+    days = re.findall(r"^(\d{4}-\d{2}-\d{2}) +([\d,]+) +([\d,]+) +([\d,]+) +([\d,]+)$", log, re.M)
+    assert len(days) == 2
+    for _, *counts in days:
+        raw, staged, rejected, duplicates = (int(c.replace(",", "")) for c in counts)
+        assert raw > 0 and raw == staged + rejected + duplicates
+    summary = re.search(r"candidates, .* confirmed periodic, (\d+) alerts", log)
+    assert summary and int(summary.group(1)) > 0
+    with duckdb.connect(str(run_dir / "bl.duckdb"), read_only=True) as con:
+        (alerts,) = con.execute("select count(*) from main.rpt_beacon_alerts").fetchone()
+    assert int(summary.group(1)) == alerts
 
 
 def test_rerunning_a_window_replaces_its_rows(run_dir: Path) -> None:
@@ -187,6 +204,51 @@ def test_confirm_needs_a_built_warehouse(tmp_path: Path) -> None:
         main, ["confirm", "--db", str(db), "--start", "2026-03-02", "--end", "2026-03-03"]
     )
     assert result.exit_code == 2 and "run `dbt build` first" in result.output
+
+
+def test_plain_dbt_build_confirms_like_run(run_dir: Path, tmp_path: Path) -> None:
+    """`dbt build` alone (the confirmation as a dbt Python model) writes the rows `run` wrote,
+    and a later day's build confirms that day's window beside them."""
+    from beaconlake import warehouse
+
+    db = tmp_path / "dbt.duckdb"
+    dbt_vars = {"raw_dns_glob": warehouse.raw_glob(run_dir / "sim")}
+    assert warehouse.run_dbt(["build"], dbt_vars, db_path=db).success
+    pd.testing.assert_frame_equal(_stored(db), _stored(run_dir / "bl.duckdb"))
+    keys = ["tenant_id", "host_id", "domain_level", "domain"]
+    published = [
+        _findings(path).drop(columns="confirmed_at").sort_values(keys).reset_index(drop=True)
+        for path in (db, run_dir / "bl.duckdb")
+    ]
+    pd.testing.assert_frame_equal(*published)
+    assert published[0].severity.isin(["medium", "high", "critical"]).any()
+
+    last_day = str(_stored(db).window_end.max().date() - dt.timedelta(days=1))
+    day_vars = {**dbt_vars, "start_date": last_day, "end_date": last_day}
+    assert warehouse.run_dbt(["build"], day_vars, db_path=db).success
+    stored = _stored(db)
+    first = stored.window_start == stored.window_start.min()
+    pd.testing.assert_frame_equal(
+        stored[first].reset_index(drop=True), _stored(run_dir / "bl.duckdb")
+    )
+    day = stored[~first]
+    assert len(day) and {str(d.date()) for d in day.window_start} == {last_day}
+
+
+def test_findings_without_confirmation_fail_a_test(run_dir: Path, tmp_path: Path) -> None:
+    """A schedule that skips the confirmation between the candidates and findings stages
+    fails `assert_candidates_confirmed` instead of publishing an empty queue."""
+    import shutil
+
+    from beaconlake import warehouse
+
+    db = tmp_path / "skipped.duckdb"
+    shutil.copy(run_dir / "bl.duckdb", db)
+    with duckdb.connect(str(db)) as con:
+        con.execute("delete from main.beacon_findings")
+    built = warehouse.run_dbt(["build", "--selector", "findings"], db_path=db)
+    failed = {uid.rsplit(".", 1)[-1] for uid, status, _ in built.nodes if status == "fail"}
+    assert not built.success and failed == {"assert_candidates_confirmed"}
 
 
 def test_run_passes_vars_to_dbt(run_dir: Path, tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ import pytest
 
 import trino_support
 from beaconlake import warehouse
+from beaconlake.pipeline import Window, confirm_stored_window
 from beaconlake.simulate.generator import simulate
 from beaconlake.simulate.scenario import BeaconSpec, Scenario
 from test_dbt_pipeline import INCREMENTAL_TABLES
@@ -33,6 +34,7 @@ pytestmark = [pytest.mark.trino, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[1]
 DAYS = (dt.date(2024, 5, 1), dt.date(2024, 5, 2), dt.date(2024, 5, 3))
+ONE_DAY = dt.timedelta(days=1)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -144,16 +146,24 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str,
         )
         pq.write_table(bad, tmp / "sim" / "events" / f"event_date={day}" / "part-99999.parquet")
     with trino_support.trino_target(tmp / "full") as full:
-        result = warehouse.build(tmp / "sim", target="trino", start_date=days[0], end_date=days[1])
-        assert result.success, [n for n in result.nodes if n[1] not in ("success", "pass")]
+        # the three stages, as on Trino they run: candidates, `beaconlake confirm`, findings
+        window = Window(dt.date.fromisoformat(days[0]), dt.date.fromisoformat(days[1]) + ONE_DAY)
+        nodes = []
+        for selector in ("candidates", "findings"):
+            result = warehouse.build(tmp / "sim", target="trino", start_date=days[0],
+                                     end_date=days[1], selector=selector)  # fmt: skip
+            assert result.success, [n for n in result.nodes if n[1] not in ("success", "pass")]
+            nodes += result.nodes
+            if selector == "candidates":
+                confirm_stored_window("trino", None, window)
         with trino_support.trino_target(tmp / "daily") as daily:
             for day in days:
                 built = warehouse.build(
                     tmp / "sim", target="trino", start_date=day, end_date=day,
-                    exclude="path:models/findings",
+                    selector="candidates",
                 )  # fmt: skip
                 assert built.success, day
-            yield full, daily, result.nodes
+            yield full, daily, nodes
 
 
 def test_build_runs_every_node_of_the_project(builds: tuple[str, str, list]) -> None:

@@ -1,12 +1,13 @@
 {{ config(materialized='table', pre_hook="{{ ensure_findings_table() }}") }}
 
 -- Confirmed beacons for BI tools: the confirmation step's scores with their known-list labels,
--- ranked within each tenant and window.
+-- ranked within each tenant and window. Built after the candidates they were confirmed from:
+-- depends_on: {{ ref('fct_beacon_candidates') }}
 
 with
 
 findings as (
-    select * from {{ source('confirmation', 'beacon_findings') }}
+    select * from {{ beaconlake.confirmation_rows() }}
 ),
 
 confirmed as (

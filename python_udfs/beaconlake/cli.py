@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -359,11 +360,12 @@ def run(input_path: str, target: str, db_path: str | None, start: dt.datetime | 
     try:
         result = run_pipeline(input_path, target, db_path, start.date() if start else None,
                               end.date() if end else None, workers,
-                              parse_vars(var_items))  # fmt: skip
+                              parse_vars(var_items), _Progress())  # fmt: skip
         top_findings = read_findings(target, db_path, "medium", top)
     except (PipelineError, ValueError, OSError) as exc:
         raise BadInput(str(exc)) from exc
-    click.echo("\n" + _confirm_summary(result.window, result.confirm))
+    click.echo("\n" + _event_counts_table(result.event_counts))
+    click.echo(_confirm_summary(result.window, result.confirm) + f", {result.alerts:,} alerts")
     click.echo("timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items()))
     click.echo(
         _findings_table(top_findings) if len(top_findings) else "no findings at medium or above"
@@ -378,18 +380,53 @@ def run(input_path: str, target: str, db_path: str | None, start: dt.datetime | 
     "--end", type=click.DateTime(["%Y-%m-%d"]), required=True, help="Day after the last (exclusive)"
 )
 @click.option("--workers", type=click.IntRange(1), help="Confirmation processes (default 2).")
+@click.option("--var", "var_items", multiple=True, help="Override a dbt var: KEY=VALUE.")
 def confirm_command(target: str, db_path: str | None, start: dt.datetime, end: dt.datetime,
-                    workers: int | None) -> None:  # fmt: skip
+                    workers: int | None, var_items: tuple[str, ...]) -> None:  # fmt: skip
     """The confirmation step alone, between two dbt runs: score the window's candidates and
-    replace its findings rows; then `dbt build --select path:models/findings` publishes them."""
+    replace its findings rows; then `dbt build --selector findings` publishes them."""
     from beaconlake.pipeline import PipelineError, Window, confirm_stored_window
+    from beaconlake.warehouse import parse_vars
 
     window = Window(start.date(), end.date())
     try:
-        c = confirm_stored_window(target, db_path, window, workers)
+        c = confirm_stored_window(
+            target, db_path, window, workers, parse_vars(var_items), _Progress()
+        )
     except (PipelineError, ValueError, OSError) as exc:
         raise BadInput(str(exc)) from exc
     click.echo(_confirm_summary(window, c))
+
+
+class _Progress:
+    """The confirmation's progress on stderr: a bar with counts and rate on a terminal, a
+    plain line every ``every`` seconds (and at the end) in a scheduler's log."""
+
+    def __init__(self, every: float = 10.0) -> None:
+        self.stream = click.get_text_stream("stderr")
+        self.tty = self.stream.isatty()
+        self.every = every
+        self.started: float | None = None  # the first report starts the clock
+        self.shown = -every
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        self.started = now if self.started is None else self.started
+        elapsed = now - self.started
+        rate = f"{done / elapsed:,.0f}/s" if elapsed > 0 and done else "-"
+        share = done / total if total else 1.0
+        finished = done >= total
+        if self.tty:
+            bar = "#" * int(30 * share)
+            self.stream.write(
+                f"\rconfirming [{bar:.<30}] {done:,}/{total:,} candidates, {rate}"
+                + ("\n" if finished else "")
+            )
+        elif finished or elapsed - self.shown >= self.every:
+            line = f"confirming: {done:,} of {total:,} candidates ({share:.0%}), {rate}"
+            self.stream.write(line + "\n")
+            self.shown = elapsed
+        self.stream.flush()
 
 
 def _confirm_summary(window, c) -> str:  # type: ignore[no-untyped-def]
@@ -398,6 +435,18 @@ def _confirm_summary(window, c) -> str:  # type: ignore[no-untyped-def]
         f"window {window.start} .. {window.end} (end exclusive): {c.candidates:,} candidates, "
         f"{c.beats:,} beats, {confirmed:,} confirmed periodic"
     )
+
+
+def _event_counts_table(frame) -> str:  # type: ignore[no-untyped-def]
+    """Raw, staged, rejected and duplicate rows per day, thousands separated."""
+    if frame.empty:
+        return "no raw rows in the window"
+    shown = frame.rename(columns=lambda c: c.removeprefix("n_")).assign(
+        event_date=frame.event_date.astype(str)
+    )
+    for col in ("raw", "staged", "rejected", "duplicates"):
+        shown[col] = shown[col].map(lambda v: f"{int(v):,}")
+    return shown.rename(columns={"event_date": "day"}).to_string(index=False)
 
 
 def _findings_table(frame) -> str:  # type: ignore[no-untyped-def]

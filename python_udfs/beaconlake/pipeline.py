@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from beaconlake.confirm.batch import confirm, confirm_rotation_pools
+from beaconlake.confirm.settings import Settings, SettingsError, project_settings
 from beaconlake.store import FINDINGS_COLUMNS, FINDINGS_TABLE, Warehouse
 
-#: The dbt models built after the confirmation step (everything else is built before it).
-FINDINGS_MODELS = "path:models/findings"
+#: The dbt selectors (``selectors.yml``) of the stages before and after the confirmation.
+CANDIDATES_SELECTOR = "candidates"
+FINDINGS_SELECTOR = "findings"
 
 
 @dataclass(frozen=True)
@@ -311,7 +313,9 @@ def _confirm_pairs(
     start_s: float,
     end_s: float,
     workers: int | None,
+    settings: Settings,
     rotations: bool = True,
+    progress: Callable[[int], None] | None = None,
 ) -> pd.DataFrame:
     """Score (tenant, host, domain level, domain) series; adds ``domain_key`` to ``cands``."""
     # the confirmation keys series by (tenant, host, domain); keep the level in the domain key
@@ -338,13 +342,22 @@ def _confirm_pairs(
         end_s,
         workers=workers,
         rotations=rotations,
+        settings=settings,
+        progress=progress,
     )
 
 
-def confirm_window(
-    wh: Warehouse, window: Window, workers: int | None = None, now: dt.datetime | None = None
+def score_window(
+    wh: Warehouse,
+    window: Window,
+    workers: int | None = None,
+    now: dt.datetime | None = None,
+    settings: Settings | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ConfirmResult:
-    """Score the window's candidates and replace the window's rows of the findings table.
+    """Score the window's candidates: one findings row per candidate series (``settings``:
+    the run's tunables; the project's defaults when None). ``progress(done, total)`` follows
+    the pair and slow candidates as they are scored.
 
     Three kinds of candidates, each scored as series: the days' pair candidates over the
     window, the hosts' rotation pools over the window, and the slow candidates over their
@@ -352,6 +365,7 @@ def confirm_window(
     its best finding.
     """
     started = time.perf_counter()
+    settings = settings or project_settings()
     cands = read_candidates(wh, window)
     beats = read_beats(wh, window)
     members = read_rotation_members(wh, window).assign(
@@ -362,9 +376,10 @@ def confirm_window(
     slow_beats = read_slow_beats(wh, window)
     read_s = time.perf_counter() - started
     start_s, end_s = window.epoch()
-    scored = _confirm_pairs(cands, beats, start_s, end_s, workers)
+    step = _counter(len(cands) + len(slow), progress)
+    scored = _confirm_pairs(cands, beats, start_s, end_s, workers, settings, progress=step)
     # a host's rare domains taking turns on one schedule, each member keyed as a domain pair
-    pools = confirm_rotation_pools(members, member_beats, start_s, end_s)
+    pools = confirm_rotation_pools(members, member_beats, start_s, end_s, settings)
     members["domain_key"] = members["domain_level"] + ":" + members["domain"]
     if not pools.empty:
         pools["domain"] = "registered_domain:" + pools["domain"]
@@ -375,13 +390,12 @@ def confirm_window(
         slow_window = Window(pd.Timestamp(first).date(), last_day + dt.timedelta(days=1))
         group = group.copy()
         slow_scored = _confirm_pairs(
-            group, slow_beats, *slow_window.epoch(), workers, rotations=False
+            group, slow_beats, *slow_window.epoch(), workers, settings, False, step
         )
         parts.append((group, slow_scored))
     score_s = time.perf_counter() - started - read_s
     confirmed_at = now or dt.datetime.now(dt.UTC)
     findings = _best_per_series(*(_findings_frame(c, sc, window, confirmed_at) for c, sc in parts))
-    wh.replace_window(FINDINGS_TABLE, findings, window.start_at, window.end_at)
     return ConfirmResult(
         candidates=len(cands) + len(members) + len(slow),
         beats=len(beats) + len(member_beats) + len(slow_beats),
@@ -389,6 +403,122 @@ def confirm_window(
         seconds=time.perf_counter() - started,
         timings={"read": read_s, "score": score_s},
     )
+
+
+def _counter(
+    total: int, progress: Callable[[int, int], None] | None
+) -> Callable[[int], None] | None:
+    """A step callback that reports the running count of ``total`` to ``progress``."""
+    if progress is None:
+        return None
+    done = 0
+    progress(done, total)
+
+    def step(n: int) -> None:
+        nonlocal done
+        done += n
+        progress(done, total)
+
+    return step
+
+
+def confirm_window(
+    wh: Warehouse,
+    window: Window,
+    workers: int | None = None,
+    now: dt.datetime | None = None,
+    settings: Settings | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ConfirmResult:
+    """Score the window's candidates and replace the window's rows of the findings table."""
+    started = time.perf_counter()
+    result = score_window(wh, window, workers, now, settings, progress)
+    wh.replace_window(FINDINGS_TABLE, result.findings, window.start_at, window.end_at)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def model_window(
+    start: dt.date | None,
+    end: dt.date | None,
+    data_days: tuple[dt.date, dt.date] | None,
+    latest: Window | None,
+) -> Window | None:
+    """The window a ``dbt build`` confirms (the ``beacon_findings`` model).
+
+    ``start``/``end`` are the run's start_date/end_date vars (inclusive days), ``data_days``
+    the first and last day the warehouse holds, ``latest`` the latest window already
+    confirmed (None on a first or full-refresh build). With start_date, the window is the
+    run's days; without it, the days after the latest confirmed window, or that window again
+    when no later day has data (its last day may have grown); on a first build, every day.
+    None when there is nothing to confirm.
+    """
+    if data_days is None and (start is None or end is None):
+        return None
+    last = end or data_days[1]  # type: ignore[index]
+    if start is not None:
+        first = start
+    elif latest is None:
+        first = data_days[0]  # type: ignore[index]
+    elif last >= latest.end:
+        first = latest.end
+    else:
+        return latest
+    if last < first:
+        return None
+    return Window(first, last + dt.timedelta(days=1))
+
+
+def confirmation_model(
+    session: Any,
+    this: Any,
+    start_date: str | None,
+    end_date: str | None,
+    incremental: bool,
+    settings: Mapping[str, Any],
+    workers: int | None = None,
+) -> Any:
+    """The ``beacon_findings`` dbt Python model (DuckDB): the run's window confirmed by
+    ``score_window``, as ``beaconlake run`` and ``beaconlake confirm`` do it.
+
+    ``session`` is the model's DuckDB connection and ``this`` its relation, ``settings`` the
+    tunables' vars as its config renders them; on an incremental
+    build the window's earlier rows are deleted and the returned rows appended, so a re-run
+    replaces the window exactly as ``confirm_window`` does.
+    """
+    from beaconlake.store import DuckDBSessionWarehouse
+
+    wh = DuckDBSessionWarehouse(session, this.database, this.schema)
+    days = wh.query(
+        "select min(event_date) as first_day, max(event_date) as last_day "
+        f"from {wh.relation('int_dns_domain_prevalence')}"
+    )
+    first_day, last_day = days.iloc[0]
+    data_days = None if pd.isna(first_day) else (_as_date(first_day), _as_date(last_day))
+    latest = None
+    if incremental:
+        row = wh.query(
+            f"select window_start, window_end from {wh.relation(this.identifier)} "
+            "order by window_end desc, window_start desc limit 1"
+        )
+        if len(row):
+            latest = Window(_as_date(row.window_start[0]), _as_date(row.window_end[0]))
+    window = model_window(_var_date(start_date), _var_date(end_date), data_days, latest)
+    if window is None:
+        return wh.typed(pd.DataFrame(columns=list(FINDINGS_COLUMNS)))
+    findings = score_window(wh, window, workers, settings=Settings.from_vars(settings)).findings
+    if incremental:
+        wh.delete_window(this.identifier, window.start_at, window.end_at)
+    return wh.typed(findings)
+
+
+def _as_date(value: Any) -> dt.date:
+    return pd.Timestamp(value).date()
+
+
+def _var_date(value: str | None) -> dt.date | None:
+    """A start_date/end_date var as the model's config carries it ('' when not set)."""
+    return dt.date.fromisoformat(str(value)[:10]) if value else None
 
 
 def _best_per_series(*frames: pd.DataFrame) -> pd.DataFrame:
@@ -472,6 +602,36 @@ class RunResult:
     window: Window
     confirm: ConfirmResult
     seconds: dict[str, float]
+    #: raw, staged, rejected and duplicate rows per day of the window
+    event_counts: pd.DataFrame
+    #: rows of the alert queue (rpt_beacon_alerts) for the window
+    alerts: int
+
+
+def read_event_counts(wh: Warehouse, window: Window) -> pd.DataFrame:
+    """Raw, staged, rejected and duplicate rows per day of the window."""
+    return wh.query(
+        f"""
+        select event_date, n_raw, n_staged, n_rejected, n_duplicates
+        from {wh.relation("fct_dns_event_counts")}
+        where event_date >= {_date(window.start)} and event_date < {_date(window.end)}
+        order by event_date
+        """
+    )
+
+
+def count_alerts(wh: Warehouse, window: Window) -> int:
+    """Rows of the alert queue for exactly this window."""
+    frame = wh.query(
+        f"""
+        select count(*) as n_alerts
+        from {wh.relation("rpt_beacon_alerts")}
+        where
+            window_start = cast({_date(window.start)} as timestamp)
+            and window_end = cast({_date(window.end)} as timestamp)
+        """
+    )
+    return int(frame.n_alerts[0])
 
 
 def run_pipeline(
@@ -482,14 +642,17 @@ def run_pipeline(
     end: dt.date | None = None,
     workers: int | None = None,
     extra_vars: Mapping[str, Any] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> RunResult:
     """dbt candidates → Python confirmation → dbt findings marts, over one analysis window.
 
-    ``extra_vars`` override dbt vars for both dbt steps (the tunables in ``dbt_project.yml``).
+    ``extra_vars`` override dbt vars for both dbt steps and the confirmation (the tunables in
+    ``dbt_project.yml``); ``progress(done, total)`` follows the confirmation.
     """
     from beaconlake import warehouse
     from beaconlake.store import warehouse_for
 
+    settings = _run_settings(extra_vars)  # a bad tunable fails before any work
     glob_text = warehouse.raw_glob(input_path)
     covered = input_window(glob_text)
     window = Window(start or covered.start, end or covered.end)
@@ -501,28 +664,35 @@ def run_pipeline(
         input_path, db_path=db_path, target=target,
         start_date=window.start.isoformat(),
         end_date=(window.end - dt.timedelta(days=1)).isoformat(),
-        extra_vars=extra_vars, select=None, exclude=FINDINGS_MODELS,
+        extra_vars=extra_vars, selector=CANDIDATES_SELECTOR,
     )  # fmt: skip
     timings["dbt candidates"] = time.perf_counter() - t0
     if not built.success:
         raise PipelineError("dbt build failed (see the log above)")
     t1 = time.perf_counter()
-    result = confirm_window(warehouse_for(target, db_path), window, workers=workers)
+    wh = warehouse_for(target, db_path)
+    result = confirm_window(wh, window, workers, settings=settings, progress=progress)
     timings["confirmation"] = time.perf_counter() - t1
     t2 = time.perf_counter()
     marts = warehouse.build(
-        input_path, db_path=db_path, target=target, select=FINDINGS_MODELS,
+        input_path, db_path=db_path, target=target, selector=FINDINGS_SELECTOR,
         start_date=window.start.isoformat(),
         end_date=(window.end - dt.timedelta(days=1)).isoformat(), extra_vars=extra_vars,
     )  # fmt: skip
     timings["dbt findings marts"] = time.perf_counter() - t2
     if not marts.success:
         raise PipelineError("dbt build of the findings marts failed (see the log above)")
-    return RunResult(window, result, timings)
+    counts = read_event_counts(wh, window)
+    return RunResult(window, result, timings, counts, count_alerts(wh, window))
 
 
 def confirm_stored_window(
-    target: str, db_path: str | None, window: Window, workers: int | None = None
+    target: str,
+    db_path: str | None,
+    window: Window,
+    workers: int | None = None,
+    extra_vars: Mapping[str, Any] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ConfirmResult:
     """The confirmation step alone, on a warehouse that dbt has already built: score the
     window's candidates and replace the window's findings rows (``beaconlake run`` calls the
@@ -545,7 +715,16 @@ def confirm_stored_window(
             f"no candidate models in the {target} warehouse (run `dbt build` first): "
             f"{str(exc).splitlines()[0]}"
         ) from exc
-    return confirm_window(wh, window, workers=workers)
+    settings = _run_settings(extra_vars)
+    return confirm_window(wh, window, workers, settings=settings, progress=progress)
+
+
+def _run_settings(extra_vars: Mapping[str, Any] | None) -> Settings:
+    """The run's tunables: the project's vars with ``--var`` overrides on top."""
+    try:
+        return project_settings(extra_vars)
+    except SettingsError as exc:
+        raise PipelineError(str(exc)) from exc
 
 
 SEVERITY_ORDER = ("info", "low", "medium", "high", "critical")

@@ -99,6 +99,27 @@ def _create_sql(qualified: str, type_of=lambda t: t) -> str:  # type: ignore[no-
     return f"create table if not exists {qualified} (\n    {cols}\n)"
 
 
+def _duckdb_typed(con: Any, frame: pd.DataFrame) -> Any:
+    """The findings rows as a DuckDB relation with the findings table's column types."""
+    con.register("findings_frame", frame[list(FINDINGS_COLUMNS)])
+    casts = ", ".join(
+        f"cast({name} as {_duckdb_type(t)}) as {name}" for name, t in FINDINGS_COLUMNS.items()
+    )
+    return con.sql(f"select {casts} from findings_frame")
+
+
+def _duckdb_replace_window(
+    con: Any, qualified: str, frame: pd.DataFrame, window_start: dt.datetime,
+    window_end: dt.datetime,
+) -> None:  # fmt: skip
+    """Delete the window's rows of ``qualified`` and insert ``frame`` in one transaction."""
+    con.execute(_create_sql(qualified, _duckdb_type))
+    con.execute("begin transaction")
+    con.execute(f"delete from {qualified} where {_window_predicate(window_start, window_end)}")
+    _duckdb_typed(con, frame).insert_into(qualified)
+    con.execute("commit")
+
+
 @dataclass
 class DuckDBWarehouse:
     """The embedded default: one DuckDB file, models in schema ``main``."""
@@ -121,22 +142,43 @@ class DuckDBWarehouse:
     def replace_window(
         self, table: str, frame: pd.DataFrame, window_start: dt.datetime, window_end: dt.datetime
     ) -> int:
-        qualified = self.relation(table)
-        frame = frame[list(FINDINGS_COLUMNS)]
         with self._connect() as con:
-            con.execute(_create_sql(qualified, _duckdb_type))
-            con.execute("begin transaction")
-            con.execute(
-                f"delete from {qualified} where {_window_predicate(window_start, window_end)}"
-            )
-            con.register("findings_frame", frame)
-            casts = ", ".join(
-                f"cast({name} as {_duckdb_type(t)}) as {name}"
-                for name, t in FINDINGS_COLUMNS.items()
-            )
-            con.execute(f"insert into {qualified} select {casts} from findings_frame")
-            con.execute("commit")
+            _duckdb_replace_window(con, self.relation(table), frame, window_start, window_end)
         return len(frame)
+
+
+@dataclass
+class DuckDBSessionWarehouse:
+    """A DuckDB connection that dbt holds open: the session of a dbt Python model.
+
+    ``database`` and ``schema`` are the model's own (``dbt.this``); the models it reads live
+    beside it. ``typed`` gives a findings frame the table's column types, as dbt's Python
+    materialisation writes what the model returns as it is.
+    """
+
+    session: Any
+    database: str
+    schema: str
+
+    def relation(self, name: str) -> str:
+        return f'"{self.database}"."{self.schema}"."{name}"'
+
+    def query(self, sql: str) -> pd.DataFrame:
+        return self.session.execute(sql).df()
+
+    def delete_window(self, table: str, window_start: dt.datetime, window_end: dt.datetime) -> None:
+        predicate = _window_predicate(window_start, window_end)
+        self.session.execute(f"delete from {self.relation(table)} where {predicate}")
+
+    def replace_window(
+        self, table: str, frame: pd.DataFrame, window_start: dt.datetime, window_end: dt.datetime
+    ) -> int:
+        _duckdb_replace_window(self.session, self.relation(table), frame, window_start, window_end)
+        return len(frame)
+
+    def typed(self, frame: pd.DataFrame) -> Any:
+        """``frame`` as an Arrow table with the findings table's column types."""
+        return _duckdb_typed(self.session, frame).to_arrow_table()
 
 
 #: dbt-trino's authentication methods; every one but ``none`` needs https.

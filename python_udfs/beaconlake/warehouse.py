@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -91,6 +92,8 @@ def run_dbt(
 
     root = project_dir()
     args = [*command, "--project-dir", str(root), "--profiles-dir", str(root / "profiles")]
+    if not sys.stdout.isatty():  # a scheduler's log: no colour codes
+        args += ["--no-use-colors"]
     if dbt_vars:
         args += ["--vars", json.dumps(dict(dbt_vars))]
     if target:
@@ -123,8 +126,9 @@ def build(
     extra_vars: Mapping[str, Any] | None = None,
     target: str | None = None,
     exclude: str | None = None,
+    selector: str | None = None,
 ) -> BuildResult:
-    """``dbt build`` the project over one input.
+    """``dbt build`` the project over one input (``selector``: one of ``selectors.yml``).
 
     ``start_date``/``end_date`` (``YYYY-MM-DD``, inclusive) bound the days this run (re)builds;
     without them the first run takes every partition and later runs continue from the latest
@@ -143,6 +147,8 @@ def build(
         command += ["--select", select]
     if exclude:
         command += ["--exclude", exclude]
+    if selector:
+        command += ["--selector", selector]
     return run_dbt(command, dbt_vars, db_path=db_path, target=target)
 
 
@@ -171,6 +177,9 @@ def parse_vars(values: Sequence[str]) -> dict[str, Any]:
 @click.option("--end-date", help="Last UTC day to (re)build, YYYY-MM-DD.")
 @click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")
 @click.option("--select", help="dbt node selection (default: everything).")
+@click.option(
+    "--selector", help="A selector of selectors.yml: candidates, confirmation or findings."
+)
 @click.option("--var", "var_items", multiple=True, help="Override a dbt var: KEY=VALUE.")
 @click.option("--target", help="dbt target (duckdb or trino; default from the profile).")
 def build_command(
@@ -180,10 +189,13 @@ def build_command(
     end_date: str | None,
     full_refresh: bool,
     select: str | None,
+    selector: str | None,
     var_items: tuple[str, ...],
     target: str | None,
 ) -> None:
-    """Run the dbt models: raw DNS events to beacon candidates."""
+    """Run the dbt project (`dbt build`). On DuckDB that is the whole job, the confirmation
+    included (a dbt Python model); on Trino run `--selector candidates`, then `beaconlake
+    confirm`, then `--selector findings`."""
     result = build(
         input_path,
         db_path=db_path,
@@ -193,6 +205,7 @@ def build_command(
         select=select,
         extra_vars=parse_vars(var_items),
         target=target,
+        selector=selector,
     )
     if not result.success:
         raise click.ClickException("dbt build failed (see the log above)")
