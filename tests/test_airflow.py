@@ -18,11 +18,10 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from beaconlake.cli import main
-
-pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[1]
 DAGS = ROOT / "airflow" / "dags"
@@ -149,6 +148,23 @@ def _run_in_airflow(script: str, env: dict[str, str], timeout: int = 900) -> dic
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def _job_steps() -> dict[str, list[str]]:
+    """The steps of each job in dbt_cloud/jobs.yml, by the selector its name ends with."""
+    jobs = yaml.safe_load((ROOT / "dbt_cloud" / "jobs.yml").read_text())["jobs"].values()
+    return {job["name"].split()[-1]: job["execute_steps"] for job in jobs}
+
+
+def test_dbt_cloud_jobs_build_the_stages_selectors() -> None:
+    selectors = yaml.safe_load((ROOT / "selectors.yml").read_text())["selectors"]
+    assert {s["name"] for s in selectors} >= {"candidates", "findings"}
+    assert _job_steps() == {
+        "candidates": ["dbt build --selector candidates"],
+        "findings": ["dbt build --selector findings"],
+    }
+
+
+@pytest.mark.airflow
+@pytest.mark.slow
 def test_dags_import_with_three_stages_in_order(airflow_env: dict[str, str]) -> None:
     extra = {"raw_dns_location": "s3a://lake/dns/", "min_beats": 15}
     env = airflow_env | {
@@ -167,17 +183,18 @@ def test_dags_import_with_three_stages_in_order(airflow_env: dict[str, str]) -> 
         }
         assert dag["catchup"] and dag["max_active_runs"] == 1
         assert dag["timetable"] == "CronDataIntervalTimetable"
-    # each dbt Cloud job builds its selector over the run's day, with the extra vars
+    # each dbt Cloud job runs its own step over the run's day, with the extra vars
     for stage, job_id in (("candidates", "101"), ("findings", "102")):
         rendered = found["steps"][stage]
         assert rendered["job_id"] == job_id
         (step,) = rendered["steps"]
-        words = shlex.split(step)
-        assert words[:4] == ["dbt", "build", "--selector", stage]
-        assert words[4] == "--vars"
-        assert json.loads(words[5]) == extra | {"start_date": DAY, "end_date": DAY}
+        *words, day_vars = shlex.split(step)
+        assert words == [*shlex.split(_job_steps()[stage][0]), "--vars"]
+        assert json.loads(day_vars) == extra | {"start_date": DAY, "end_date": DAY}
 
 
+@pytest.mark.airflow
+@pytest.mark.slow
 def test_dag_test_finds_the_planted_beacons_of_one_day(
     airflow_env: dict[str, str], tmp_path: Path
 ) -> None:
