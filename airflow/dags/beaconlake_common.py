@@ -78,8 +78,8 @@ def dbt_vars(day: str, extra: str = "{}", raw_dns_glob: str | None = None) -> st
     """The dbt ``--vars`` of one day's run (a JSON object): the window is that day alone.
 
     ``extra`` (a JSON object) adds or overrides vars, such as thresholds or, on Trino,
-    ``raw_dns_location``; ``raw_dns_glob`` (DuckDB) names the raw events, relative to the
-    project or absolute. The window's dates always win.
+    ``raw_dns_location``; ``raw_dns_glob`` names the raw events, relative to the project or
+    absolute. The window's dates always win.
     """
     values = json.loads(extra)
     if raw_dns_glob:
@@ -100,7 +100,8 @@ def variable(name: str, default: str | None = None) -> str:
 
 def dbt_vars_expression(raw_dns_glob: bool) -> str:
     """The expression of :func:`dbt_vars` for the run's day, with ``beaconlake_dbt_vars`` and,
-    where ``raw_dns_glob`` (DuckDB), ``beaconlake_raw_dns_glob`` (default: `make demo`'s)."""
+    where ``raw_dns_glob``, ``beaconlake_raw_dns_glob`` (default: the fleet `make demo` makes,
+    as in dbt_project.yml)."""
     args = ["ds", variable("beaconlake_dbt_vars", "{}")]
     if raw_dns_glob:
         args.append(variable("beaconlake_raw_dns_glob", "data/demo/sim/events/**/*.parquet"))
