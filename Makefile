@@ -85,3 +85,19 @@ trino-status:
 
 clean:
 	rm -rf target logs dbt_packages data figures .pytest_cache .ruff_cache
+
+# Airflow 3 with Cosmos and the dbt Cloud provider, in an environment of its own (airflow/.venv:
+# Airflow's pins clash with dbt's); its DAGs run dbt and beaconlake from $(VENV) (`make venv`).
+# See airflow/README.md. tests/test_airflow.py runs this target before it runs the DAGs.
+AIRFLOW_VENV ?= airflow/.venv
+AIRFLOW_STAMP := $(AIRFLOW_VENV)/.installed-$(shell cat airflow/requirements.txt | cksum | cut -d' ' -f1)
+
+.PHONY: airflow-venv
+
+$(AIRFLOW_STAMP): airflow/requirements.txt
+	$(PYTHON) -m venv $(AIRFLOW_VENV)
+	$(AIRFLOW_VENV)/bin/pip install --quiet --upgrade pip
+	$(AIRFLOW_VENV)/bin/pip install --quiet -r airflow/requirements.txt
+	rm -f $(AIRFLOW_VENV)/.installed-* && touch $@
+
+airflow-venv: $(AIRFLOW_STAMP)
