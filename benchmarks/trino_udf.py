@@ -338,7 +338,7 @@ def _plan(n: int, span: int) -> list[tuple[int, int, tuple[float, ...] | None]]:
     """The windows statsmodels' STL `_ess` (jump 1) fits each of n points over."""
     plan = _plans.get((n, span))
     if plan is None:
-        if len(_plans) > 512:
+        if len(_plans) > 64:
             _plans.clear()
         plan = []
         nleft, nright, nsh = (1, span, (span + 2) // 2) if span < n else (1, n, 0)
@@ -748,7 +748,7 @@ def write_series(folder: Path, series: list[tuple[str, np.ndarray]], files: int)
 
 
 def trino_measure(
-    db: Trino, schema: str, table: str, n: int, repeat: int
+    db: Trino, table: str, n: int, repeat: int
 ) -> list[tuple[str, float, float, float]]:
     """(what, wall seconds of the best run, candidates/s, CPU / elapsed) per UDF variant."""
     ws, we = WINDOW_START, WINDOW_END
@@ -794,7 +794,7 @@ def trino_agreement(db: Trino, table: str, series: list[tuple[str, np.ndarray]])
     return worst
 
 
-def sandbox_probes(db: Trino, schema: str) -> list[tuple[str, str]]:
+def sandbox_probes(db: Trino, table: str) -> list[tuple[str, str]]:
     """What the sandbox allows, each as one small query."""
 
     def scalar(body: str, returns: str = "varchar") -> str:
@@ -844,6 +844,20 @@ def sandbox_probes(db: Trino, schema: str) -> list[tuple[str, str]]:
         out.append(("calls seen by one interpreter (of 10,000 rows)", str(rows[0][0])))
     except Exception as e:
         out.append(("calls per interpreter", "error: " + str(e)[:200]))
+    # interpreters a query over the table starts: each draws a token when its module loads
+    try:
+        rows, _, _ = db.run(
+            "WITH FUNCTION tok(x array(double)) RETURNS double LANGUAGE PYTHON "
+            "WITH (handler = 'tok') AS $$\nimport random\nTOKEN = random.random()\n"
+            f"def tok(x):\n    return TOKEN\n$$ SELECT count(DISTINCT tok(times)) FROM {table}"
+        )
+        out.append(
+            (f"interpreters started by one query over {table.split('.')[-1]}", str(rows[0][0]))
+        )
+    except Exception as e:
+        out.append(("interpreters per query", "error: " + str(e)[:200]))
+    walls = [db.run("SELECT 1")[2] for _ in range(3)]
+    out.append(("one-row query, no UDF (3 runs, s)", " / ".join(f"{w:.2f}" for w in walls)))
     # the first call of a query: declare and run the full port on one row, no table
     one = "ARRAY[" + ", ".join(str(WINDOW_START + 60.0 * i) for i in range(70)) + "]"
     sql = (
@@ -922,7 +936,9 @@ def main() -> None:
     ap.add_argument("--check", type=int, default=2000, help="series compared with numpy")
     ap.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--files", type=int, default=8, help="Parquet files per table")
-    ap.add_argument("--repeat", type=int, default=2, help="runs per Trino query (best counts)")
+    ap.add_argument(
+        "--repeat", type=int, default=2, help="runs per query, smallest size (best counts)"
+    )
     ap.add_argument("--no-trino", action="store_true", help="native measurements only")
     args = ap.parse_args()
     check_constants()
@@ -982,11 +998,13 @@ def main() -> None:
                     f"CREATE TABLE {table} (series_id bigint, kind varchar, times array(double)) "
                     f"WITH (format = 'PARQUET', external_location = 'local://{folder}')"
                 )
-                for what, wall, rate, par in trino_measure(db, schema, table, n, args.repeat):
+                for what, wall, rate, par in trino_measure(
+                    db, table, n, args.repeat if n == min(args.series) else 1
+                ):
                     speed.append((f"Trino: {what}", n, wall, rate, par))
             smallest = f"hive.{schema}.series_{min(args.series)}"
             trino_vs_native = trino_agreement(db, smallest, series)
-            sandbox = sandbox_probes(db, schema)
+            sandbox = sandbox_probes(db, f"hive.{schema}.series_{largest}")
             storage = storage_checks(db, schema, smallest)
         finally:
             for catalog in ("hive", "iceberg"):
