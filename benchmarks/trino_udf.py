@@ -1,6 +1,6 @@
 """Can the confirmation's core run inside Trino as a Python UDF, and how fast?
 
-    python benchmarks/trino_udf.py                      # 2,000 and 20,000 series
+    python benchmarks/trino_udf.py          # 2,000 and 20,000 series, the costly UDFs on 200
     python benchmarks/trino_udf.py --series 500 --check 200 --no-trino
 
 Trino (>= 468) runs `LANGUAGE PYTHON` functions: CPython 3.13 compiled to WebAssembly, run by
@@ -9,35 +9,38 @@ markers below is `confirm.periodicity.analyze` rewritten with the standard libra
 the function body sent to Trino as it is, and the same code runs here natively so it can be
 compared with the numpy path on the same series:
 
-- agreement: the numpy `analyze` and the stdlib port on `--check` series, max |difference|
-  of each comparable quantity and the share of equal verdicts (periodicity score >= 0.4);
-- speed: candidates/s of the numpy path (1 process and `--workers` processes, as
-  `confirm.batch` runs it), of the stdlib port natively, and of the UDF inside Trino over a
-  table of the same series (Parquet, several files so the scan runs on every worker thread),
-  with and without the STL check, next to a function that only counts the beats (the cost of
-  handing an array to Python);
-- limits of the sandbox (Python version, memory, recursion, numpy), the cost of a query's first
-  call, and whether a `CREATE TABLE ... AS` and a catalog function can hold the UDF (what a dbt
-  model would need).
+- agreement: the numpy `analyze` and the port on `--check` series, max |difference| of each
+  comparable quantity (beacons and random series apart) and the share of other verdicts
+  (periodicity score >= 0.4);
+- speed, wall and CPU seconds: the numpy path (1 process and `--workers` processes, as
+  `confirm.batch` runs it), the port natively, and the port as a UDF inside Trino over a table
+  of the same series (Parquet, `--files` files so the scan runs on every worker thread): a
+  function that only counts the beats (the cost of handing an array over), the interval
+  statistics alone, every check but STL, and every check (these two on `--udf-series` only:
+  they take about a CPU-second a series). Trino's CPU is the server process's (planning and
+  every interpreter a query starts included) when the server runs on this machine;
+- the sandbox (Python version, memory, recursion, a loop's speed, interpreters per query, the
+  cost of a query's first call) and whether a `CREATE TABLE ... AS`, an `INSERT`, a view and a
+  catalog function can hold the UDF (what a dbt model would need).
 
 Synthetic series: one day, ~70 beats each, half of them beacons (period 30 s to 20 min, uniform
-jitter up to ±50 %, up to 20 % missing beats, A + AAAA bursts), half random arrivals over a
-random part of the day; unsorted, as a warehouse returns them.
+jitter up to 50 % of the period either way, up to 20 % missing beats, A + AAAA bursts), half
+random arrivals over a random part of the day; unsorted, as a warehouse returns them.
 
 Trino: the server at BEACONLAKE_TRINO_HOST/PORT (127.0.0.1:8089); started for the run with
 `trino/server.sh up` and stopped after when none answers. Timings belong here, not in tests.
 
 What the port leaves out or approximates (the agreement table shows what it costs):
 
-- the periodogram is evaluated at trial frequencies only (a log grid over the band plus every
-  other bin around the harmonics of the mean interval, then a climb to the local maximum)
+- the periodogram is evaluated at trial frequencies only (a band around the fundamental of the
+  mean interval, its harmonics, a log grid over the band, each climbed to its local maximum)
   instead of the whole zero-padded FFT;
-- the permutation threshold (100 shuffled FFTs per shape in numpy) is replaced by its
-  analytic approximation: the 95 % quantile of the largest of (band / pad factor) exponential
-  powers of mean p(1 - p), capped by the power of m aligned beats;
-- the autocorrelation is computed from the beats' bins directly (only lags 3 to 10 are
-  used), exact; STL (statsmodels' algorithm, inner loop only, as `robust=False`) is ported
-  line by line.
+- the permutation threshold (100 shuffled FFTs per shape in numpy) is replaced by an analytic
+  approximation: the 95 % quantile of the largest of (band / pad factor) exponential powers of
+  mean p(1 - p), capped by the power of m aligned beats;
+- the autocorrelation is computed from the beats' bins directly (only lags 3 to 10 are used),
+  exactly; STL (statsmodels' algorithm, inner loop only, as `robust=False`) is ported line by
+  line, its loess weights cached (they do not depend on the data).
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ import argparse
 import json
 import math
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -476,9 +480,13 @@ RESULT_FIELDS = (
 
 def analyze(
     times: list[float], start: float, end: float, active_seconds: float | None = None,
-    with_stl: bool = True,
+    checks: str = "full",
 ) -> tuple:  # fmt: skip
-    """confirm.periodicity.analyze on the standard library: a tuple of RESULT_FIELDS."""
+    """confirm.periodicity.analyze on the standard library: a tuple of RESULT_FIELDS.
+
+    checks: "full" (every check), "core" (all but STL) or "intervals" (the interval
+    statistics only: no periodogram, autocorrelation or STL).
+    """
     beats = merge_bursts(times)
     n = len(beats)
     if n < 4:
@@ -486,7 +494,9 @@ def analyze(
     d = [b - a for a, b in pairwise(beats)]
     ds = sorted(d)
     med = _median(ds)
-    spec_period, spec_ratio = spectral_peak(beats, d, med, start, end, max(med / 3, 1.0))
+    spec_period, spec_ratio = 0.0, 0.0
+    if checks != "intervals":
+        spec_period, spec_ratio = spectral_peak(beats, d, med, start, end, max(med / 3, 1.0))
     seeds = {med, _quantile(ds, 0.25)}
     if spec_period > 0:
         seeds |= {spec_period, spec_period * 2, spec_period / 2}
@@ -494,7 +504,7 @@ def analyze(
     periods = [_folded_mean(p, d) for p in seeds] + [mean_d]
     period = max(periods, key=lambda p: _parsimony(*fold_score(d, p)[:2]))
     fold, _, ks = fold_score(d, period)
-    acf_score = acf_hill(beats, start, end, period)
+    acf_score = acf_hill(beats, start, end, period) if checks != "intervals" else 0.0
     on_period = sorted(x / period for x, k in zip(d, ks, strict=True) if k == 1)
     mad = 1.0
     if len(on_period) >= 3:
@@ -506,7 +516,7 @@ def analyze(
         renewal_llr([x / mean_d for x in d], [1] * len(d), sd / mean_d),
     )
     ratio = spec_ratio if spec_period and _harmonic(spec_period, period) else 0.0
-    seasonal = seasonal_strength(beats, start, end, period) if with_stl else 0.0
+    seasonal = seasonal_strength(beats, start, end, period) if checks == "full" else 0.0
     active = active_seconds if active_seconds and active_seconds > 0 else end - start
     lifetime = beats[-1] - beats[0] + period
     judged = min(max(lifetime, max(MIN_SPAN_S, MIN_SPAN_PERIODS * period)), active)
@@ -530,8 +540,13 @@ def confirm_full(times: list[float] | None, start: float, end: float) -> tuple |
 
 
 def confirm_core(times: list[float] | None, start: float, end: float) -> tuple | None:
-    """UDF handler: every check but STL (the costliest, and the weakest on jitter)."""
-    return None if times is None else analyze(times, start, end, with_stl=False)
+    """UDF handler: every check but STL."""
+    return None if times is None else analyze(times, start, end, checks="core")
+
+
+def confirm_intervals(times: list[float] | None, start: float, end: float) -> tuple | None:
+    """UDF handler: the interval statistics only (renewal, folding, coverage)."""
+    return None if times is None else analyze(times, start, end, checks="intervals")
 
 
 def count_beats(times: list[float] | None) -> int | None:
@@ -607,25 +622,33 @@ def _numpy_batch(series: list[np.ndarray]) -> list[float]:
 
 
 def numpy_rate(series: list[np.ndarray], workers: int) -> tuple[float, float]:
-    """(seconds, candidates/s) of the numpy `analyze` in batches of 250, as confirm.batch."""
+    """(wall s, CPU s) of the numpy `analyze` in batches of 250, as confirm.batch runs it."""
     batches = [series[i : i + 250] for i in range(0, len(series), 250)]
-    started = time.perf_counter()
+    wall, cpu = time.perf_counter(), _cpu_here()
     if workers == 1:
         for b in batches:
             _numpy_batch(b)
     else:
         with ProcessPoolExecutor(workers) as pool:
             list(pool.map(_numpy_batch, batches))
-    seconds = time.perf_counter() - started
-    return seconds, len(series) / seconds
+    return time.perf_counter() - wall, _cpu_here() - cpu
 
 
-def port_rate(lists: list[list[float]], with_stl: bool) -> tuple[float, float]:
-    started = time.perf_counter()
+def port_rate(lists: list[list[float]], checks: str) -> tuple[float, float]:
+    """(wall s, CPU s) of the stdlib port natively."""
+    wall, cpu = time.perf_counter(), _cpu_here()
     for t in lists:
-        analyze(t, WINDOW_START, WINDOW_END, with_stl=with_stl)
-    seconds = time.perf_counter() - started
-    return seconds, len(lists) / seconds
+        analyze(t, WINDOW_START, WINDOW_END, checks=checks)
+    return time.perf_counter() - wall, _cpu_here() - cpu
+
+
+def _cpu_here() -> float:
+    """CPU seconds of this process and its reaped children."""
+    me, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def check_constants() -> None:
@@ -657,10 +680,16 @@ def agreement(series: list[tuple[str, np.ndarray]]) -> list[tuple[str, float, fl
     for kind, t in series:
         ref = p.analyze(t, WINDOW_START, WINDOW_END)
         got = analyze(t.tolist(), WINDOW_START, WINDOW_END)
-        core = analyze(t.tolist(), WINDOW_START, WINDOW_END, with_stl=False)
+        core = analyze(t.tolist(), WINDOW_START, WINDOW_END, checks="core")
+        intervals = analyze(t.tolist(), WINDOW_START, WINDOW_END, checks="intervals")
         for f, v in zip(RESULT_FIELDS, got, strict=True):
             add(f, kind, abs(float(getattr(ref, f)) - float(v)))
         add("periodicity_score, port without STL", kind, abs(ref.periodicity_score - core[-1]))
+        add("periodicity_score, intervals only", kind, abs(ref.periodicity_score - intervals[-1]))
+        differs = (ref.periodicity_score >= CONFIRM_THRESHOLD) != (
+            intervals[-1] >= CONFIRM_THRESHOLD
+        )
+        add("different verdict, intervals only: share", kind, float(differs))
         if ref.spectral_ratio > 0 and got[5] > 0:
             add(
                 "spectral_ratio / numpy's - 1 (both > 0)",
@@ -707,18 +736,41 @@ def _answers(host: str, port: int) -> bool:
 
 
 class Trino:
+    """A client, and the CPU time of the server process when it runs on this machine."""
+
     def __init__(self, host: str, port: int) -> None:
         import trino
 
         self.conn = trino.dbapi.connect(host=host, port=port, user="beaconlake")
+        run = os.environ.get("BEACONLAKE_TRINO_HOME") or str(
+            Path(os.environ.get("BEACONLAKE_CACHE", Path.home() / ".cache" / "beaconlake"))
+            / "trino-run"
+        )
+        try:
+            self.pid: int | None = int((Path(run) / "var" / "run" / "launcher.pid").read_text())
+            self._server_cpu()
+        except (OSError, ValueError):
+            self.pid = None
 
-    def run(self, sql: str) -> tuple[list, dict, float]:
-        """(rows, query stats, client wall seconds)."""
+    def _server_cpu(self) -> float:
+        assert self.pid is not None
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def run(self, sql: str) -> tuple[list, float, float]:
+        """(rows, wall seconds, CPU seconds): the server process's CPU time while the query ran
+        (planning and every interpreter it starts included), else the query's own CPU time."""
         cur = self.conn.cursor()
+        cpu = self._server_cpu() if self.pid else 0.0
         started = time.perf_counter()
         cur.execute(sql)
         rows = cur.fetchall()
-        return rows, dict(cur.stats or {}), time.perf_counter() - started
+        wall = time.perf_counter() - started
+        if self.pid:
+            cpu = self._server_cpu() - cpu
+        else:
+            cpu = (cur.stats or {}).get("cpuTimeMillis", 0) / 1000
+        return rows, wall, cpu
 
     def attempt(self, sql: str) -> str:
         """'ok', or the first line of the error."""
@@ -747,45 +799,36 @@ def write_series(folder: Path, series: list[tuple[str, np.ndarray]], files: int)
         pq.write_table(table, folder / f"part-{f:02d}.parquet")
 
 
-def trino_measure(
-    db: Trino, table: str, n: int, repeat: int
-) -> list[tuple[str, float, float, float]]:
-    """(what, wall seconds of the best run, candidates/s, CPU / elapsed) per UDF variant."""
-    ws, we = WINDOW_START, WINDOW_END
-    queries = {
-        "scan only (no UDF)": f"SELECT count(*), sum(cardinality(times)) FROM {table}",
-        "UDF count_beats (hand over the array)": (
-            f"WITH {udf_sql('cb', 'count_beats')} SELECT sum(cb(times)) FROM {table}"
-        ),
-        "UDF confirm_core (no STL)": (
-            f"WITH {udf_sql('cc', 'confirm_core')} "
-            f"SELECT sum(cc(times, {ws}, {we}).periodicity_score) FROM {table}"
-        ),
-        "UDF confirm_full (with STL)": (
-            f"WITH {udf_sql('cf', 'confirm_full')} "
-            f"SELECT sum(cf(times, {ws}, {we}).periodicity_score) FROM {table}"
-        ),
-    }
-    out = []
-    for what, sql in queries.items():
-        best: tuple[float, float] | None = None
-        for _ in range(repeat):
-            _, stats, wall = db.run(sql)
-            cpu = stats.get("cpuTimeMillis", 0) / 1000
-            elapsed = max(stats.get("elapsedTimeMillis", 0) / 1000, 1e-9)
-            if best is None or wall < best[0]:
-                best = (wall, cpu / elapsed)
-            print(f"  {what}, {n} series: {wall:.2f} s (CPU {cpu:.1f} s)", flush=True)
-        assert best is not None
-        out.append((what, best[0], n / best[0], best[1]))
+SCORES = "SELECT sum(f(times, {ws}, {we}).periodicity_score) FROM {table}"
+#: The queries timed over a table: what runs for each series.
+VARIANTS = {
+    "scan only, no UDF": "SELECT count(*), sum(cardinality(times)) FROM {table}",
+    "UDF count_beats (hands the array over)": "SELECT sum(f(times)) FROM {table}",
+    "UDF confirm_intervals (interval statistics)": SCORES,
+    "UDF confirm_core (all but STL)": SCORES,
+    "UDF confirm_full (every check)": SCORES,
+}
+
+
+def trino_measure(db: Trino, table: str, n: int, variants: list[str]) -> list[tuple]:
+    """(what, series, wall s, CPU s) for each variant over the table."""
+    out: list[tuple] = []
+    for what in variants:
+        sql = VARIANTS[what].format(table=table, ws=WINDOW_START, we=WINDOW_END)
+        if what.startswith("UDF "):
+            sql = f"WITH {udf_sql('f', what.split()[1])} {sql}"
+        _, wall, cpu = db.run(sql)
+        print(f"  {what}, {n} series: {wall:.1f} s, CPU {cpu:.1f} s", flush=True)
+        out.append((f"Trino: {what}", n, wall, cpu))
     return out
 
 
-def trino_agreement(db: Trino, table: str, series: list[tuple[str, np.ndarray]]) -> float:
-    """Max |UDF in Trino - the same code natively| over every field of every series."""
+def trino_agreement(db: Trino, table: str, series: list[tuple[str, np.ndarray]], n: int) -> float:
+    """Max |UDF in Trino - the same code natively| over every field of n series."""
     ws, we = WINDOW_START, WINDOW_END
     rows, _, _ = db.run(
-        f"WITH {udf_sql('cf', 'confirm_full')} SELECT series_id, cf(times, {ws}, {we}) FROM {table}"
+        f"WITH {udf_sql('f', 'confirm_full')} "
+        f"SELECT series_id, f(times, {ws}, {we}) FROM {table} WHERE series_id < {n}"
     )
     worst = 0.0
     for series_id, result in rows:
@@ -795,13 +838,12 @@ def trino_agreement(db: Trino, table: str, series: list[tuple[str, np.ndarray]])
 
 
 def sandbox_probes(db: Trino, table: str) -> list[tuple[str, str]]:
-    """What the sandbox allows, each as one small query."""
+    """What the sandbox allows and what a call costs, each as one small query."""
 
-    def scalar(body: str, returns: str = "varchar") -> str:
-        code = "\n".join(body.strip("\n").splitlines())
+    def scalar(body: str) -> str:
         return (
-            f"WITH FUNCTION probe() RETURNS {returns} LANGUAGE PYTHON WITH (handler = 'probe') "
-            f"AS $$\n{code}\n$$ SELECT probe()"
+            "WITH FUNCTION probe() RETURNS varchar LANGUAGE PYTHON WITH (handler = 'probe') "
+            f"AS $$\n{body}\n$$ SELECT probe()"
         )
 
     probes = {
@@ -810,106 +852,117 @@ def sandbox_probes(db: Trino, table: str) -> list[tuple[str, str]]:
             "def probe():\n    try:\n        import numpy\n        return 'importable'\n"
             "    except ImportError as e:\n        return repr(e)"
         ),
-        "largest bytearray (MB)": (
-            "def probe():\n    mb = 1\n    while True:\n        try:\n"
-            "            bytearray((mb + 1) << 20)\n        except MemoryError:\n"
-            "            return str(mb)\n        mb += 1\n        if mb > 4096:\n"
-            "            return '> 4096'"
+        "lists of 100,000 floats (0.8 MB) held at once": (
+            "def probe():\n    held = []\n    while len(held) < 4096:\n        try:\n"
+            "            held.append([0.5] * 100000)\n        except MemoryError:\n"
+            "            break\n    return str(len(held))"
         ),
-        "recursion (limit / depth reached)": (
+        "1 MB blocks held at once (MB)": (
+            "def probe():\n    held = []\n    while len(held) < 4096:\n        try:\n"
+            "            held.append(bytearray(1 << 20))\n        except MemoryError:\n"
+            "            break\n    return str(len(held))"
+        ),
+        "recursion (limit / deepest of 100, 500, 900, 5000, 20000)": (
             "import sys\ndef down(n):\n    return n if n <= 0 else down(n - 1) + 1\n"
             "def probe():\n    depth = 0\n    for d in (100, 500, 900, 5000, 20000):\n"
             "        try:\n            down(d)\n            depth = d\n"
             "        except RecursionError:\n            break\n"
             "    return f'{sys.getrecursionlimit()} / {depth}'"
         ),
-        "state kept between rows": (
-            "calls = [0]\ndef probe():\n    calls[0] += 1\n    return str(calls[0])"
+        "10^6 iterations of `s += i * 0.5` (s, in the UDF)": (
+            "import time\ndef probe():\n    t = time.perf_counter()\n    s = 0.0\n"
+            "    for i in range(1000000):\n        s += i * 0.5\n"
+            "    return f'{time.perf_counter() - t:.2f}'"
         ),
     }
     out = []
     for what, body in probes.items():
         try:
-            rows, _, wall = db.run(scalar(body))
-            out.append((what, f"{rows[0][0]} ({wall:.1f} s)"))
+            rows, wall, _ = db.run(scalar(body))
+            out.append((what, f"{rows[0][0]} (query {wall:.1f} s)"))
         except Exception as e:
             out.append((what, "error: " + (getattr(e, "message", None) or str(e))[:200]))
+    started = time.perf_counter()
+    s = 0.0
+    for i in range(1_000_000):
+        s += i * 0.5
+    out.append(("the same loop natively (s)", f"{time.perf_counter() - started:.2f}"))
     # rows share one interpreter per driver: a module-level counter sees every call
-    try:
-        rows, _, _ = db.run(
-            "WITH FUNCTION c(x bigint) RETURNS bigint LANGUAGE PYTHON WITH (handler = 'c') "
-            "AS $$\ncalls = [0]\ndef c(x):\n    calls[0] += 1\n    return calls[0]\n$$ "
-            "SELECT max(c(x)), count(*) FROM unnest(sequence(1, 10000)) AS t(x)"
-        )
-        out.append(("calls seen by one interpreter (of 10,000 rows)", str(rows[0][0])))
-    except Exception as e:
-        out.append(("calls per interpreter", "error: " + str(e)[:200]))
-    # interpreters a query over the table starts: each draws a token when its module loads
-    try:
-        rows, _, _ = db.run(
-            "WITH FUNCTION tok(x array(double)) RETURNS double LANGUAGE PYTHON "
-            "WITH (handler = 'tok') AS $$\nimport random\nTOKEN = random.random()\n"
-            f"def tok(x):\n    return TOKEN\n$$ SELECT count(DISTINCT tok(times)) FROM {table}"
-        )
-        out.append(
-            (f"interpreters started by one query over {table.split('.')[-1]}", str(rows[0][0]))
-        )
-    except Exception as e:
-        out.append(("interpreters per query", "error: " + str(e)[:200]))
-    walls = [db.run("SELECT 1")[2] for _ in range(3)]
-    out.append(("one-row query, no UDF (3 runs, s)", " / ".join(f"{w:.2f}" for w in walls)))
-    # the first call of a query: declare and run the full port on one row, no table
-    one = "ARRAY[" + ", ".join(str(WINDOW_START + 60.0 * i) for i in range(70)) + "]"
-    sql = (
-        f"WITH {udf_sql('cf', 'confirm_full')} "
-        f"SELECT cf({one}, {WINDOW_START}, {WINDOW_END}).periodicity_score"
+    rows, _, _ = db.run(
+        "WITH FUNCTION c(x bigint) RETURNS bigint LANGUAGE PYTHON WITH (handler = 'c') "
+        "AS $$\ncalls = [0]\ndef c(x):\n    calls[0] += 1\n    return calls[0]\n$$ "
+        "SELECT max(c(x)) FROM unnest(sequence(1, 1000)) AS t(x)"
     )
-    walls = [db.run(sql)[2] for _ in range(3)]
-    out.append(("one-row query with the port (3 runs, s)", " / ".join(f"{w:.2f}" for w in walls)))
+    out.append(("most calls one interpreter saw (1,000 rows)", str(rows[0][0])))
+    # interpreters a query over the table starts: each draws a token when its module loads
+    rows, _, _ = db.run(
+        "WITH FUNCTION tok(x array(double)) RETURNS double LANGUAGE PYTHON "
+        "WITH (handler = 'tok') AS $$\nimport random\nTOKEN = random.random()\n"
+        f"def tok(x):\n    return TOKEN\n$$ SELECT count(DISTINCT tok(times)) FROM {table}"
+    )
+    out.append((f"interpreters started by a query over {table.split('.')[-1]}", str(rows[0][0])))
+    one = "ARRAY[" + ", ".join(str(WINDOW_START + 60.0 * i) for i in range(70)) + "]"
+    for what, sql in {
+        "one-row query, no UDF": "SELECT 1",
+        "one-row query, a one-line UDF": (
+            "WITH FUNCTION n(x array(double)) RETURNS bigint LANGUAGE PYTHON "
+            f"WITH (handler = 'n') AS $$\ndef n(x):\n    return len(x)\n$$ SELECT n({one})"
+        ),
+        "one-row query, count_beats in the port's module": (
+            f"WITH {udf_sql('f', 'count_beats')} SELECT f({one})"
+        ),
+        "one-row query, confirm_full": (
+            f"WITH {udf_sql('f', 'confirm_full')} "
+            f"SELECT f({one}, {WINDOW_START}, {WINDOW_END}).periodicity_score"
+        ),
+    }.items():
+        runs = [db.run(sql) for _ in range(3)]
+        out.append(
+            (
+                f"{what} (3 runs: wall / CPU s)",
+                ", ".join(f"{wall:.2f} / {cpu:.2f}" for _, wall, cpu in runs),
+            )
+        )
     return out
 
 
 def storage_checks(db: Trino, schema: str, table: str) -> list[tuple[str, str]]:
-    """Can a table or a catalog function hold the UDF (what a dbt model would need)?"""
-    ws, we = WINDOW_START, WINDOW_END
-    select = f"SELECT series_id, cf(times, {ws}, {we}).periodicity_score AS score FROM {table}"
-    fn = udf_sql("cf", "confirm_full")
+    """Can a table, a view or a catalog function hold the UDF (what a dbt model needs)?"""
+    select = f"SELECT series_id, f(times) AS n FROM {table} WHERE series_id < 10"
+    fn = udf_sql("f", "count_beats")
     out = [
         (
-            "CTAS as dbt-trino writes it: create table t as (WITH FUNCTION ... SELECT)",
+            "CTAS as dbt-trino writes it: CREATE TABLE t AS (WITH FUNCTION ... SELECT ...)",
             db.attempt(f"CREATE TABLE hive.{schema}.ctas_paren AS (WITH {fn} {select})"),
         ),
         (
-            "CTAS without parentheses: create table t as WITH FUNCTION ... SELECT",
+            "CTAS without parentheses: CREATE TABLE t AS WITH FUNCTION ... SELECT ...",
             db.attempt(f"CREATE TABLE hive.{schema}.ctas_plain AS WITH {fn} {select}"),
         ),
         (
-            "view: create view v as WITH FUNCTION ... SELECT",
+            "INSERT INTO t WITH FUNCTION ... SELECT ...",
+            db.attempt(f"INSERT INTO hive.{schema}.ctas_plain WITH {fn} {select}"),
+        ),
+        (
+            "CREATE VIEW v AS WITH FUNCTION ... SELECT ...",
             db.attempt(f"CREATE VIEW hive.{schema}.udf_view AS WITH {fn} {select}"),
         ),
     ]
-    catalog_fn = udf_sql(f"hive.{schema}.confirm_full", "confirm_full")
-    created = db.attempt(f"CREATE FUNCTION {catalog_fn.removeprefix('FUNCTION ')}")
-    out.append(("catalog function: CREATE FUNCTION hive.<schema>.confirm_full", created))
-    if created == "ok":
-        out.append(
-            (
-                "CTAS calling the catalog function",
-                db.attempt(
-                    f"CREATE TABLE hive.{schema}.ctas_catalog_fn AS "
-                    f"SELECT series_id, hive.{schema}.confirm_full(times, {ws}, {we})"
-                    f".periodicity_score AS score FROM {table}"
-                ),
+    for catalog in ("hive", "iceberg"):
+        name = f"{catalog}.{schema}.count_beats"
+        created = db.attempt("CREATE " + udf_sql(name, "count_beats"))
+        out.append((f"CREATE FUNCTION {catalog}.<schema>.count_beats (catalog function)", created))
+        if created == "ok":
+            out.append(
+                (
+                    f"CTAS calling {catalog}.<schema>.count_beats",
+                    db.attempt(
+                        f"CREATE TABLE hive.{schema}.ctas_{catalog}_fn AS SELECT series_id, "
+                        f"{name}(times) AS n FROM {table} WHERE series_id < 10"
+                    ),
+                )
             )
-        )
-        db.attempt(f"DROP FUNCTION hive.{schema}.confirm_full(array(double), double, double)")
-    iceberg_fn = udf_sql(f"iceberg.{schema}.confirm_full", "confirm_full")
-    out.append(
-        (
-            "catalog function in iceberg (TESTING_FILE_METASTORE)",
-            db.attempt(f"CREATE FUNCTION {iceberg_fn.removeprefix('FUNCTION ')}"),
-        )
-    )
+            db.attempt(f"DROP FUNCTION {name}(array(double))")
     return out
 
 
@@ -932,19 +985,19 @@ def _table(title: str, header: tuple[str, ...], rows: list[tuple]) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--series", type=int, nargs="+", default=[2000, 20000])
+    sizes = "sizes for the native paths, the scan and the cheap UDFs"
+    ap.add_argument("--series", type=int, nargs="+", default=[2000, 20000], help=sizes)
+    costly = "series for the costly UDFs in Trino (confirm_core, confirm_full)"
+    ap.add_argument("--udf-series", type=int, default=200, help=costly)
     ap.add_argument("--check", type=int, default=2000, help="series compared with numpy")
     ap.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--files", type=int, default=8, help="Parquet files per table")
-    ap.add_argument(
-        "--repeat", type=int, default=2, help="runs per query, smallest size (best counts)"
-    )
     ap.add_argument("--no-trino", action="store_true", help="native measurements only")
     args = ap.parse_args()
     check_constants()
 
     largest = max(args.series)
-    series = synthetic(max(largest, args.check))
+    series = synthetic(max(largest, args.check, args.udf_series))
     arrays = [t for _, t in series]
     events = sum(len(t) for t in arrays[:largest])
     beats = sum(len(merge_bursts(t.tolist())) for t in arrays[:largest])
@@ -963,14 +1016,11 @@ def main() -> None:
     for n in args.series:
         part = arrays[:n]
         lists = [t.tolist() for t in part]
-        s, r = numpy_rate(part, 1)
-        speed.append(("numpy analyze, 1 process", n, s, r, 1.0))
-        s, r = numpy_rate(part, args.workers)
-        speed.append((f"numpy analyze, {args.workers} processes", n, s, r, float(args.workers)))
-        s, r = port_rate(lists, True)
-        speed.append(("stdlib port natively (CPython 3.11), full", n, s, r, 1.0))
-        s, r = port_rate(lists, False)
-        speed.append(("stdlib port natively (CPython 3.11), no STL", n, s, r, 1.0))
+        speed.append(("numpy analyze, 1 process", n, *numpy_rate(part, 1)))
+        workers = args.workers
+        speed.append((f"numpy analyze, {workers} processes", n, *numpy_rate(part, workers)))
+        for checks in ("full", "core", "intervals"):
+            speed.append((f"stdlib port natively, {checks}", n, *port_rate(lists, checks)))
         print(f"native runs done for {n} series", flush=True)
 
     sandbox: list[tuple[str, str]] = []
@@ -984,28 +1034,36 @@ def main() -> None:
         if started_here:
             _server("up", env)
         db = Trino(host, port)
+        if db.pid is None:
+            print("note: the server runs elsewhere; CPU is the queries' own", flush=True)
         schema = f"udf_bench_{uuid.uuid4().hex[:8]}"
         work = Path(tempfile.mkdtemp(prefix="trino_udf_"))
         work.chmod(0o755)
+        cheap = list(VARIANTS)[:3]
         try:
             db.run(f"CREATE SCHEMA hive.{schema}")
             db.run(f"CREATE SCHEMA iceberg.{schema}")
-            for n in args.series:
+            tables = {}
+            for n in sorted({*args.series, args.udf_series}):
                 folder = work / f"series_{n}"
                 write_series(folder, series[:n], args.files)
-                table = f"hive.{schema}.series_{n}"
+                tables[n] = f"hive.{schema}.series_{n}"
                 db.run(
-                    f"CREATE TABLE {table} (series_id bigint, kind varchar, times array(double)) "
+                    f"CREATE TABLE {tables[n]} (series_id bigint, kind varchar, "
+                    "times array(double)) "
                     f"WITH (format = 'PARQUET', external_location = 'local://{folder}')"
                 )
-                for what, wall, rate, par in trino_measure(
-                    db, table, n, args.repeat if n == min(args.series) else 1
-                ):
-                    speed.append((f"Trino: {what}", n, wall, rate, par))
-            smallest = f"hive.{schema}.series_{min(args.series)}"
-            trino_vs_native = trino_agreement(db, smallest, series)
-            sandbox = sandbox_probes(db, f"hive.{schema}.series_{largest}")
-            storage = storage_checks(db, schema, smallest)
+            first = min(tables)
+            db.run(f"WITH {udf_sql('f', 'confirm_full')} "
+                   f"SELECT f(times, 0, 1) FROM {tables[first]} LIMIT 1")  # fmt: skip
+            for n in sorted(tables):
+                variants = (cheap if n in args.series else []) + (
+                    list(VARIANTS)[3:] if n == args.udf_series else []
+                )
+                speed += trino_measure(db, tables[n], n, variants)
+            trino_vs_native = trino_agreement(db, tables[first], series, 50)
+            sandbox = sandbox_probes(db, tables[first])
+            storage = storage_checks(db, schema, tables[first])
         finally:
             for catalog in ("hive", "iceberg"):
                 db.attempt(f"DROP SCHEMA IF EXISTS {catalog}.{schema} CASCADE")
@@ -1014,12 +1072,14 @@ def main() -> None:
             shutil.rmtree(work, ignore_errors=True)
 
     _table(
-        "Speed (wall time; candidates/s; processes, or for Trino CPU time / elapsed)",
-        ("path", "series", "seconds", "candidates/s", "parallel"),
-        speed,
+        "Speed (wall and CPU seconds; Trino: the server process's CPU)",
+        ("path", "series", "wall s", "CPU s", "candidates/s", "candidates per CPU-s"),
+        [(*r, r[1] / r[2], r[1] / r[3] if r[3] else float("nan")) for r in speed],
     )
     if not args.no_trino:
-        print(f"\nUDF in Trino vs the same code natively: max |diff| {trino_vs_native:.3g}")
+        print(
+            f"\nUDF in Trino vs the same code natively, 50 series: max |diff| {trino_vs_native:.3g}"
+        )
         _table("Sandbox", ("probe", "result"), sandbox)
         _table("Materialising", ("statement", "result"), storage)
 
