@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -18,6 +19,38 @@ class BadInput(click.ClickException):
     exit_code = 2
 
 
+class _Main(click.Group):
+    """The command group; the one place where a library error becomes an exit code.
+
+    ``BeaconlakeError`` (what the user can fix): its one line, exit 2. Anything else is a
+    defect: its first line and exit 1, the traceback only with ``BEACONLAKE_DEBUG=1``.
+    """
+
+    def invoke(self, ctx: click.Context) -> object:
+        from beaconlake.errors import BeaconlakeError
+
+        try:
+            return super().invoke(ctx)
+        except BeaconlakeError as exc:
+            raise BadInput(_one_line(exc)) from exc
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            raise click.ClickException("interrupted") from None
+        except Exception as exc:
+            if os.environ.get("BEACONLAKE_DEBUG"):
+                raise
+            raise click.ClickException(
+                f"unexpected {type(exc).__name__}: {_one_line(exc)} "
+                "(BEACONLAKE_DEBUG=1 shows the traceback)"
+            ) from exc
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def _floats(text: str | None) -> tuple[float, ...] | None:
     if text is None:
         return None
@@ -27,7 +60,7 @@ def _floats(text: str | None) -> tuple[float, ...] | None:
         raise BadInput(f"expected comma-separated numbers, got {text!r}") from exc
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="beaconlake")
 def main() -> None:
     """Find malware command-and-control beacons in DNS telemetry."""

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from beaconlake.domains import normalize_name, registered_domain
+from beaconlake.errors import InputError
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -68,7 +69,7 @@ PRECISION_VS_HUMAN_FORMULA = "TP / (TP + human-traffic FPs)"
 ALERT_LOAD_FORMULA = "100 × distinct non-C2 (tenant, host, domain) findings / host-days"
 
 
-class EvaluationInputError(ValueError):
+class EvaluationInputError(InputError):
     """An input the user can fix: missing file, missing column, empty ground truth."""
 
 

@@ -18,6 +18,7 @@ import pandas as pd
 
 from beaconlake.confirm.batch import confirm, confirm_rotation_pools
 from beaconlake.confirm.settings import Settings, SettingsError, project_settings
+from beaconlake.errors import BeaconlakeError, DbtFailed
 from beaconlake.store import FINDINGS_COLUMNS, FINDINGS_TABLE, Warehouse
 
 #: The dbt selectors (``selectors.yml``) of the stages before and after the confirmation.
@@ -566,8 +567,8 @@ def _findings_frame(
     return out[list(FINDINGS_COLUMNS)]
 
 
-class PipelineError(Exception):
-    """A problem the user can fix (no input, empty input, a failed dbt step)."""
+class PipelineError(BeaconlakeError):
+    """A problem the user can fix (no input, empty input, an empty window)."""
 
 
 def input_window(glob_text: str) -> Window:
@@ -668,7 +669,7 @@ def run_pipeline(
     )  # fmt: skip
     timings["dbt candidates"] = time.perf_counter() - t0
     if not built.success:
-        raise PipelineError("dbt build failed (see the log above)")
+        raise DbtFailed("dbt build of the candidates", built.log_path)
     t1 = time.perf_counter()
     wh = warehouse_for(target, db_path)
     result = confirm_window(wh, window, workers, settings=settings, progress=progress)
@@ -681,7 +682,7 @@ def run_pipeline(
     )  # fmt: skip
     timings["dbt findings marts"] = time.perf_counter() - t2
     if not marts.success:
-        raise PipelineError("dbt build of the findings marts failed (see the log above)")
+        raise DbtFailed("dbt build of the findings marts", marts.log_path)
     counts = read_event_counts(wh, window)
     return RunResult(window, result, timings, counts, count_alerts(wh, window))
 

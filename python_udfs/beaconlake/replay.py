@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from beaconlake.domains import normalize_name, registered_domain
+from beaconlake.errors import InputError
 from beaconlake.ingest import ingest
 from beaconlake.ingest.writer import ContractWriter
 
@@ -53,7 +54,7 @@ REPORT_FILE = "report.json"
 DB_FILE = "beaconlake.duckdb"
 
 
-class ReplayError(ValueError):
+class ReplayError(InputError):
     """Input the user can fix: unreadable or empty logs, an unknown host, a C2 that cannot fit."""
 
 

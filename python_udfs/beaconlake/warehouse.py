@@ -20,6 +20,8 @@ from typing import Any
 
 import click
 
+from beaconlake.errors import ConfigError, DbtFailed
+
 #: Environment variable naming the dbt project directory (default: the repository root).
 PROJECT_DIR_ENV = "BEACONLAKE_PROJECT_DIR"
 
@@ -29,7 +31,7 @@ def project_dir() -> Path:
     configured = os.environ.get(PROJECT_DIR_ENV)
     root = Path(configured) if configured else Path(__file__).resolve().parents[2]
     if not (root / "dbt_project.yml").is_file():
-        raise click.ClickException(f"no dbt_project.yml in {root}; set {PROJECT_DIR_ENV}")
+        raise ConfigError(f"no dbt_project.yml in {root}; set {PROJECT_DIR_ENV}")
     return root
 
 
@@ -51,6 +53,8 @@ class BuildResult:
     success: bool
     #: ``(unique_id, status, execution_time_seconds)`` per node, from dbt's run results.
     nodes: list[tuple[str, str, float]] = field(default_factory=list)
+    #: dbt's log file for this invocation.
+    log_path: Path | None = None
 
 
 @contextmanager
@@ -113,7 +117,10 @@ def run_dbt(
                 float(node_result.execution_time or 0.0),
             )
         )
-    return BuildResult(success=bool(result.success), nodes=nodes)
+    log_dir = os.environ.get("DBT_LOG_PATH") or str(root / "logs")
+    return BuildResult(
+        success=bool(result.success), nodes=nodes, log_path=Path(log_dir) / "dbt.log"
+    )
 
 
 def build(
@@ -157,7 +164,7 @@ def parse_vars(values: Sequence[str]) -> dict[str, Any]:
     for item in values:
         key, sep, raw = item.partition("=")
         if not sep:
-            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--var")
+            raise ConfigError(f"--var {item!r} is not KEY=VALUE")
         try:
             parsed[key] = json.loads(raw)
         except json.JSONDecodeError:
@@ -208,4 +215,4 @@ def build_command(
         selector=selector,
     )
     if not result.success:
-        raise click.ClickException("dbt build failed (see the log above)")
+        raise DbtFailed("dbt build", result.log_path)

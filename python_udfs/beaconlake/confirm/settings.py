@@ -13,8 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from beaconlake.errors import ConfigError
 
-class SettingsError(ValueError):
+
+class SettingsError(ConfigError):
     """A tunable is missing or is not a number."""
 
 
