@@ -8,8 +8,8 @@
     first day as date_window_predicate takes it.
 -#}
 {% macro beats_with_company(beats, series, incremental=true) %}
-    {%- set window = var('company_seconds') -%}
-    {%- set start = run_start_date() if incremental else var('start_date', none) -%}
+    {%- set window = number_var('company_seconds') -%}
+    {%- set start = run_start_date() if incremental else date_var('start_date') -%}
     (
         select
             {% for column in series %}probes.{{ column }}, {% endfor %}
@@ -95,7 +95,7 @@
 {% macro host_company_rate(activity) -%}
     least(
         1.0,
-        {{ 2 * var('company_seconds') + 1 }} * cast({{ activity }}.n_answered_seconds as double)
+        {{ 2 * number_var('company_seconds') + 1 }} * cast({{ activity }}.n_answered_seconds as double)
         / nullif({{ activity }}.host_active_seconds, 0)
     )
 {%- endmacro %}

@@ -42,14 +42,15 @@
     ) -%}
     {%- if existing.columns[0].values()[0] > 0 -%}
         {%- set ddl = run_query('show create table ' ~ relation).columns[0].values()[0] -%}
-        {%- set found = modules.re.search("external_location = '([^']*)'", ddl) -%}
+        {%- set found = modules.re.search("external_location = '((?:[^']|'')*)'", ddl) -%}
         {%- if not found -%}
             {{ exceptions.raise_compiler_error(
                 relation ~ " exists and is not an external table: drop it, or set var raw_dns_register: false"
             ) }}
         {%- endif -%}
-        {%- if found.group(1) != location -%}
-            {{ log("raw events: " ~ relation ~ " moves from " ~ found.group(1) ~ " to " ~ location, info=true) }}
+        {%- set registered = found.group(1).replace("''", "'") -%}
+        {%- if registered != location -%}
+            {{ log("raw events: " ~ relation ~ " moves from " ~ registered ~ " to " ~ location, info=true) }}
             {%- do run_query('drop table ' ~ relation) -%}
         {%- else -%}
             {%- set known = run_query(
@@ -69,7 +70,7 @@
         )
         with (
             format = 'PARQUET',
-            external_location = '" ~ location ~ "',
+            external_location = " ~ beaconlake.sql_string(location) ~ ",
             partitioned_by = array['event_date']
         )"
     ) -%}
@@ -77,5 +78,16 @@
         "call " ~ relation.database ~ ".system.sync_partition_metadata('"
         ~ relation.schema ~ "', '" ~ relation.identifier ~ "', 'FULL')"
     ) -%}
+    {#- a glob whose partitions lie deeper than its folder (lake/**/*.parquet over lake/events/)
+        would read nothing: say so rather than publish an empty window -#}
+    {%- set partitions = run_query(
+        'select count(*) from ' ~ relation.database ~ '.' ~ relation.schema ~ '."' ~ relation.identifier ~ '$partitions"'
+    ).columns[0].values()[0] -%}
+    {%- if partitions == 0 -%}
+        {{ exceptions.raise_compiler_error(
+            "raw events: no event_date=YYYY-MM-DD folders directly under " ~ location
+            ~ " (Trino reads the partitions one level below it): point raw_dns_glob or raw_dns_location at the folder that holds them"
+        ) }}
+    {%- endif -%}
     {{ return('') }}
 {% endmacro %}

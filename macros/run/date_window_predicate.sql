@@ -5,8 +5,8 @@
     model's own date column that tells how far it got.
 -#}
 {% macro date_window_predicate(date_column, lookback_days=0, incremental=true, state_column='event_date') %}
-    {%- set start = run_start_date(state_column) if incremental else (var('start_date', none) | string if var('start_date', none) else none) -%}
-    {%- set end = var('end_date', none) -%}
+    {%- set start = run_start_date(state_column) if incremental else date_var('start_date') -%}
+    {%- set end = date_var('end_date') -%}
     {%- set parts = [] -%}
     {%- if start -%}
         {%- set first_day = modules.datetime.date.fromisoformat(start) - modules.datetime.timedelta(days=lookback_days) -%}

@@ -19,12 +19,12 @@ alerts as (
             order by severity_rank desc, score desc, host_id asc, domain asc, domain_level asc
         ) as alert_rank
     from findings
-    where severity_rank >= {{ var('alert_min_severity_rank') }}
+    where severity_rank >= {{ number_var('alert_min_severity_rank') }}
 ),
 
 final as (
     select * from alerts
-    where alert_rank <= {{ var('alert_budget_per_tenant_day') }} * window_days
+    where alert_rank <= {{ number_var('alert_budget_per_tenant_day') }} * window_days
 )
 
 select * from final

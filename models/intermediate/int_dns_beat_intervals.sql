@@ -10,7 +10,7 @@
 -- A day's rows include the last interval_lookback_minutes - 1 minutes of the previous day
 -- (is_lookback), so intervals crossing midnight are complete.
 
-{%- set lookback_minutes = var('interval_lookback_minutes') - 1 %}
+{%- set lookback_minutes = number_var('interval_lookback_minutes') - 1 %}
 {%- set first_day = run_start_date() %}
 
 with
@@ -111,7 +111,7 @@ beats as (
         pair_key,
         second_at as beat_at
     from second_gaps
-    where gap_seconds is null or gap_seconds > {{ var('beat_merge_seconds') }}
+    where gap_seconds is null or gap_seconds > {{ number_var('beat_merge_seconds') }}
 ),
 
 final as (

@@ -12,7 +12,7 @@ with
 profiles as (
     select * from {{ ref('int_dns_pair_profiles') }}
     where {{ date_window_predicate(
-        'event_date', lookback_days=var('campaign_max_age_days'), incremental=false
+        'event_date', lookback_days=number_var('campaign_max_age_days'), incremental=false
     ) }}
 ),
 
@@ -34,7 +34,7 @@ recent_profiles as (
     cross join window_end
     where
         profiles.event_date > cast(
-            window_end.window_end_date - interval '{{ var("campaign_max_age_days") }}' day as date
+            window_end.window_end_date - interval '{{ number_var('campaign_max_age_days') }}' day as date
         )
 ),
 
@@ -49,9 +49,9 @@ regular_pairs as (
         n_tenant_hosts
     from recent_profiles
     where
-        n_seconds >= {{ var('min_beats') }}
-        and interval_mad_ratio <= {{ var('max_interval_mad_ratio') }}
-        and interval_median_seconds >= {{ var('min_interval_median_seconds') }}
+        n_seconds >= {{ number_var('min_beats') }}
+        and interval_mad_ratio <= {{ number_var('max_interval_mad_ratio') }}
+        and interval_median_seconds >= {{ number_var('min_interval_median_seconds') }}
 ),
 
 host_first_days as (
@@ -73,7 +73,7 @@ spreading as (
     from host_first_days
     group by {{ domain_key }}
     having
-        count(*) >= {{ var('campaign_min_hosts') }}
+        count(*) >= {{ number_var('campaign_min_hosts') }}
         and count(distinct first_regular_date) >= 2
 ),
 
@@ -133,7 +133,7 @@ campaigns as (
     where
         own.first_seen_date > history.history_start_date
         and own.first_seen_date > cast(
-            window_end.window_end_date - interval '{{ var("campaign_max_age_days") }}' day as date
+            window_end.window_end_date - interval '{{ number_var('campaign_max_age_days') }}' day as date
         )
     group by
         spreading.tenant_id,

@@ -57,7 +57,7 @@ final as (
             and registered_days.registered_domain = prevalence.domain
             and registered_days.event_date = prevalence.event_date
     where
-        prevalence.n_hosts <= {{ var('rare_domain_max_hosts') }}
+        prevalence.n_hosts <= {{ number_var('rare_domain_max_hosts') }}
         and registered_days.registered_domain like '%.%'
         and registered_days.registered_domain not like '%.arpa'
 )

@@ -93,7 +93,7 @@ registered_pairs as (
     having
         count(*) > 1
         and (
-            sum(n_seconds) >= {{ var('min_beats') }}
+            sum(n_seconds) >= {{ number_var('min_beats') }}
             or registered_domain in (select known_c2.registered_domain from known_c2)
         )
 ),

@@ -28,9 +28,9 @@ regular_hosts as (
         count(*) as domain_n_regular_hosts
     from profiles
     where
-        n_seconds >= {{ var('min_beats') }}
-        and interval_mad_ratio <= {{ var('popular_domain_max_interval_mad_ratio') }}
-        and interval_median_seconds >= {{ var('min_interval_median_seconds') }}
+        n_seconds >= {{ number_var('min_beats') }}
+        and interval_mad_ratio <= {{ number_var('popular_domain_max_interval_mad_ratio') }}
+        and interval_median_seconds >= {{ number_var('min_interval_median_seconds') }}
     group by tenant_id, domain_level, domain, event_date
 ),
 
@@ -45,16 +45,16 @@ checked as (
         list_matches.known_c2_source,
         coalesce(list_matches.known_good_domain is not null, false) as is_known_good,
         coalesce(list_matches.known_c2_domain is not null, false) as is_known_c2,
-        profiles.n_seconds >= {{ var('min_beats') }} as passes_min_beats,
+        profiles.n_seconds >= {{ number_var('min_beats') }} as passes_min_beats,
         coalesce(
-            profiles.interval_mad_ratio <= {{ var('max_interval_mad_ratio') }}, false
+            profiles.interval_mad_ratio <= {{ number_var('max_interval_mad_ratio') }}, false
         ) as passes_interval_regularity,
         coalesce(
-            profiles.interval_median_seconds >= {{ var('min_interval_median_seconds') }}, false
+            profiles.interval_median_seconds >= {{ number_var('min_interval_median_seconds') }}, false
         ) as passes_interval_median,
         coalesce(
-            profiles.n_tenant_hosts < {{ var('min_tenant_hosts_for_prevalence') }}
-            or profiles.prevalence <= {{ var('max_prevalence') }},
+            profiles.n_tenant_hosts < {{ number_var('min_tenant_hosts_for_prevalence') }}
+            or profiles.prevalence <= {{ number_var('max_prevalence') }},
             true
         ) as passes_prevalence,
         coalesce(regular_hosts.domain_n_regular_hosts, 0) as domain_n_regular_hosts,
@@ -63,9 +63,9 @@ checked as (
         campaigns.first_regular_date as campaign_first_regular_date,
         campaigns.n_campaign_hosts is not null as is_campaign,
         coalesce(
-            profiles.interval_mad_ratio <= {{ var('popular_domain_max_interval_mad_ratio') }}
+            profiles.interval_mad_ratio <= {{ number_var('popular_domain_max_interval_mad_ratio') }}
             and regular_hosts.domain_n_regular_hosts <= greatest(
-                1, {{ var('popular_domain_max_regular_share') }} * coalesce(profiles.n_tenant_hosts, 0)
+                1, {{ number_var('popular_domain_max_regular_share') }} * coalesce(profiles.n_tenant_hosts, 0)
             ),
             false
         ) as is_regular_on_popular_domain

@@ -26,7 +26,7 @@ pairs as (
 profiled as (
     select * from pairs
     where
-        n_seconds >= {{ var('min_beats') }}
+        n_seconds >= {{ number_var('min_beats') }}
         or exists (
             select 1 as is_listed from known_c2
             where {{ listed_domain_matches('pairs.domain', 'pairs.registered_domain', 'known_c2') }}

@@ -30,7 +30,7 @@ eligible as (
     where
         n_seconds >= 2
         and last_seen_at >= first_seen_at
-        + interval '{{ var("rotation_min_member_span_minutes") }}' minute
+        + interval '{{ number_var('rotation_min_member_span_minutes') }}' minute
         and not exists (
             select 1 as is_listed from known_good
             where {{ listed_domain_matches(
@@ -70,7 +70,7 @@ final as (
             eligible.tenant_id = pool_sizes.tenant_id
             and eligible.host_id = pool_sizes.host_id
             and eligible.event_date = pool_sizes.event_date
-    where pool_sizes.n_pool_members between 2 and {{ var('rotation_max_members') }}
+    where pool_sizes.n_pool_members between 2 and {{ number_var('rotation_max_members') }}
 )
 
 select * from final

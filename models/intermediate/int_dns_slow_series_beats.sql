@@ -11,7 +11,7 @@ with
 sparse_seconds as (
     select * from {{ ref('int_dns_sparse_pair_seconds') }}
     where {{ date_window_predicate(
-        'event_date', lookback_days=var('slow_window_days') - 1, incremental=false
+        'event_date', lookback_days=number_var('slow_window_days') - 1, incremental=false
     ) }}
 ),
 
@@ -25,7 +25,7 @@ windowed_seconds as (
     cross join window_end
     where
         sparse_seconds.event_date > cast(
-            window_end.window_end_date - interval '{{ var("slow_window_days") }}' day as date
+            window_end.window_end_date - interval '{{ number_var('slow_window_days') }}' day as date
         )
 ),
 
@@ -81,8 +81,8 @@ promising_series as (
     from series_seconds
     group by {{ series }}
     having
-        count(distinct second_at) >= {{ var('min_beats') }}
-        and count(distinct event_date) >= {{ var('slow_min_days') }}
+        count(distinct second_at) >= {{ number_var('min_beats') }}
+        and count(distinct event_date) >= {{ number_var('slow_min_days') }}
 ),
 
 promising_seconds as (
@@ -114,7 +114,7 @@ beats as (
         second_at as beat_at,
         has_company
     from second_gaps
-    where gap_seconds is null or gap_seconds > {{ var('beat_merge_seconds') }}
+    where gap_seconds is null or gap_seconds > {{ number_var('beat_merge_seconds') }}
 ),
 
 final as (

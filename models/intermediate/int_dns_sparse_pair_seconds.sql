@@ -27,7 +27,7 @@ name_pairs as (
 sparse_domains as (
     select * from {{ ref('int_dns_host_rare_domains') }}
     where
-        n_seconds <= {{ var('slow_max_beats_per_day') }}
+        n_seconds <= {{ number_var('slow_max_beats_per_day') }}
         and {{ date_window_predicate('event_date') }}
 ),
 

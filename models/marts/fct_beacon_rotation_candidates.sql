@@ -47,11 +47,11 @@ rotating as (
     select * from pools
     where
         n_members >= 2
-        and n_pool_beats >= {{ var('rotation_min_beats') }}
-        and interval_median_seconds >= {{ var('min_interval_median_seconds') }}
-        and interval_mad_ratio <= {{ var('max_interval_mad_ratio') }}
+        and n_pool_beats >= {{ number_var('rotation_min_beats') }}
+        and interval_median_seconds >= {{ number_var('min_interval_median_seconds') }}
+        and interval_mad_ratio <= {{ number_var('max_interval_mad_ratio') }}
         and fastest_member_median_seconds
-        >= {{ var('rotation_min_speedup') }} * interval_median_seconds
+        >= {{ number_var('rotation_min_speedup') }} * interval_median_seconds
 ),
 
 rotating_beats as (
@@ -101,7 +101,7 @@ final as (
             and members.host_id = member_medians.host_id
             and members.event_date = member_medians.event_date
             and members.registered_domain = member_medians.registered_domain
-            and member_medians.n_member_beats >= {{ var('rotation_min_member_share') }}
+            and member_medians.n_member_beats >= {{ number_var('rotation_min_member_share') }}
             * cast(rotating.n_pool_beats as double) / rotating.n_members
     inner join host_activity
         on

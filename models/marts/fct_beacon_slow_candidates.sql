@@ -119,11 +119,11 @@ slow_series as (
             and series_summaries.domain_level = deviations.domain_level
             and series_summaries.domain = deviations.domain
     where
-        series_summaries.n_beats >= {{ var('min_beats') }}
-        and series_summaries.n_days >= {{ var('slow_min_days') }}
-        and medians.interval_median_seconds >= {{ var('slow_min_interval_median_seconds') }}
+        series_summaries.n_beats >= {{ number_var('min_beats') }}
+        and series_summaries.n_days >= {{ number_var('slow_min_days') }}
+        and medians.interval_median_seconds >= {{ number_var('slow_min_interval_median_seconds') }}
         and deviations.interval_mad_seconds
-        <= {{ var('slow_max_interval_mad_ratio') }} * medians.interval_median_seconds
+        <= {{ number_var('slow_max_interval_mad_ratio') }} * medians.interval_median_seconds
         and not exists (
             select 1 as is_listed from known_good
             where {{ listed_domain_matches(

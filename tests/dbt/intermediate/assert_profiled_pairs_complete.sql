@@ -11,5 +11,5 @@ left join {{ ref('int_dns_pair_profiles') }} as profiles
         and pairs.domain = profiles.domain
         and pairs.event_date = profiles.event_date
 where
-    pairs.n_seconds >= {{ var('min_beats') }}
+    pairs.n_seconds >= {{ number_var('min_beats') }}
     and profiles.domain is null
