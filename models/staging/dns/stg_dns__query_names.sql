@@ -15,6 +15,8 @@ raw_names as (
     where
         query_name is not null
         and {{ date_window_predicate('event_date', state_column='first_seen_date') }}
+        -- a name first seen on an implausible day would look older (or newer) than it is
+        and cast(event_date as date) between {{ earliest_plausible_date() }} and {{ latest_plausible_date() }}
     group by query_name
 ),
 
