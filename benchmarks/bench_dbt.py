@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from beaconlake import warehouse
+from beaconlake import project, warehouse
 
 
 def main() -> None:
@@ -49,7 +49,7 @@ def main() -> None:
             ],
             check=True,
         )
-    root = warehouse.project_dir()
+    root = project.project_dir()
     work = Path(tempfile.mkdtemp(prefix="bench_dbt_"))
     db = Path(args.db) if args.db else work / "bench.duckdb"
     db.unlink(missing_ok=True)

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from beaconlake import psl, warehouse
+from beaconlake import project, psl, warehouse
 from beaconlake.domains import registered_domain
 
 
@@ -86,7 +86,7 @@ def test_committed_seed_is_the_pinned_package_list(tmp_path: Path) -> None:
     """The seed dbt reads is what ``python -m beaconlake.psl`` writes from the installed
     ``publicsuffixlist``: rerun it after upgrading the package."""
     psl.write_seed(tmp_path / "rules.csv")
-    committed = warehouse.project_dir() / psl.DEFAULT_SEED_PATH
+    committed = project.project_dir() / psl.DEFAULT_SEED_PATH
     assert committed.read_bytes() == (tmp_path / "rules.csv").read_bytes(), (
         f"{committed} is stale: run python -m beaconlake.psl"
     )

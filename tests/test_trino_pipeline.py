@@ -61,8 +61,8 @@ def _write_day(root: Path, day: dt.date, n: int, with_response_code: bool = True
     pq.write_table(pa.table(columns), folder / "part-00000.parquet")
 
 
-def _register(events: Path | str, tmp: Path) -> bool:
-    dbt_vars = json.dumps({"raw_dns_glob": f"{events}/**/*.parquet"})
+def _register(events: Path | str, tmp: Path, glob: str = "**/*.parquet") -> bool:
+    dbt_vars = json.dumps({"raw_dns_glob": f"{events}/{glob}"})
     args = ["run-operation", "register_raw_dns_events", "--target", "trino", "--vars", dbt_vars]
     ok, _ = trino_support.dbt_invoke(args, ROOT, tmp)
     return ok
@@ -118,6 +118,18 @@ def test_raw_table_follows_the_input_folder(tmp_path: Path) -> None:
 
         # A relative glob names no folder on the server.
         assert not _register("data/sim/events", tmp_path)
+
+        # A glob one level above the partitions (lake/**/*.parquet over lake/events/...) reads
+        # every day on DuckDB; here it would read none, so it is refused, not an empty window.
+        assert not _register(tmp_path / "elsewhere", tmp_path)
+        log = (tmp_path / "dbt_logs" / "dbt.log").read_text()
+        assert "no event_date=YYYY-MM-DD folders directly under" in log
+
+        # A quote in the folder's name is part of the location, not of the SQL.
+        quoted = tmp_path / "it's" / "events"
+        shutil.copytree(moved, quoted)
+        assert _register(quoted, tmp_path)
+        assert trino_support.execute(f"select count(*) from {table}") == [[5]]
 
 
 PLANTED = (BeaconSpec("c2-10m", 600, 0.2, "uniform", queries_per_beat=2),)

@@ -397,6 +397,13 @@ def run(input_path: str, target: str, db_path: str | None, start: dt.datetime | 
         top_findings = read_findings(target, db_path, "medium", top)
     except (PipelineError, ValueError, OSError) as exc:
         raise BadInput(str(exc)) from exc
+    if result.skipped_days:
+        days = result.skipped_days
+        click.echo(
+            f"warning: {len(days)} input partition(s) outside the plausible days left out of the "
+            f"window ({days[0]} .. {days[-1]}; see vars min_event_date, max_event_days_ahead)",
+            err=True,
+        )
     click.echo("\n" + _event_counts_table(result.event_counts))
     click.echo(_confirm_summary(result.window, result.confirm) + f", {result.alerts:,} alerts")
     click.echo("timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items()))

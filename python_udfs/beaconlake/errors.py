@@ -31,8 +31,8 @@ class WarehouseBusy(BeaconlakeError):
 class DbtFailed(BeaconlakeError):
     """A dbt command failed; the message names the step and dbt's log file."""
 
-    def __init__(self, step: str, log_path: Path | None = None) -> None:
+    def __init__(self, step: str, log_path: Path | None = None, cause: str | None = None) -> None:
         where = f"; see {log_path}" if log_path else "; see the dbt output above"
-        super().__init__(f"{step} failed{where}")
+        super().__init__(f"{step} failed" + (f": {cause}" if cause else "") + where)
         self.step = step
         self.log_path = log_path

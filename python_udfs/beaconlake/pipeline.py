@@ -18,7 +18,8 @@ import pandas as pd
 
 from beaconlake.confirm.batch import confirm, confirm_rotation_pools
 from beaconlake.confirm.settings import Settings, SettingsError, project_settings
-from beaconlake.errors import BeaconlakeError, DbtFailed
+from beaconlake.errors import BeaconlakeError, DbtFailed, InputError
+from beaconlake.project import check_vars, parse_date, project_vars
 from beaconlake.store import FINDINGS_COLUMNS, FINDINGS_TABLE, Warehouse
 
 #: The dbt selectors (``selectors.yml``) of the stages before and after the confirmation.
@@ -571,8 +572,19 @@ class PipelineError(BeaconlakeError):
     """A problem the user can fix (no input, empty input, an empty window)."""
 
 
-def input_window(glob_text: str) -> Window:
-    """The days an input covers, from its ``event_date=YYYY-MM-DD`` partition folders."""
+def plausible_days() -> tuple[dt.date, dt.date]:
+    """The first and last plausible event day (vars min_event_date, max_event_days_ahead)."""
+    values = project_vars()
+    first = parse_date("var min_event_date", values["min_event_date"])
+    return first, dt.date.today() + dt.timedelta(days=int(values["max_event_days_ahead"]))
+
+
+def input_window(glob_text: str, skipped: list[dt.date] | None = None) -> Window:
+    """The plausible days an input covers, from its ``event_date=YYYY-MM-DD`` partition folders.
+
+    Partitions outside the plausible range (``plausible_days``) do not stretch the window; they
+    are appended to ``skipped`` for the caller to report.
+    """
     import glob
     import re
 
@@ -595,6 +607,16 @@ def input_window(glob_text: str) -> Window:
         raise PipelineError(f"the input {glob_text} has no rows")
     if not days:
         raise PipelineError(f"no event_date=YYYY-MM-DD partition folders in {glob_text}")
+    first, last = plausible_days()
+    outside = sorted(d for d in days if not first <= d <= last)
+    if skipped is not None:
+        skipped.extend(outside)
+    days -= set(outside)
+    if not days:
+        raise InputError(
+            f"every partition of {glob_text} lies outside the plausible days {first} .. {last} "
+            f"({outside[0]} .. {outside[-1]}; a relative clock? see ingest --rebase-date)"
+        )
     return Window(min(days), max(days) + dt.timedelta(days=1))
 
 
@@ -607,6 +629,8 @@ class RunResult:
     event_counts: pd.DataFrame
     #: rows of the alert queue (rpt_beacon_alerts) for the window
     alerts: int
+    #: input partitions outside the plausible days, left out of the default window
+    skipped_days: list[dt.date] = field(default_factory=list)
 
 
 def read_event_counts(wh: Warehouse, window: Window) -> pd.DataFrame:
@@ -653,9 +677,11 @@ def run_pipeline(
     from beaconlake import warehouse
     from beaconlake.store import warehouse_for
 
-    settings = _run_settings(extra_vars)  # a bad tunable fails before any work
+    extra_vars = check_vars(extra_vars or {})  # a bad var fails before any work
+    settings = _run_settings(extra_vars)
     glob_text = warehouse.raw_glob(input_path)
-    covered = input_window(glob_text)
+    skipped: list[dt.date] = []
+    covered = input_window(glob_text, skipped)
     window = Window(start or covered.start, end or covered.end)
     if window.end <= window.start:
         raise PipelineError(f"empty window: {window.start} .. {window.end}")
@@ -669,9 +695,15 @@ def run_pipeline(
     )  # fmt: skip
     timings["dbt candidates"] = time.perf_counter() - t0
     if not built.success:
-        raise DbtFailed("dbt build of the candidates", built.log_path)
+        raise DbtFailed("dbt build of the candidates", built.log_path, built.error)
     t1 = time.perf_counter()
     wh = warehouse_for(target, db_path)
+    counts = read_event_counts(wh, window)
+    if int(counts.n_raw.sum()) == 0:
+        raise InputError(
+            f"the window {window.start} .. {window.end} (end exclusive) holds no rows of "
+            f"{glob_text}: nothing confirmed, earlier findings kept"
+        )
     result = confirm_window(wh, window, workers, settings=settings, progress=progress)
     timings["confirmation"] = time.perf_counter() - t1
     t2 = time.perf_counter()
@@ -682,9 +714,9 @@ def run_pipeline(
     )  # fmt: skip
     timings["dbt findings marts"] = time.perf_counter() - t2
     if not marts.success:
-        raise DbtFailed("dbt build of the findings marts", marts.log_path)
+        raise DbtFailed("dbt build of the findings marts", marts.log_path, marts.error)
     counts = read_event_counts(wh, window)
-    return RunResult(window, result, timings, counts, count_alerts(wh, window))
+    return RunResult(window, result, timings, counts, count_alerts(wh, window), skipped)
 
 
 def confirm_stored_window(
@@ -716,7 +748,7 @@ def confirm_stored_window(
             f"no candidate models in the {target} warehouse (run `dbt build` first): "
             f"{str(exc).splitlines()[0]}"
         ) from exc
-    settings = _run_settings(extra_vars)
+    settings = _run_settings(check_vars(extra_vars or {}))
     return confirm_window(wh, window, workers, settings=settings, progress=progress)
 
 

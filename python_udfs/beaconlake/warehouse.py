@@ -9,6 +9,7 @@ holds the one copy of every default); ``--var KEY=VALUE`` overrides them per run
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
@@ -21,18 +22,7 @@ from typing import Any
 import click
 
 from beaconlake.errors import ConfigError, DbtFailed
-
-#: Environment variable naming the dbt project directory (default: the repository root).
-PROJECT_DIR_ENV = "BEACONLAKE_PROJECT_DIR"
-
-
-def project_dir() -> Path:
-    """The dbt project directory: ``$BEACONLAKE_PROJECT_DIR`` or the repository root."""
-    configured = os.environ.get(PROJECT_DIR_ENV)
-    root = Path(configured) if configured else Path(__file__).resolve().parents[2]
-    if not (root / "dbt_project.yml").is_file():
-        raise ConfigError(f"no dbt_project.yml in {root}; set {PROJECT_DIR_ENV}")
-    return root
+from beaconlake.project import check_vars, parse_date, project_dir
 
 
 def raw_glob(input_path: str | os.PathLike[str]) -> str:
@@ -55,6 +45,8 @@ class BuildResult:
     nodes: list[tuple[str, str, float]] = field(default_factory=list)
     #: dbt's log file for this invocation.
     log_path: Path | None = None
+    #: the first line of the first failure (a node's error or a failing test), when it failed
+    error: str | None = None
 
 
 @contextmanager
@@ -109,18 +101,26 @@ def run_dbt(
         finally:
             _release_duckdb()
     nodes = []
+    error = str(result.exception) if result.exception else None
     for node_result in getattr(result.result, "results", None) or []:
-        nodes.append(
-            (
-                node_result.node.unique_id,
-                str(node_result.status),
-                float(node_result.execution_time or 0.0),
-            )
-        )
+        status = str(node_result.status)
+        nodes.append((node_result.node.unique_id, status, float(node_result.execution_time or 0.0)))
+        if error is None and status in ("error", "fail") and node_result.message:
+            error = f"{node_result.node.name}: {node_result.message}"
     log_dir = os.environ.get("DBT_LOG_PATH") or str(root / "logs")
     return BuildResult(
-        success=bool(result.success), nodes=nodes, log_path=Path(log_dir) / "dbt.log"
+        success=bool(result.success),
+        nodes=nodes,
+        log_path=Path(log_dir) / "dbt.log",
+        error=_first_line(error) if error and not result.success else None,
     )
+
+
+def _first_line(text: str) -> str:
+    """The first informative line of a dbt message (dbt starts some with a header line)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    informative = [line for line in lines if not line.endswith(("Error", "Error:"))]
+    return (informative or lines or [text])[0][:300]
 
 
 def build(
@@ -142,11 +142,13 @@ def build(
     day already built.
     """
     dbt_vars: dict[str, Any] = {"raw_dns_glob": raw_glob(input_path)}
+    dbt_vars.update(check_vars(extra_vars or {}))
     if start_date:
-        dbt_vars["start_date"] = start_date
+        dbt_vars["start_date"] = parse_date("the start date", start_date).isoformat()
     if end_date:
-        dbt_vars["end_date"] = end_date
-    dbt_vars.update(extra_vars or {})
+        dbt_vars["end_date"] = parse_date("the end date", end_date).isoformat()
+    if start_date and end_date and dbt_vars["start_date"] > dbt_vars["end_date"]:
+        raise ConfigError(f"the start date {start_date} is after the end date {end_date}")
     command = ["build"]
     if full_refresh:
         command.append("--full-refresh")
@@ -180,8 +182,8 @@ def parse_vars(values: Sequence[str]) -> dict[str, Any]:
     help="simulate --out folder, events folder, or a Parquet glob (the input contract).",
 )
 @click.option("--db", "db_path", type=click.Path(dir_okay=False), help="DuckDB database file.")
-@click.option("--start-date", help="First UTC day to (re)build, YYYY-MM-DD.")
-@click.option("--end-date", help="Last UTC day to (re)build, YYYY-MM-DD.")
+@click.option("--start-date", type=click.DateTime(["%Y-%m-%d"]), help="First UTC day to (re)build.")
+@click.option("--end-date", type=click.DateTime(["%Y-%m-%d"]), help="Last UTC day to (re)build.")
 @click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")
 @click.option("--select", help="dbt node selection (default: everything).")
 @click.option(
@@ -192,8 +194,8 @@ def parse_vars(values: Sequence[str]) -> dict[str, Any]:
 def build_command(
     input_path: str,
     db_path: str | None,
-    start_date: str | None,
-    end_date: str | None,
+    start_date: dt.datetime | None,
+    end_date: dt.datetime | None,
     full_refresh: bool,
     select: str | None,
     selector: str | None,
@@ -206,8 +208,8 @@ def build_command(
     result = build(
         input_path,
         db_path=db_path,
-        start_date=start_date,
-        end_date=end_date,
+        start_date=start_date.date().isoformat() if start_date else None,
+        end_date=end_date.date().isoformat() if end_date else None,
         full_refresh=full_refresh,
         select=select,
         extra_vars=parse_vars(var_items),
@@ -215,4 +217,4 @@ def build_command(
         selector=selector,
     )
     if not result.success:
-        raise DbtFailed("dbt build", result.log_path)
+        raise DbtFailed("dbt build", result.log_path, result.error)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from beaconlake.errors import ConfigError
+from beaconlake.project import project_vars
 
 
 class SettingsError(ConfigError):
@@ -57,16 +58,6 @@ class Settings:
     @property
     def new_domain_seconds(self) -> float:
         return self.new_domain_days * 86_400
-
-
-def project_vars() -> dict[str, Any]:
-    """The ``vars:`` of the dbt project's ``dbt_project.yml``."""
-    import yaml
-
-    from beaconlake.warehouse import project_dir
-
-    text = (project_dir() / "dbt_project.yml").read_text()
-    return dict(yaml.safe_load(text).get("vars") or {})
 
 
 def project_settings(overrides: Mapping[str, Any] | None = None) -> Settings:

@@ -1,0 +1,85 @@
+"""The dbt project beaconlake ships with: where it is, and its vars (the one copy of every
+default, in ``dbt_project.yml``), with the check every run's overrides pass before dbt starts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from beaconlake.errors import ConfigError
+
+#: Environment variable naming the dbt project directory (default: the repository root).
+PROJECT_DIR_ENV = "BEACONLAKE_PROJECT_DIR"
+#: Vars holding a date (``YYYY-MM-DD``); the dbt macro date_var checks the same form.
+DATE_VARS = ("start_date", "end_date", "min_event_date")
+
+
+def project_dir() -> Path:
+    """The dbt project directory: ``$BEACONLAKE_PROJECT_DIR`` or the repository root."""
+    configured = os.environ.get(PROJECT_DIR_ENV)
+    root = Path(configured) if configured else Path(__file__).resolve().parents[2]
+    if not (root / "dbt_project.yml").is_file():
+        raise ConfigError(f"no dbt_project.yml in {root}; set {PROJECT_DIR_ENV}")
+    return root
+
+
+def project_vars() -> dict[str, Any]:
+    """The ``vars:`` of the dbt project's ``dbt_project.yml``."""
+    return dict(_vars_of(project_dir()))
+
+
+@functools.cache
+def _vars_of(root: Path) -> dict[str, Any]:
+    import yaml
+
+    text = (root / "dbt_project.yml").read_text()
+    return dict(yaml.safe_load(text).get("vars") or {})
+
+
+def parse_date(name: str, value: object) -> dt.date:
+    """A ``YYYY-MM-DD`` date (a date object passes), or ConfigError naming ``name``."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    text = str(value)
+    try:
+        if len(text) != 10:
+            raise ValueError(text)
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"{name} must be a date YYYY-MM-DD, not {text!r}") from None
+
+
+def check_vars(overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """A run's dbt var overrides, each checked against its default in ``dbt_project.yml``.
+
+    An unknown name, text where the default is a number, a non-boolean where it is a boolean, or
+    a date var that is not ``YYYY-MM-DD`` raises ConfigError with one line; dates come back as
+    ``YYYY-MM-DD`` strings. So no value reaches dbt (and SQL) in a form its default does not have.
+    """
+    defaults = project_vars()
+    checked: dict[str, Any] = {}
+    for name, value in overrides.items():
+        if name not in defaults:
+            raise ConfigError(f"unknown dbt var {name!r} (see vars in dbt_project.yml)")
+        default = defaults[name]
+        if name in DATE_VARS:
+            empty = value is None or value == ""
+            checked[name] = None if empty else parse_date(f"var {name}", value).isoformat()
+        elif isinstance(default, bool):
+            if not isinstance(value, bool):
+                raise ConfigError(f"var {name} must be true or false, not {value!r}")
+            checked[name] = value
+        elif isinstance(default, int | float):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ConfigError(f"var {name} must be a number, not {value!r}")
+            checked[name] = value
+        else:
+            if value is not None and not isinstance(value, str):
+                raise ConfigError(f"var {name} must be text, not {value!r}")
+            checked[name] = value
+    return checked
