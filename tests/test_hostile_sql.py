@@ -207,3 +207,59 @@ def test_a_far_future_day_does_not_poison_later_builds(dbt_folders: Path) -> Non
     with duckdb.connect(str(db), read_only=True) as con:
         (latest,) = con.sql("select max(first_seen_date) from main.stg_dns__query_names").fetchone()
     assert latest == DAY2
+
+
+# --- the input is checked before the pipeline ------------------------------------------------
+
+
+def _write_table(root: Path, partition: str, table: pa.Table) -> None:
+    folder = root / f"event_date={partition}"
+    folder.mkdir(parents=True)
+    pq.write_table(table, folder / "part-00000.parquet")
+
+
+@pytest.mark.parametrize(
+    ("partition", "columns", "message"),
+    [
+        ("2024-04-20", {"event_time": ["2024-04-20 08:00:00"], "host_id": ["h"],
+                        "query_name": ["a.com"], "tenant_id": ["t"]},
+         "column event_time is string, not a timestamp"),
+        ("2024-04-20", {"event_time": [dt.datetime(2024, 4, 20, 8)], "host_id": ["h"],
+                        "query_name": ["a.com"]},
+         "missing required column(s) tenant_id"),
+        ("2024-04-20", {"event_time": [dt.datetime(2024, 4, 20, 8)], "host_id": [7],
+                        "query_name": ["a.com"], "tenant_id": ["t"]},
+         "column host_id is int64, not text"),
+        ("2024-13-45", {"event_time": [dt.datetime(2024, 4, 20, 8)], "host_id": ["h"],
+                        "query_name": ["a.com"], "tenant_id": ["t"]},
+         "partition event_date must be a date YYYY-MM-DD, not '2024-13-45'"),
+        ("1970-01-01", {"event_time": [dt.datetime(1970, 1, 1, 8)], "host_id": ["h"],
+                        "query_name": ["a.com"], "tenant_id": ["t"]},
+         "lies outside the plausible days"),
+    ],
+)  # fmt: skip
+def test_run_refuses_input_off_the_contract_in_one_line(
+    tmp_path: Path, partition: str, columns: dict, message: str
+) -> None:
+    _write_table(tmp_path / "events", partition, pa.table(columns))
+    result = CliRunner().invoke(
+        main, ["run", "--input", str(tmp_path / "events"), "--db", str(tmp_path / "w.duckdb")]
+    )
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "w.duckdb").exists()  # refused before any work
+
+
+def test_run_refuses_a_window_without_rows_and_keeps_earlier_findings(dbt_folders: Path) -> None:
+    """A window that holds no row of the input must not replace its findings with nothing."""
+    events = dbt_folders / "events"
+    _write_day(events, DAY1, 5)
+    result = CliRunner().invoke(
+        main,
+        ["run", "--input", str(events), "--db", str(dbt_folders / "w.duckdb"),
+         "--start", "2024-01-01", "--end", "2024-01-02"],
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    last = result.output.strip().splitlines()[-1]
+    assert "holds no rows" in last and "earlier findings kept" in last

@@ -18,7 +18,8 @@ import pandas as pd
 
 from beaconlake.confirm.batch import confirm, confirm_rotation_pools
 from beaconlake.confirm.settings import Settings, SettingsError, project_settings
-from beaconlake.errors import BeaconlakeError, DbtFailed, InputError
+from beaconlake.errors import BeaconlakeError, ConfigError, DbtFailed, InputError
+from beaconlake.ingest.writer import contract_problem
 from beaconlake.project import check_vars, parse_date, project_vars
 from beaconlake.store import FINDINGS_COLUMNS, FINDINGS_TABLE, Warehouse
 
@@ -596,13 +597,20 @@ def input_window(glob_text: str, skipped: list[dt.date] | None = None) -> Window
     days = set()
     rows = 0
     for f in files:
-        match = re.search(r"event_date=(\d{4}-\d{2}-\d{2})", f)
+        match = re.search(r"event_date=([^/]*)", f)
         if match:
-            days.add(dt.date.fromisoformat(match.group(1)))
+            try:
+                days.add(parse_date("partition event_date", match.group(1)))
+            except ConfigError as exc:
+                raise InputError(f"{f}: {exc}") from None
         try:
-            rows += pq.read_metadata(f).num_rows
+            metadata = pq.read_metadata(f)
         except Exception as exc:
-            raise PipelineError(f"cannot read {f}: {exc}") from exc
+            raise InputError(f"cannot read {f}: {str(exc).splitlines()[0]}") from exc
+        problem = contract_problem(metadata.schema.to_arrow_schema())
+        if problem:
+            raise InputError(f"{f}: {problem} (see the input contract in the README)")
+        rows += metadata.num_rows
     if rows == 0:
         raise PipelineError(f"the input {glob_text} has no rows")
     if not days:

@@ -26,6 +26,38 @@ CONTRACT_SCHEMA = pa.schema(
     ]
 )
 US_PER_DAY = 86_400 * 1_000_000
+#: Columns every input file must have; the others of CONTRACT_SCHEMA are optional.
+REQUIRED_COLUMNS = ("event_time", "host_id", "query_name", "tenant_id")
+
+
+def contract_problem(schema: pa.Schema) -> str | None:
+    """Why a Parquet file's schema does not meet the input contract (None when it does).
+
+    A required column must be present; every contract column present must have the contract's
+    kind of type (any timestamp unit for event_time, any string type, any number for the TTL).
+    """
+    kinds = {
+        "event_time": ("a timestamp", pa.types.is_timestamp),
+        "answer_ttl_seconds": (
+            "a number",
+            lambda t: pa.types.is_floating(t) or pa.types.is_integer(t),
+        ),
+    }
+    missing = [name for name in REQUIRED_COLUMNS if name not in schema.names]
+    if missing:
+        return f"missing required column(s) {', '.join(missing)}"
+    for column in CONTRACT_SCHEMA:
+        if column.name not in schema.names:
+            continue
+        found = schema.field(column.name).type
+        if pa.types.is_dictionary(found):  # dictionary-encoded: judged by its values
+            found = found.value_type
+        what, ok = kinds.get(
+            column.name, ("text", lambda t: pa.types.is_string(t) or pa.types.is_large_string(t))
+        )
+        if not ok(found) and not pa.types.is_null(found):
+            return f"column {column.name} is {found}, not {what}"
+    return None
 
 
 @dataclass
