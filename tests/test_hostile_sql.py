@@ -263,3 +263,12 @@ def test_run_refuses_a_window_without_rows_and_keeps_earlier_findings(dbt_folder
     assert result.exit_code == 2, result.output
     last = result.output.strip().splitlines()[-1]
     assert "holds no rows" in last and "earlier findings kept" in last
+
+
+def test_files_the_cli_writes_are_not_world_readable(tmp_path: Path) -> None:
+    log = tmp_path / "dns.log"
+    log.write_text('{"ts": 1713600000.5, "id.orig_h": "10.0.0.1", "query": "a.example.com"}\n')
+    result = CliRunner().invoke(main, ["ingest", "zeek", str(log), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    written = [p for p in (tmp_path / "o").rglob("*")]
+    assert written and all(p.stat().st_mode & 0o007 == 0 for p in written)

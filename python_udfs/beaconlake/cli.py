@@ -20,7 +20,8 @@ class BadInput(click.ClickException):
 
 
 class _Main(click.Group):
-    """The command group; the one place where a library error becomes an exit code.
+    """The command group; the one place where a library error becomes an exit code, and
+    where the files it writes lose their access for other users (umask 007).
 
     ``BeaconlakeError`` (what the user can fix): its one line, exit 2. Anything else is a
     defect: its first line and exit 1, the traceback only with ``BEACONLAKE_DEBUG=1``.
@@ -29,6 +30,8 @@ class _Main(click.Group):
     def invoke(self, ctx: click.Context) -> object:
         from beaconlake.errors import BeaconlakeError
 
+        # DNS logs say who visited what: what we write is not for every user of the machine
+        os.umask(os.umask(0) | 0o007)
         try:
             return super().invoke(ctx)
         except BeaconlakeError as exc:
