@@ -2,7 +2,12 @@
 
 No line aborts a run: each becomes a row, a header or blank line, or a counted rejection with its
 reason (``beaconlake.ingest.report``); a file that cannot be read to its end is named in the
-report and the rest still counts.
+report and the rest still counts. The output appears atomically: rows are written to a hidden
+sibling folder (``.<name>.tmp-<pid>-...`` beside ``out``, on the same filesystem) that is renamed
+into place only when the run ends with at least one row. With ``overwrite`` the previous output
+is renamed away first and deleted only once the new one is in place; on any failure, or Ctrl-C,
+the temporary folder is removed and the previous output is left as it was. A run without rows
+leaves ``out`` as it was and returns its report (the CLI then exits with code 2).
 """
 
 from __future__ import annotations
@@ -10,7 +15,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 from beaconlake.errors import ConfigError, InputError
@@ -92,7 +99,7 @@ def ingest(
     """
     if not math.isfinite(shift_seconds):
         raise ConfigError(f"the shift must be a finite number of seconds, not {shift_seconds}")
-    _check_out(out, overwrite)
+    _check_out(out, paths, overwrite)
     if rebase_date is not None:
         first = first_event_seconds(paths, mapping)
         if first is not None:
@@ -102,18 +109,67 @@ def ingest(
         tenant_id=tenant_id, host_map=host_map or {}, shift_seconds=shift_seconds,
         time_range=time_range or TimeRange.default(),
     )  # fmt: skip
-    out.mkdir(parents=True, exist_ok=True)
-    writer = ContractWriter(out)
-    if mapping:
-        return read_mapped(paths, mapping, writer, opts)
-    return read_zeek(paths, writer, opts)
+    staging = _staging(out)
+    try:
+        writer = ContractWriter(staging)
+        if mapping:
+            report = read_mapped(paths, mapping, writer, opts)
+        else:
+            report = read_zeek(paths, writer, opts)
+        if report.rows:
+            _publish(staging, out, overwrite)
+    except OSError as exc:  # reading errors are caught per file: this one is from writing
+        raise InputError(f"cannot write {out}: {exc.strerror or exc}") from exc
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return report
 
 
-def _check_out(out: Path, overwrite: bool) -> None:
-    """Refuse an output that is not a folder or is full without ``overwrite``; else empty it."""
-    if out.exists() and not out.is_dir():
-        raise InputError(f"{out} is not a folder")
-    if out.is_dir() and any(out.iterdir()):
+def _check_out(out: Path, paths: list[Path], overwrite: bool) -> None:
+    """Refuse, before reading anything, an output that is not a folder or is full without
+    ``overwrite``, and with ``overwrite`` one that holds an input."""
+    try:
+        if out.exists() and not out.is_dir():
+            raise InputError(f"{out} is not a folder")
+        if not (out.is_dir() and any(out.iterdir())):
+            return
+    except OSError as exc:
+        raise InputError(f"cannot read {out}: {exc.strerror or exc}") from exc
+    if not overwrite:
+        raise InputError(f"{out} is not empty (use --overwrite to replace it)")
+    target = out.resolve()
+    for path in paths:
+        resolved = path.resolve()
+        if resolved == target or target in resolved.parents:
+            raise InputError(f"{path} lies inside {out}, which --overwrite would replace")
+
+
+def _staging(out: Path) -> Path:
+    """A new hidden folder beside ``out`` (same filesystem, so renaming it is atomic)."""
+    target = out.resolve()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        prefix = f".{target.name}.tmp-{os.getpid()}-"
+        return Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
+    except OSError as exc:
+        raise InputError(f"cannot create a folder beside {out}: {exc.strerror or exc}") from exc
+
+
+def _publish(staging: Path, out: Path, overwrite: bool) -> None:
+    """Rename ``staging`` to ``out``; a previous output is renamed away, then deleted."""
+    target = out.resolve()
+    if target.is_dir() and any(target.iterdir()):
         if not overwrite:
-            raise InputError(f"{out} is not empty (use --overwrite to replace it)")
-        shutil.rmtree(out)
+            raise InputError(f"{out} was filled by something else during the run; nothing written")
+        old = staging.with_name(staging.name.replace(".tmp-", ".old-", 1))
+        target.rename(old)
+        try:
+            staging.rename(target)
+        except BaseException:
+            old.rename(target)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+        return
+    if target.is_dir():
+        target.rmdir()
+    staging.rename(target)
