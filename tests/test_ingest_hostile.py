@@ -649,7 +649,7 @@ def test_cli_every_line_bad_exits_2_with_the_summary_and_one_error_line(tmp_path
     assert lines[0].startswith("read 4 lines from 1 file(s): wrote 0 rows")
     assert [line for line in lines if line.startswith("Error")] == [lines[-1]]
     assert lines[-1] == (
-        f"Error: nothing written to {out}: all 4 data line(s) were rejected (1 unreadable time)"
+        f"Error: nothing written to {out}: no line became a row (4 rejected, 1 as unreadable time)"
     )
     assert not out.exists()
     (tmp_path / "empty.log").write_text("")

@@ -139,8 +139,9 @@ class IngestReport:
             lines += [f"  {error}" for error in self.file_errors]
         if self.mostly_relative_clock:
             lines.append(
-                f"hint: {self.relative_clock_rows:,} rows lie near 1970, a clock relative to the "
-                "capture's start: --rebase-date YYYY-MM-DD moves them to a real date"
+                f"hint: {self.relative_clock_rows:,} rows lie near 1970: a clock relative to the "
+                "capture's start (--rebase-date YYYY-MM-DD moves them to a real date), or a "
+                "mapping's epoch unit too small"
             )
         return lines
 
@@ -150,7 +151,7 @@ class IngestReport:
             return ""
         if self.rejected:
             top, n = self.rejections.most_common(1)[0]
-            return f"all {self.rejected:,} data line(s) were rejected ({n:,} {top})"
+            return f"no line became a row ({self.rejected:,} rejected, {n:,} as {top})"
         if self.file_errors and not self.lines:
             return f"no input file could be read ({self.file_errors[0]})"
         return "the input holds no data lines"
