@@ -587,7 +587,9 @@ def _old_output(tmp_path: Path) -> tuple[Path, Path]:
     return path, out
 
 
-@pytest.mark.parametrize("failure", [RuntimeError("disk on fire"), KeyboardInterrupt()])
+@pytest.mark.parametrize(
+    "failure", [RuntimeError("disk on fire"), KeyboardInterrupt()], ids=["error", "ctrl-c"]
+)
 def test_overwrite_keeps_the_old_output_when_the_new_run_fails(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: BaseException
 ) -> None:
