@@ -506,6 +506,20 @@ def test_invalid_utf8_is_replaced_counted_and_kept(tmp_path: Path) -> None:
     assert rows[0]["host_id"] == "pc-\ufffd"
 
 
+def test_lines_ending_in_a_lone_cr_are_lines(tmp_path: Path) -> None:
+    tsv = tmp_path / "dns.log"
+    tsv.write_bytes(
+        (HEADER + _tsv_row("1713484800.5") + _tsv_row("1713484801.5")).replace("\n", "\r").encode()
+    )
+    report, _ = _checked([tsv], tmp_path / "a")
+    assert (report.lines, report.rows, report.header_lines) == (HEADER_LINES + 2, 2, HEADER_LINES)
+    csv_file = tmp_path / "export.csv"
+    csv_file.write_bytes(b't,h,q\r1713484800,pc1,"a.\r\rcom"\r\r1713484801,pc1,b.com')
+    report, rows = _checked([csv_file], tmp_path / "b", mapping=_mapping(tmp_path, CSV_MAPPING))
+    assert (report.lines, report.rows, report.blank_lines) == (4, 2, 1)
+    assert [r["query_name"] for r in rows] == ["a.\n\ncom", "b.com"]
+
+
 def test_unusable_zeek_headers_are_rejected_not_raised(tmp_path: Path) -> None:
     path = tmp_path / "dns.log"
     path.write_text(

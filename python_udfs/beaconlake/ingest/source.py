@@ -1,6 +1,7 @@
 """Reading lines and turning values into contract rows, shared by the Zeek and mapped readers.
 
-Files are read as bytes (gzip detected by its magic bytes) and split on ``\\n``; each line is
+Files are read as bytes (gzip detected by its magic bytes) and split on ``\\n`` (or on ``\\r``
+when the first line has a ``\\r`` and no ``\\n``: classic Mac OS line ends); each line is
 decoded as UTF-8 on its own, so invalid bytes touch only their line: they are replaced by U+FFFD,
 the row is kept, and it is counted under ``Note.REPLACED_TEXT``. A line of ``MAX_LINE_BYTES``
 (1 MiB) or more is skipped without being held in memory and rejected as too long. An error
@@ -131,13 +132,17 @@ def read_lines(path: Path, rep: IngestReport) -> Iterator[Line]:
         except READ_ERRORS as exc:
             rep.file_error(path, 0, _why(exc))
             return
+        reader: IO[bytes] | _CrLines = fh
         while True:
             try:
-                raw = fh.readline(MAX_LINE_BYTES)
+                raw = reader.readline(MAX_LINE_BYTES)
+                if line_no == 0 and b"\r" in raw and not raw.endswith(b"\n"):
+                    reader = _CrLines(fh, raw)  # no \n yet, but \r: lines end in \r
+                    raw = reader.readline(MAX_LINE_BYTES)
                 overlong = len(raw) == MAX_LINE_BYTES and not raw.endswith(b"\n")
                 rest = raw
                 while overlong and rest and not rest.endswith(b"\n"):
-                    rest = fh.readline(_CHUNK)  # skip the rest of the line unkept
+                    rest = reader.readline(_CHUNK)  # skip the rest of the line unkept
             except READ_ERRORS as exc:
                 rep.file_error(path, line_no, _why(exc))
                 return
@@ -154,6 +159,30 @@ def read_lines(path: Path, rep: IngestReport) -> Iterator[Line]:
                 yield Line(line_no, raw.decode("utf-8"))
             except UnicodeDecodeError:
                 yield Line(line_no, raw.decode("utf-8", errors="replace"), replaced=True)
+
+
+class _CrLines:
+    """``readline`` for files whose lines end in a lone ``\\r`` (classic Mac OS exports).
+
+    Each line comes back with ``\\n`` for its ``\\r``, and like ``readline(limit)`` at most
+    ``limit`` bytes: a longer line is returned in pieces, the first without a terminator.
+    """
+
+    def __init__(self, fh: IO[bytes], start: bytes) -> None:
+        self.fh, self.buf = fh, start
+
+    def readline(self, limit: int) -> bytes:
+        while b"\r" not in self.buf[:limit] and len(self.buf) < limit:
+            chunk = self.fh.read(_CHUNK)
+            if not chunk:
+                break
+            self.buf += chunk
+        end = self.buf.find(b"\r", 0, limit)
+        if end < 0:
+            line, self.buf = self.buf[:limit], self.buf[limit:]
+            return line
+        line, self.buf = self.buf[:end], self.buf[end + 1 :]
+        return line + b"\n"
 
 
 def _why(exc: BaseException) -> str:
