@@ -14,6 +14,7 @@ import gzip
 import io
 import json
 import math
+import os
 import re
 import tempfile
 from pathlib import Path
@@ -599,6 +600,12 @@ def test_relative_clocks_are_rejected_with_a_hint_and_rebase_still_works(tmp_pat
 # --- atomic output -------------------------------------------------------------------------------
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _old_output(tmp_path: Path) -> tuple[Path, Path]:
     path = tmp_path / "dns.log"
     path.write_text(HEADER + _tsv_row("1713484800.5", query="old.example.com"))
@@ -633,6 +640,7 @@ def test_overwrite_keeps_the_old_output_when_the_new_run_fails(
 
 def test_overwrite_replaces_the_output_once_the_new_one_is_complete(tmp_path: Path) -> None:
     path, out = _old_output(tmp_path)
+    assert out.stat().st_mode & 0o777 == 0o777 & ~_umask()  # not private like a temp folder
     (out / "notes.txt").write_text("a stray file is replaced too")
     report, rows = _checked([path], out, overwrite=True)
     assert report.rows == 50 and "old.example.com" not in {r["query_name"] for r in rows}

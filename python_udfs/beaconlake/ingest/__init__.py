@@ -16,8 +16,8 @@ import csv
 import datetime as dt
 import math
 import os
+import secrets
 import shutil
-import tempfile
 from pathlib import Path
 
 from beaconlake.errors import ConfigError, InputError
@@ -145,12 +145,14 @@ def _check_out(out: Path, paths: list[Path], overwrite: bool) -> None:
 
 
 def _staging(out: Path) -> Path:
-    """A new hidden folder beside ``out`` (same filesystem, so renaming it is atomic)."""
+    """A new hidden folder beside ``out`` (same filesystem, so renaming it is atomic), made
+    with the permissions any new folder gets (``tempfile.mkdtemp`` would make it private)."""
     target = out.resolve()
+    staging = target.parent / f".{target.name}.tmp-{os.getpid()}-{secrets.token_hex(6)}"
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        prefix = f".{target.name}.tmp-{os.getpid()}-"
-        return Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
+        staging.mkdir()
+        return staging
     except OSError as exc:
         raise InputError(f"cannot create a folder beside {out}: {exc.strerror or exc}") from exc
 
