@@ -11,7 +11,7 @@ import pandas as pd
 from click.testing import CliRunner
 
 from beaconlake.cli import main
-from beaconlake.ingest import ingest
+from beaconlake.ingest import Note, Reason, ingest
 from beaconlake.ingest.mapping import Mapping
 
 FIELDS = (
@@ -56,8 +56,10 @@ def test_rotated_gzip_tsv_with_unset_empty_and_malformed_lines(tmp_path: Path) -
     path = tmp_path / "dns.log.gz"
     path.write_bytes(gzip.compress((hour1 + hour2).encode()))
     report = ingest([path], tmp_path / "out", tenant_id="acme")
-    assert (report.rows, report.malformed) == (4, 2)
-    assert [line for _, line, _ in report.malformed_examples] == [21, 22]
+    assert (report.rows, report.rejected) == (4, 2)
+    assert {r: [e.line_no for e in report.examples[r]] for r in report.rejections} == {
+        Reason.FIELD_COUNT: [21], Reason.BAD_TIME: [22]
+    }  # fmt: skip
     df = _read(tmp_path / "out")
     assert len(df) == 4 and set(df.tenant_id) == {"acme"}
     assert df.event_time.iloc[0] == pd.Timestamp("2024-04-19 00:00:00.441203")
@@ -81,7 +83,8 @@ def test_json_lines_with_epoch_and_iso_times_and_a_host_map(tmp_path: Path) -> N
         main, ["ingest", "zeek", str(path), "--out", str(tmp_path / "o"), "--host-map", str(hosts)]
     )
     assert result.exit_code == 0, result.output
-    assert "wrote 2 rows" in result.output and "dns.log:3: bad JSON record" in result.output
+    assert "wrote 2 rows" in result.output and "1 unparseable record" in result.output
+    assert "dns.log:3: JSON: Expecting property name" in result.output
     df = _read(tmp_path / "o")
     assert df.host_id.tolist() == ["laptop-7", "laptop-7"]
     assert df.event_time.iloc[1] == pd.Timestamp("2022-08-07 10:47:44.011415")
@@ -107,7 +110,7 @@ def test_mapped_csv_with_local_times(tmp_path: Path) -> None:
     data = tmp_path / "export.csv"
     data.write_text("when;client;name;org\n02.11.2026 09:00:00;pc1;x.com;a\nbad;pc1;y.com;a\n")
     report = ingest([data], tmp_path / "o", mapping=Mapping.load(mapping))
-    assert (report.rows, report.malformed) == (1, 1)
+    assert (report.rows, report.rejected) == (1, 1)
     df = _read(tmp_path / "o")
     assert df.event_time.iloc[0] == pd.Timestamp("2026-11-02 08:00:00")  # CET is UTC+1
     assert df.tenant_id.iloc[0] == "a" and df.query_type.isna().all()
@@ -133,7 +136,7 @@ def test_real_zeek_logs_keep_every_valid_row(tmp_path: Path, shared_data: Path) 
     report = ingest([rita, real / "saitama_foxit" / "dns.log"], tmp_path / "o")
     with gzip.open(rita, "rt") as fh:
         data_lines = sum(1 for line in fh if line.strip() and not line.startswith("#"))
-    assert report.malformed == 0
+    assert report.rejected == 0
     assert report.rows == data_lines + 116  # the Saitama capture has 116 queries
     df = _read(tmp_path / "o")
     saitama = df[df.host_id == "192.168.1.112"]
@@ -161,7 +164,7 @@ def test_zeek_tsv_ttls_become_the_smallest_answer_ttl(tmp_path: Path) -> None:
     path = tmp_path / "dns.log"
     path.write_text(text)
     report = ingest([path], tmp_path / "o")
-    assert (report.rows, report.malformed, report.bad_ttls) == (6, 0, 2)
+    assert (report.rows, report.rejected, report.notes[Note.BAD_TTL]) == (6, 0, 2)
     ttl = _read(tmp_path / "o").answer_ttl_seconds.tolist()
     assert ttl[0] == 60.0 and ttl[5] == 450.0
     assert pd.isna(ttl[1:5]).all()
@@ -180,14 +183,14 @@ def test_zeek_json_ttls_and_a_log_without_them(tmp_path: Path) -> None:
     path.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
     result = CliRunner().invoke(main, ["ingest", "zeek", str(path), "--out", str(tmp_path / "o")])
     assert result.exit_code == 0, result.output
-    assert "2 unreadable answer TTL(s) written as null" in result.output
+    assert "2 unreadable answer TTL written as null" in result.output
     ttl = _read(tmp_path / "o").answer_ttl_seconds.tolist()
     assert ttl[0] == 120.0 and ttl[4] == 1000.0 and pd.isna(ttl[1:4]).all()
     # a TSV log without TTLs (older Zeek field lists) still reads: the column is null
     old = tmp_path / "old.log"
     old.write_text(HEADER + _row("1713484800.1", "10.0.0.1", "a.example.com"))
     report = ingest([old], tmp_path / "old")
-    assert report.bad_ttls == 0 and _read(tmp_path / "old").answer_ttl_seconds.isna().all()
+    assert not report.notes and _read(tmp_path / "old").answer_ttl_seconds.isna().all()
 
 
 def test_mapped_export_with_an_answer_ttl_column(tmp_path: Path) -> None:
@@ -200,7 +203,7 @@ def test_mapped_export_with_an_answer_ttl_column(tmp_path: Path) -> None:
     data.write_text("t,h,q,ttl\n1700000000,pc1,x.com,300\n1700000001,pc1,x.com,\n"
                     "1700000002,pc1,x.com,n/a\n1700000003,pc1,x.com,59.5\n")  # fmt: skip
     report = ingest([data], tmp_path / "o", mapping=Mapping.load(mapping))
-    assert (report.rows, report.malformed, report.bad_ttls) == (4, 0, 1)
+    assert (report.rows, report.rejected, report.notes[Note.BAD_TTL]) == (4, 0, 1)
     ttl = _read(tmp_path / "o").answer_ttl_seconds.tolist()
     assert ttl[0] == 300.0 and ttl[3] == 59.5 and pd.isna(ttl[1]) and pd.isna(ttl[2])
     jsonl = tmp_path / "m2.toml"
@@ -220,7 +223,7 @@ def test_real_zeek_captures_carry_answer_ttls(tmp_path: Path, shared_data: Path)
     report = ingest([rita], tmp_path / "o")
     df = _read(tmp_path / "o")
     answered = df.response_code == "NOERROR"
-    assert report.bad_ttls == 0
+    assert not report.notes
     # most of its queries are unanswered reverse lookups (NXDOMAIN): 30 % of the rows carry a
     # TTL, 94 % of the answered ones
     assert df.answer_ttl_seconds.notna().mean() > 0.25

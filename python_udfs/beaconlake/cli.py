@@ -7,6 +7,7 @@ import os
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -267,7 +268,12 @@ _INGEST_OPTIONS = [
     click.option("--rebase-date", type=click.DateTime(["%Y-%m-%d"]),
                  help="Shift by whole days so the first event falls on this date (for captures "
                       "with relative times); intervals and time of day are unchanged."),
-    click.option("--overwrite", is_flag=True, help="Replace a non-empty output folder."),
+    click.option("--min-date", type=click.DateTime(["%Y-%m-%d"]),
+                 help="Reject rows before this day (UTC, after any shift).  [default: 2000-01-01]"),
+    click.option("--max-date", type=click.DateTime(["%Y-%m-%d"]),
+                 help="Reject rows after this day (UTC, after any shift).  [default: tomorrow]"),
+    click.option("--overwrite", is_flag=True,
+                 help="Replace a non-empty output folder (only once the new output is complete)."),
 ]  # fmt: skip
 
 
@@ -277,54 +283,40 @@ def _ingest_options(fn):  # type: ignore[no-untyped-def]
     return fn
 
 
-def _run_ingest(paths: tuple[Path, ...], out: Path, mapping_file: Path | None, tenant: str,
-                host_map: Path | None, shift_seconds: float, rebase_date: dt.datetime | None,
-                overwrite: bool) -> None:  # fmt: skip
-    from beaconlake.ingest import ingest as run
-    from beaconlake.ingest import load_host_map
+def _run_ingest(
+    paths: tuple[Path, ...], out: Path, mapping_file: Path | None, *, tenant: str,
+    host_map: Path | None, shift_seconds: float, rebase_date: dt.datetime | None,
+    min_date: dt.datetime | None, max_date: dt.datetime | None, overwrite: bool,
+) -> None:  # fmt: skip
+    """Ingest, print the summary, and fail with exit code 2 when no row was written."""
+    from beaconlake.errors import InputError
+    from beaconlake.ingest import TimeRange, ingest, load_host_map
     from beaconlake.ingest.mapping import Mapping
 
-    try:
-        report = run(
-            list(paths), out,
-            mapping=Mapping.load(mapping_file) if mapping_file else None,
-            tenant_id=tenant,
-            host_map=load_host_map(host_map) if host_map else None,
-            shift_seconds=shift_seconds,
-            rebase_date=rebase_date.date() if rebase_date else None,
-            overwrite=overwrite,
-        )  # fmt: skip
-    except (ValueError, FileExistsError, OSError) as exc:
-        raise BadInput(str(exc)) from exc
-    click.echo(
-        f"read {report.lines:,} lines from {report.files} file(s): wrote {report.rows:,} rows "
-        f"to {out}, {report.malformed:,} malformed line(s) skipped"
-        + (
-            f", {report.bad_ttls:,} unreadable answer TTL(s) written as null"
-            if report.bad_ttls
-            else ""
-        )
-    )
-    for path, line_no, why in report.malformed_examples:
-        click.echo(f"  malformed: {path}:{line_no}: {why}", err=True)
-    if report.malformed > len(report.malformed_examples):
-        more = report.malformed - len(report.malformed_examples)
-        click.echo(f"  ... and {more:,} more", err=True)
+    accepted = TimeRange.default(min_date and min_date.date(), max_date and max_date.date())
+    report = ingest(
+        list(paths), out,
+        mapping=Mapping.load(mapping_file) if mapping_file else None,
+        tenant_id=tenant,
+        host_map=load_host_map(host_map) if host_map else None,
+        shift_seconds=shift_seconds,
+        rebase_date=rebase_date.date() if rebase_date else None,
+        overwrite=overwrite,
+        time_range=accepted,
+    )  # fmt: skip
+    headline, *details = report.summary(out, str(accepted))
+    click.echo(headline)
+    for line in details:
+        click.echo(line, err=True)
+    if not report.rows:
+        raise InputError(f"nothing written to {out}: {report.why_nothing()}")
 
 
 @ingest.command("zeek")
 @_ingest_options
-def ingest_zeek(
-    paths: tuple[Path, ...],
-    out: Path,
-    tenant: str,
-    host_map: Path | None,
-    shift_seconds: float,
-    rebase_date: dt.datetime | None,
-    overwrite: bool,
-) -> None:
+def ingest_zeek(paths: tuple[Path, ...], out: Path, **options: Any) -> None:
     """Zeek dns.log files (TSV or JSON lines, plain or gzip, rotated or concatenated)."""
-    _run_ingest(paths, out, None, tenant, host_map, shift_seconds, rebase_date, overwrite)
+    _run_ingest(paths, out, None, **options)
 
 
 @ingest.command("mapped")
@@ -336,11 +328,9 @@ def ingest_zeek(
     help="TOML file naming the source column of each contract column.",
 )
 @_ingest_options
-def ingest_mapped(paths: tuple[Path, ...], out: Path, mapping_file: Path, tenant: str,
-                  host_map: Path | None, shift_seconds: float, rebase_date: dt.datetime | None,
-                  overwrite: bool) -> None:  # fmt: skip
+def ingest_mapped(paths: tuple[Path, ...], out: Path, mapping_file: Path, **options: Any) -> None:
     """CSV or JSON-lines exports (resolver, EDR, SIEM) described by a mapping file."""
-    _run_ingest(paths, out, mapping_file, tenant, host_map, shift_seconds, rebase_date, overwrite)
+    _run_ingest(paths, out, mapping_file, **options)
 
 
 _TARGET = click.option(

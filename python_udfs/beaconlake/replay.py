@@ -36,7 +36,7 @@ import pandas as pd
 
 from beaconlake.domains import normalize_name, registered_domain
 from beaconlake.errors import InputError
-from beaconlake.ingest import ingest
+from beaconlake.ingest import ANY_TIME, ingest
 from beaconlake.ingest.writer import ContractWriter
 
 US = 1_000_000
@@ -116,14 +116,14 @@ def read_contract(folder: Path) -> pd.DataFrame:
 def read_c2(paths: list[Path], c2_host: str | None = None) -> pd.DataFrame:
     """The C2 capture's queries (one host), time-ordered; every query is taken as C2."""
     with tempfile.TemporaryDirectory(prefix="beaconlake-c2-") as tmp:
-        report = ingest(paths, Path(tmp) / "c2")
+        report = ingest(paths, Path(tmp) / "c2", time_range=ANY_TIME)  # placed later
         frame = read_contract(Path(tmp) / "c2")
     names = ", ".join(str(p) for p in paths)
     frame = frame[frame.query_name.notna() & (frame.query_name.fillna("") != "")]
     if frame.empty:
         raise ReplayError(
             f"the C2 log {names} has no readable queries "
-            f"({report.lines:,} lines, {report.malformed:,} malformed)"
+            f"({report.lines:,} lines, {report.rejected:,} rejected)"
         )
     hosts = sorted(frame.host_id.dropna().unique())
     if c2_host is not None:
@@ -341,12 +341,13 @@ def prepare(
     c2 = read_c2(c2_paths, c2_host) if c2_paths else None
     events = out / EVENTS_DIR
     report = ingest(
-        background_paths, events, tenant_id=tenant_id, rebase_date=background_rebase_date
-    )
+        background_paths, events, tenant_id=tenant_id, rebase_date=background_rebase_date,
+        time_range=ANY_TIME,  # relative times get their own message below
+    )  # fmt: skip
     if report.rows == 0:
         raise ReplayError(
             "the background log(s) have no readable rows "
-            f"({report.lines:,} lines, {report.malformed:,} malformed)"
+            f"({report.lines:,} lines, {report.rejected:,} rejected)"
         )
     background = summarise_background(events)
     first_at = dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=background.first_us)
@@ -359,7 +360,7 @@ def prepare(
     base = {
         "background_logs": [str(p) for p in background_paths],
         "background_rows": report.rows,
-        "background_malformed_lines": report.malformed,
+        "background_malformed_lines": report.rejected,
         "background_rebase_date": str(background_rebase_date) if background_rebase_date else None,
         "tenant_id": tenant_id,
     }
