@@ -205,7 +205,9 @@ def test_a_far_future_day_does_not_poison_later_builds(dbt_folders: Path) -> Non
     assert counts[FAR] == (4, 0, 4)
     assert "unknown_query_name" not in _reasons(db)
     with duckdb.connect(str(db), read_only=True) as con:
-        (latest,) = con.sql("select max(first_seen_date) from main.stg_dns__query_names").fetchone()
+        (latest,) = con.execute(
+            "select max(first_seen_date) from main.stg_dns__query_names"
+        ).fetchone()
     assert latest == DAY2
 
 
