@@ -348,6 +348,21 @@ _DB = click.option(
 )
 
 
+def _wait_option(default: float, what: str):  # type: ignore[no-untyped-def]
+    return click.option(
+        "--wait",
+        type=click.FloatRange(0),
+        default=default,
+        show_default=True,
+        help=f"Seconds to wait while another process writes the DuckDB file ({what}).",
+    )
+
+
+def _say(line: str) -> None:
+    """A one-line notice on stderr (waiting for another process, for instance)."""
+    click.echo(line, err=True)
+
+
 @main.command()
 @click.option(
     "--input",
@@ -376,18 +391,39 @@ _DB = click.option(
     show_default=True,
     help="Findings to print at the end.",
 )
+@_wait_option(0, "another run: 0 fails at once")
+@click.option(
+    "--export",
+    "export_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="DuckDB only: then copy the published marts to this file for BI tools (see export).",
+)
 def run(input_path: str, target: str, db_path: str | None, start: dt.datetime | None,
         end: dt.datetime | None, workers: int | None, var_items: tuple[str, ...],
-        top: int) -> None:  # fmt: skip
-    """The whole job: dbt candidates, Python confirmation, dbt findings marts; then a summary."""
+        top: int, wait: float, export_path: Path | None) -> None:  # fmt: skip
+    """The whole job: dbt candidates, Python confirmation, dbt findings marts; then a summary.
+
+    On DuckDB the run holds the database file's lock (<db>.lock) until it has read its summary
+    and written the export: a second writer fails with one line (or waits, --wait)."""
+    from contextlib import nullcontext
+
+    from beaconlake import lock
+    from beaconlake.export import export_marts
     from beaconlake.pipeline import PipelineError, read_findings, run_pipeline
+    from beaconlake.store import duckdb_path
     from beaconlake.warehouse import parse_vars
 
+    if export_path and target != "duckdb":
+        raise BadInput("--export copies a DuckDB warehouse; leave it out with --target trino")
+    db = duckdb_path(db_path)
+    owner = lock.writing(db, "beaconlake run", wait, _say) if target == "duckdb" else nullcontext()
     try:
-        result = run_pipeline(input_path, target, db_path, start.date() if start else None,
-                              end.date() if end else None, workers,
-                              parse_vars(var_items), _Progress())  # fmt: skip
-        top_findings = read_findings(target, db_path, "medium", top)
+        with owner:
+            result = run_pipeline(input_path, target, db_path, start.date() if start else None,
+                                  end.date() if end else None, workers, parse_vars(var_items),
+                                  _Progress(), notify=_say)  # fmt: skip
+            top_findings = read_findings(target, db_path, "medium", top, notify=_say)
+            exported = export_marts(db, export_path, notify=_say) if export_path else None
     except (PipelineError, ValueError, OSError) as exc:
         raise BadInput(str(exc)) from exc
     if result.skipped_days:
@@ -403,6 +439,8 @@ def run(input_path: str, target: str, db_path: str | None, start: dt.datetime | 
     click.echo(
         _findings_table(top_findings) if len(top_findings) else "no findings at medium or above"
     )
+    if exported is not None:
+        click.echo(_exported_line(exported, export_path))  # type: ignore[arg-type]
 
 
 @main.command("confirm")
@@ -414,8 +452,10 @@ def run(input_path: str, target: str, db_path: str | None, start: dt.datetime | 
 )
 @click.option("--workers", type=click.IntRange(1), help="Confirmation processes (default 2).")
 @click.option("--var", "var_items", multiple=True, help="Override a dbt var: KEY=VALUE.")
+@_wait_option(0, "a run: 0 fails at once")
 def confirm_command(target: str, db_path: str | None, start: dt.datetime, end: dt.datetime,
-                    workers: int | None, var_items: tuple[str, ...]) -> None:  # fmt: skip
+                    workers: int | None, var_items: tuple[str, ...],
+                    wait: float) -> None:  # fmt: skip
     """The confirmation step alone, between two dbt runs: score the window's candidates and
     replace its findings rows; then `dbt build --selector findings` publishes them."""
     from beaconlake.pipeline import PipelineError, Window, confirm_stored_window
@@ -424,7 +464,7 @@ def confirm_command(target: str, db_path: str | None, start: dt.datetime, end: d
     window = Window(start.date(), end.date())
     try:
         c = confirm_stored_window(
-            target, db_path, window, workers, parse_vars(var_items), _Progress()
+            target, db_path, window, workers, parse_vars(var_items), _Progress(), wait, _say
         )
     except (PipelineError, ValueError, OSError) as exc:
         raise BadInput(str(exc)) from exc
@@ -506,22 +546,31 @@ def _findings_table(frame) -> str:  # type: ignore[no-untyped-def]
     help="Lowest severity listed (alerts: medium).",
 )
 @click.option("--limit", type=click.IntRange(1), default=200, show_default=True)
-def findings(target: str, db_path: str | None, fmt: str, min_severity: str, limit: int) -> None:
-    """List confirmed findings, most severe first."""
+@_wait_option(60, "a run")
+def findings(target: str, db_path: str | None, fmt: str, min_severity: str, limit: int,
+             wait: float) -> None:  # fmt: skip
+    """List confirmed findings, most severe first.
+
+    Opens a DuckDB file read-only (a read-only file or mount will do). While a run writes it,
+    waits up to --wait seconds with a note on stderr, then fails with one line naming the run."""
     import os
 
+    from beaconlake.errors import BeaconlakeError
     from beaconlake.pipeline import PipelineError, read_findings
+    from beaconlake.store import duckdb_path
 
     if target == "duckdb":
-        path = db_path or os.environ.get("BEACONLAKE_DUCKDB_PATH", "beaconlake.duckdb")
+        path = duckdb_path(db_path)
         if not os.path.exists(path):
             raise BadInput(
                 f"no DuckDB database at {path} (run `beaconlake run` first or pass --db)"
             )
     try:
-        frame = read_findings(target, db_path, min_severity, limit)
+        frame = read_findings(target, db_path, min_severity, limit, wait, _say)
     except PipelineError as exc:
         raise BadInput(str(exc)) from exc
+    except BeaconlakeError:
+        raise
     except Exception as exc:
         raise BadInput(f"cannot read findings: {str(exc).splitlines()[0]}") from exc
     if fmt == "csv":
@@ -530,6 +579,31 @@ def findings(target: str, db_path: str | None, fmt: str, min_severity: str, limi
         click.echo(frame.to_json(orient="records", date_format="iso", indent=2))
     else:
         click.echo(_findings_table(frame) if len(frame) else "no findings")
+
+
+@main.command("export")
+@_DB
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="DuckDB file to write (replaced as a whole).",
+)
+@_wait_option(60, "a run")
+def export_command(db_path: str | None, out: Path, wait: float) -> None:
+    """Copy the published marts (findings, alerts, event counts) to a DuckDB file of their own.
+
+    BI tools may keep that file open for ever: the warehouse stays free for the next run, and
+    the next export replaces the file without waiting for them."""
+    from beaconlake.export import export_marts
+    from beaconlake.store import duckdb_path
+
+    click.echo(_exported_line(export_marts(duckdb_path(db_path), out, wait, _say), out))
+
+
+def _exported_line(rows: dict[str, int], out: Path) -> str:
+    counts = ", ".join(f"{name} {n:,} rows" for name, n in rows.items())
+    return f"exported {counts} to {out}"
 
 
 def _register_subcommands() -> None:

@@ -11,17 +11,19 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
+from beaconlake import lock
 from beaconlake.confirm.batch import confirm, confirm_rotation_pools
 from beaconlake.confirm.settings import Settings, SettingsError, project_settings
 from beaconlake.errors import BeaconlakeError, ConfigError, DbtFailed, InputError
 from beaconlake.ingest.writer import contract_problem
 from beaconlake.project import check_vars, parse_date, project_vars
-from beaconlake.store import FINDINGS_COLUMNS, FINDINGS_TABLE, Warehouse
+from beaconlake.store import FINDINGS_COLUMNS, FINDINGS_TABLE, Warehouse, warehouse_for
 
 #: The dbt selectors (``selectors.yml``) of the stages before and after the confirmation.
 CANDIDATES_SELECTOR = "candidates"
@@ -676,14 +678,21 @@ def run_pipeline(
     workers: int | None = None,
     extra_vars: Mapping[str, Any] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    wait: float = 0.0,
+    notify: Callable[[str], None] | None = None,
 ) -> RunResult:
     """dbt candidates → Python confirmation → dbt findings marts, over one analysis window.
 
     ``extra_vars`` override dbt vars for both dbt steps and the confirmation (the tunables in
     ``dbt_project.yml``); ``progress(done, total)`` follows the confirmation.
+
+    On DuckDB the run holds the warehouse's writer lock from the first dbt command to its last
+    read (``beaconlake.lock.writing``): another writer there makes it wait up to ``wait``
+    seconds, then raise ``WarehouseBusy``. ``notify`` gets one line whenever the run waits for
+    another process.
     """
     from beaconlake import warehouse
-    from beaconlake.store import warehouse_for
+    from beaconlake.store import duckdb_path
 
     extra_vars = check_vars(extra_vars or {})  # a bad var fails before any work
     settings = _run_settings(extra_vars)
@@ -693,38 +702,46 @@ def run_pipeline(
     window = Window(start or covered.start, end or covered.end)
     if window.end <= window.start:
         raise PipelineError(f"empty window: {window.start} .. {window.end}")
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    built = warehouse.build(
-        input_path, db_path=db_path, target=target,
-        start_date=window.start.isoformat(),
-        end_date=(window.end - dt.timedelta(days=1)).isoformat(),
-        extra_vars=extra_vars, selector=CANDIDATES_SELECTOR,
-    )  # fmt: skip
-    timings["dbt candidates"] = time.perf_counter() - t0
-    if not built.success:
-        raise DbtFailed("dbt build of the candidates", built.log_path, built.error)
-    t1 = time.perf_counter()
-    wh = warehouse_for(target, db_path)
-    counts = read_event_counts(wh, window)
-    if int(counts.n_raw.sum()) == 0:
-        raise InputError(
-            f"the window {window.start} .. {window.end} (end exclusive) holds no rows of "
-            f"{glob_text}: nothing confirmed, earlier findings kept"
-        )
-    result = confirm_window(wh, window, workers, settings=settings, progress=progress)
-    timings["confirmation"] = time.perf_counter() - t1
-    t2 = time.perf_counter()
-    marts = warehouse.build(
-        input_path, db_path=db_path, target=target, selector=FINDINGS_SELECTOR,
-        start_date=window.start.isoformat(),
-        end_date=(window.end - dt.timedelta(days=1)).isoformat(), extra_vars=extra_vars,
-    )  # fmt: skip
-    timings["dbt findings marts"] = time.perf_counter() - t2
-    if not marts.success:
-        raise DbtFailed("dbt build of the findings marts", marts.log_path, marts.error)
-    counts = read_event_counts(wh, window)
-    return RunResult(window, result, timings, counts, count_alerts(wh, window), skipped)
+    owner = (
+        lock.writing(duckdb_path(db_path), "beaconlake run", wait, notify)
+        if target == "duckdb"
+        else nullcontext()
+    )
+    with owner:
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        built = warehouse.build(
+            input_path, db_path=db_path, target=target,
+            start_date=window.start.isoformat(),
+            end_date=(window.end - dt.timedelta(days=1)).isoformat(),
+            extra_vars=extra_vars, selector=CANDIDATES_SELECTOR, notify=notify,
+        )  # fmt: skip
+        timings["dbt candidates"] = time.perf_counter() - t0
+        if not built.success:
+            raise DbtFailed("dbt build of the candidates", built.log_path, built.error)
+        t1 = time.perf_counter()
+        wh = warehouse_for(target, db_path, notify=notify)
+        counts = read_event_counts(wh, window)
+        if int(counts.n_raw.sum()) == 0:
+            raise InputError(
+                f"the window {window.start} .. {window.end} (end exclusive) holds no rows of "
+                f"{glob_text}: nothing confirmed, earlier findings kept"
+            )
+        result = confirm_window(wh, window, workers, settings=settings, progress=progress)
+        timings["confirmation"] = time.perf_counter() - t1
+        t2 = time.perf_counter()
+        marts = warehouse.build(
+            input_path, db_path=db_path, target=target, selector=FINDINGS_SELECTOR,
+            start_date=window.start.isoformat(),
+            end_date=(window.end - dt.timedelta(days=1)).isoformat(), extra_vars=extra_vars,
+            notify=notify,
+        )  # fmt: skip
+        timings["dbt findings marts"] = time.perf_counter() - t2
+        if not marts.success:
+            raise DbtFailed("dbt build of the findings marts", marts.log_path, marts.error)
+        published = warehouse_for(target, db_path, read_only=True, notify=notify)
+        counts = read_event_counts(published, window)
+        return RunResult(window, result, timings, counts, count_alerts(published, window), skipped)
 
 
 def confirm_stored_window(
@@ -734,30 +751,40 @@ def confirm_stored_window(
     workers: int | None = None,
     extra_vars: Mapping[str, Any] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    wait: float = 0.0,
+    notify: Callable[[str], None] | None = None,
 ) -> ConfirmResult:
     """The confirmation step alone, on a warehouse that dbt has already built: score the
     window's candidates and replace the window's findings rows (``beaconlake run`` calls the
-    same ``confirm_window``). The findings marts are dbt's to rebuild afterwards."""
+    same ``confirm_window``). The findings marts are dbt's to rebuild afterwards.
+
+    On DuckDB it holds the warehouse's writer lock throughout, as ``run_pipeline`` does
+    (``wait``, ``notify``: the same)."""
     import os
 
-    from beaconlake.store import warehouse_for
+    from beaconlake.store import duckdb_path
 
     if window.end <= window.start:
         raise PipelineError(f"empty window: {window.start} .. {window.end} (--end is exclusive)")
+    owner: AbstractContextManager[None] = nullcontext()
     if target == "duckdb":
-        path = db_path or os.environ.get("BEACONLAKE_DUCKDB_PATH", "beaconlake.duckdb")
+        path = duckdb_path(db_path)
         if not os.path.exists(path):
             raise PipelineError(f"no DuckDB database at {path} (build it with dbt first)")
-    wh = warehouse_for(target, db_path)
-    try:
-        wh.query(f"select 1 from {wh.relation('fct_beacon_candidates')} where 1 = 0")
-    except Exception as exc:
-        raise PipelineError(
-            f"no candidate models in the {target} warehouse (run `dbt build` first): "
-            f"{str(exc).splitlines()[0]}"
-        ) from exc
+        owner = lock.writing(path, "beaconlake confirm", wait, notify)
     settings = _run_settings(check_vars(extra_vars or {}))
-    return confirm_window(wh, window, workers, settings=settings, progress=progress)
+    with owner:
+        wh = warehouse_for(target, db_path, notify=notify)
+        try:
+            wh.query(f"select 1 from {wh.relation('fct_beacon_candidates')} where 1 = 0")
+        except BeaconlakeError:
+            raise
+        except Exception as exc:
+            raise PipelineError(
+                f"no candidate models in the {target} warehouse (run `dbt build` first): "
+                f"{str(exc).splitlines()[0]}"
+            ) from exc
+        return confirm_window(wh, window, workers, settings=settings, progress=progress)
 
 
 def _run_settings(extra_vars: Mapping[str, Any] | None) -> Settings:
@@ -772,16 +799,30 @@ SEVERITY_ORDER = ("info", "low", "medium", "high", "critical")
 
 
 def read_findings(
-    target: str = "duckdb", db_path: str | None = None, min_severity: str = "low", limit: int = 50
+    target: str = "duckdb",
+    db_path: str | None = None,
+    min_severity: str = "low",
+    limit: int = 50,
+    wait: float = lock.DEFAULT_OPEN_WAIT,
+    notify: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
-    """Confirmed findings at or above ``min_severity``, most severe and highest score first."""
-    from beaconlake.store import warehouse_for
+    """Confirmed findings at or above ``min_severity``, most severe and highest score first.
+
+    On DuckDB the file is opened read-only; while another process writes it (a run holds its
+    lock, or holds the file open) this waits up to ``wait`` seconds (``notify`` gets one line),
+    then raises ``WarehouseBusy`` naming it.
+    """
+    from beaconlake.store import DuckDBWarehouse, duckdb_path
 
     if min_severity not in SEVERITY_ORDER:
         raise PipelineError(
             f"unknown severity {min_severity!r}: one of {', '.join(SEVERITY_ORDER)}"
         )
     wh = warehouse_for(target, db_path)
+    if isinstance(wh, DuckDBWarehouse):
+        path = duckdb_path(db_path)
+        left = lock.wait_for_writer(path, wait, notify)
+        wh = DuckDBWarehouse(path, read_only=True, notify=notify, open_wait=left)
     rank = SEVERITY_ORDER.index(min_severity)
     return wh.query(
         f"""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -122,15 +123,25 @@ def _duckdb_replace_window(
 
 @dataclass
 class DuckDBWarehouse:
-    """The embedded default: one DuckDB file, models in schema ``main``."""
+    """The embedded default: one DuckDB file, models in schema ``main``.
+
+    Every query opens the file and closes it again. ``read_only`` opens it read-only (a reader:
+    works on a read-only file, and beside other readers). An open that finds the file held by
+    another process is retried for a bounded time (``beaconlake.lock.connect``; ``notify`` gets
+    one line when that starts), then fails with ``WarehouseBusy`` naming the process.
+    """
 
     path: str
     schema: str = "main"
+    read_only: bool = False
+    notify: Callable[[str], None] | None = None
+    #: seconds to retry a held file (None: ``beaconlake.lock.open_wait()``)
+    open_wait: float | None = None
 
     def _connect(self):  # type: ignore[no-untyped-def]
-        import duckdb
+        from beaconlake import lock
 
-        return duckdb.connect(self.path)
+        return lock.connect(self.path, self.read_only, self.open_wait, self.notify)
 
     def relation(self, name: str) -> str:
         return f'"{self.schema}"."{name}"'
@@ -323,11 +334,21 @@ class TrinoWarehouse:
         return len(frame)
 
 
-def warehouse_for(target: str, db_path: str | None = None) -> Warehouse:
-    """The adapter for a dbt target name (``duckdb`` or ``trino``)."""
+def duckdb_path(db_path: str | os.PathLike[str] | None = None) -> str:
+    """The DuckDB file: ``db_path``, else ``$BEACONLAKE_DUCKDB_PATH``, else beaconlake.duckdb."""
+    return str(db_path or os.environ.get("BEACONLAKE_DUCKDB_PATH", "beaconlake.duckdb"))
+
+
+def warehouse_for(
+    target: str,
+    db_path: str | None = None,
+    read_only: bool = False,
+    notify: Callable[[str], None] | None = None,
+) -> Warehouse:
+    """The adapter for a dbt target name (``duckdb`` or ``trino``); ``read_only`` and ``notify``
+    apply to DuckDB (see ``DuckDBWarehouse``)."""
     if target == "duckdb":
-        path = db_path or os.environ.get("BEACONLAKE_DUCKDB_PATH", "beaconlake.duckdb")
-        return DuckDBWarehouse(str(path))
+        return DuckDBWarehouse(duckdb_path(db_path), read_only=read_only, notify=notify)
     if target == "trino":
         return TrinoWarehouse.from_env()
     raise ValueError(f"unknown target {target!r}: expected duckdb or trino")

@@ -13,7 +13,7 @@ import datetime as dt
 import json
 import os
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +21,7 @@ from typing import Any
 
 import click
 
-from beaconlake.errors import ConfigError, DbtFailed
+from beaconlake.errors import ConfigError, DbtFailed, WarehouseBusy
 from beaconlake.project import check_vars, parse_date, project_dir
 
 
@@ -77,15 +77,33 @@ def _release_duckdb() -> None:
             DuckDBConnectionManager.close_all_connections()
 
 
+def _target(target: str | None) -> str:
+    """The dbt target a command runs on: ``target``, else the profile's default."""
+    return target or os.environ.get("BEACONLAKE_TARGET") or "duckdb"
+
+
 def run_dbt(
     command: Sequence[str],
     dbt_vars: Mapping[str, Any] | None = None,
     db_path: str | os.PathLike[str] | None = None,
     target: str | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> BuildResult:
-    """Run one dbt command (``["build", "--select", ...]``) in-process; never raises on failure."""
+    """Run one dbt command (``["build", "--select", ...]``) in-process.
+
+    A failed build is a result, not an exception. On DuckDB, a database file another process
+    holds open is waited for first (``beaconlake.lock.wait_until_writable``; dbt's own open
+    retries too, see ``profiles/profiles.yml``), and raises ``WarehouseBusy`` naming that
+    process when it stays held.
+    """
     from dbt.cli.main import dbtRunner
 
+    from beaconlake import lock
+    from beaconlake.store import duckdb_path
+
+    on_duckdb = _target(target) == "duckdb"
+    if on_duckdb:
+        lock.wait_until_writable(duckdb_path(db_path), notify=notify)
     root = project_dir()
     args = [*command, "--project-dir", str(root), "--profiles-dir", str(root / "profiles")]
     if not sys.stdout.isatty():  # a scheduler's log: no colour codes
@@ -100,6 +118,11 @@ def run_dbt(
             result = dbtRunner().invoke(args)
         finally:
             _release_duckdb()
+    if on_duckdb and result.exception is not None and lock.is_lock_conflict(result.exception):
+        db = duckdb_path(db_path)
+        raise WarehouseBusy(
+            f"{db} is held open by {lock.blocker(result.exception)}; close it or try again"
+        ) from result.exception
     nodes = []
     error = str(result.exception) if result.exception else None
     for node_result in getattr(result.result, "results", None) or []:
@@ -134,13 +157,20 @@ def build(
     target: str | None = None,
     exclude: str | None = None,
     selector: str | None = None,
+    wait: float = 0.0,
+    notify: Callable[[str], None] | None = None,
 ) -> BuildResult:
     """``dbt build`` the project over one input (``selector``: one of ``selectors.yml``).
 
     ``start_date``/``end_date`` (``YYYY-MM-DD``, inclusive) bound the days this run (re)builds;
     without them the first run takes every partition and later runs continue from the latest
-    day already built.
+    day already built. On DuckDB the build holds the warehouse's writer lock
+    (``beaconlake.lock.writing``; another writer: wait up to ``wait`` seconds, then
+    ``WarehouseBusy``).
     """
+    from beaconlake import lock
+    from beaconlake.store import duckdb_path
+
     dbt_vars: dict[str, Any] = {"raw_dns_glob": raw_glob(input_path)}
     dbt_vars.update(check_vars(extra_vars or {}))
     if start_date:
@@ -158,7 +188,10 @@ def build(
         command += ["--exclude", exclude]
     if selector:
         command += ["--selector", selector]
-    return run_dbt(command, dbt_vars, db_path=db_path, target=target)
+    if _target(target) != "duckdb":
+        return run_dbt(command, dbt_vars, db_path=db_path, target=target, notify=notify)
+    with lock.writing(duckdb_path(db_path), "beaconlake build", wait, notify):
+        return run_dbt(command, dbt_vars, db_path=db_path, target=target, notify=notify)
 
 
 def parse_vars(values: Sequence[str]) -> dict[str, Any]:
@@ -191,6 +224,12 @@ def parse_vars(values: Sequence[str]) -> dict[str, Any]:
 )
 @click.option("--var", "var_items", multiple=True, help="Override a dbt var: KEY=VALUE.")
 @click.option("--target", help="dbt target (duckdb or trino; default from the profile).")
+@click.option(
+    "--wait",
+    type=click.FloatRange(0),
+    default=0,
+    help="Seconds to wait for another writer of the DuckDB file (default: fail at once).",
+)
 def build_command(
     input_path: str,
     db_path: str | None,
@@ -201,6 +240,7 @@ def build_command(
     selector: str | None,
     var_items: tuple[str, ...],
     target: str | None,
+    wait: float,
 ) -> None:
     """Run the dbt project (`dbt build`). On DuckDB that is the whole job, the confirmation
     included (a dbt Python model); on Trino run `--selector candidates`, then `beaconlake
@@ -215,6 +255,8 @@ def build_command(
         extra_vars=parse_vars(var_items),
         target=target,
         selector=selector,
+        wait=wait,
+        notify=lambda line: click.echo(line, err=True),
     )
     if not result.success:
         raise DbtFailed("dbt build", result.log_path, result.error)

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import math
 import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
@@ -53,6 +57,8 @@ CONTEXT_DEFAULTS: dict[str, object] = {
 }
 #: Candidates handed to a worker at once.
 BATCH_SIZE = 250
+#: prctl(2) option: the signal a process gets when its parent dies (linux/prctl.h).
+PR_SET_PDEATHSIG = 1
 
 Job = tuple[tuple[str, str, str], np.ndarray, dict[str, object]]
 
@@ -138,6 +144,30 @@ def _score_batch(args: tuple[list[Job], float, float, Settings]) -> list[dict[st
     return [_score(job, start, end, settings) for job in batch]
 
 
+def _die_with_parent(parent: int) -> None:
+    """A worker's initializer: end the worker when the process that started it ends.
+
+    A killed run must not leave workers scoring for nobody (and holding memory). On Linux the
+    kernel sends SIGKILL when the parent dies (``PR_SET_PDEATHSIG``; the parent is the thread
+    that started the pool, which waits for it); elsewhere a thread polls the parent's pid.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
+            if os.getppid() != parent:  # it died before the request took effect
+                os._exit(1)
+            return
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
+
+
 def confirm(
     candidates: pd.DataFrame,
     events: pd.DataFrame,
@@ -172,7 +202,10 @@ def confirm(
         if workers == 1 or len(batches) <= 1:
             parts: Iterator[list[dict[str, object]]] = map(_score_batch, batches)
         else:
-            parts = stack.enter_context(ProcessPoolExecutor(workers)).map(_score_batch, batches)
+            pool = ProcessPoolExecutor(
+                workers, initializer=_die_with_parent, initargs=(os.getpid(),)
+            )
+            parts = stack.enter_context(pool).map(_score_batch, batches)
         for part in parts:
             rows += part
             if progress is not None:
