@@ -405,25 +405,15 @@ def run(input_path: str, target: str, db_path: str | None, start: dt.datetime | 
 
     On DuckDB the run holds the database file's lock (<db>.lock) until it has read its summary
     and written the export: a second writer fails with one line (or waits, --wait)."""
-    from contextlib import nullcontext
-
-    from beaconlake import lock
-    from beaconlake.export import export_marts
-    from beaconlake.pipeline import PipelineError, read_findings, run_pipeline
-    from beaconlake.store import duckdb_path
+    from beaconlake.pipeline import PipelineError, run_pipeline
     from beaconlake.warehouse import parse_vars
 
     if export_path and target != "duckdb":
         raise BadInput("--export copies a DuckDB warehouse; leave it out with --target trino")
-    db = duckdb_path(db_path)
-    owner = lock.writing(db, "beaconlake run", wait, _say) if target == "duckdb" else nullcontext()
     try:
-        with owner:
-            result = run_pipeline(input_path, target, db_path, start.date() if start else None,
-                                  end.date() if end else None, workers, parse_vars(var_items),
-                                  _Progress(), notify=_say)  # fmt: skip
-            top_findings = read_findings(target, db_path, "medium", top, notify=_say)
-            exported = export_marts(db, export_path, notify=_say) if export_path else None
+        result = run_pipeline(input_path, target, db_path, start.date() if start else None,
+                              end.date() if end else None, workers, parse_vars(var_items),
+                              _Progress(), wait, _say, top, export_path)  # fmt: skip
     except (PipelineError, ValueError, OSError) as exc:
         raise BadInput(str(exc)) from exc
     if result.skipped_days:
@@ -436,11 +426,14 @@ def run(input_path: str, target: str, db_path: str | None, start: dt.datetime | 
     click.echo("\n" + _event_counts_table(result.event_counts))
     click.echo(_confirm_summary(result.window, result.confirm) + f", {result.alerts:,} alerts")
     click.echo("timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items()))
+    top_findings = result.top_findings
     click.echo(
-        _findings_table(top_findings) if len(top_findings) else "no findings at medium or above"
+        _findings_table(top_findings)
+        if top_findings is not None and len(top_findings)
+        else "no findings at medium or above"
     )
-    if exported is not None:
-        click.echo(_exported_line(exported, export_path))  # type: ignore[arg-type]
+    if result.exported is not None:
+        click.echo(_exported_line(result.exported, export_path))  # type: ignore[arg-type]
 
 
 @main.command("confirm")

@@ -9,6 +9,7 @@ findings marts on top.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
@@ -641,6 +642,10 @@ class RunResult:
     alerts: int
     #: input partitions outside the plausible days, left out of the default window
     skipped_days: list[dt.date] = field(default_factory=list)
+    #: the ``top`` most severe findings at medium or above (``read_findings``)
+    top_findings: pd.DataFrame | None = None
+    #: rows per table of the export, when the run wrote one
+    exported: dict[str, int] | None = None
 
 
 def read_event_counts(wh: Warehouse, window: Window) -> pd.DataFrame:
@@ -680,11 +685,15 @@ def run_pipeline(
     progress: Callable[[int, int], None] | None = None,
     wait: float = 0.0,
     notify: Callable[[str], None] | None = None,
+    top: int = 0,
+    export: str | os.PathLike[str] | None = None,
 ) -> RunResult:
     """dbt candidates → Python confirmation → dbt findings marts, over one analysis window.
 
     ``extra_vars`` override dbt vars for both dbt steps and the confirmation (the tunables in
-    ``dbt_project.yml``); ``progress(done, total)`` follows the confirmation.
+    ``dbt_project.yml``); ``progress(done, total)`` follows the confirmation. The result holds
+    the window's counts, the ``top`` most severe findings and, with ``export`` (DuckDB only),
+    the rows copied there (``beaconlake.export.export_marts``).
 
     On DuckDB the run holds the warehouse's writer lock from the first dbt command to its last
     read (``beaconlake.lock.writing``): another writer there makes it wait up to ``wait``
@@ -692,8 +701,11 @@ def run_pipeline(
     another process.
     """
     from beaconlake import warehouse
+    from beaconlake.export import export_marts
     from beaconlake.store import duckdb_path
 
+    if export and target != "duckdb":
+        raise PipelineError("an export copies a DuckDB warehouse; there is none on Trino")
     extra_vars = check_vars(extra_vars or {})  # a bad var fails before any work
     settings = _run_settings(extra_vars)
     glob_text = warehouse.raw_glob(input_path)
@@ -740,8 +752,14 @@ def run_pipeline(
         if not marts.success:
             raise DbtFailed("dbt build of the findings marts", marts.log_path, marts.error)
         published = warehouse_for(target, db_path, read_only=True, notify=notify)
-        counts = read_event_counts(published, window)
-        return RunResult(window, result, timings, counts, count_alerts(published, window), skipped)
+        outcome = RunResult(
+            window, result, timings, read_event_counts(published, window),
+            count_alerts(published, window), skipped,
+            read_findings(target, db_path, "medium", top, notify=notify) if top else None,
+        )  # fmt: skip
+        if export:
+            outcome.exported = export_marts(duckdb_path(db_path), export, notify=notify)
+        return outcome
 
 
 def confirm_stored_window(
