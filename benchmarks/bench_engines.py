@@ -131,8 +131,15 @@ def main() -> None:
     port = int(os.environ.get("BEACONLAKE_TRINO_PORT", "8089"))
     server_env = {**os.environ, "TRINO_PORT": str(port)}
     started_here = not _answers(host, port)
-    if started_here:
+    if started_here:  # its Hive catalog confined to the folder holding the input
+        server_env["BEACONLAKE_TRINO_LOCAL_ROOT"] = str(Path(input_path).parent)
         _server("up", server_env)
+    lake = subprocess.run(
+        ["bash", str(SERVER), "lake"], env=server_env, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    if not Path(input_path).is_relative_to(lake):
+        sys.exit(f"the running Trino server reads only {lake}; {input_path} is outside it")
+    env["BEACONLAKE_TRINO_LOCAL_ROOT"] = lake
     schema = f"bench_{uuid.uuid4().hex[:8]}"
     env.update(
         BEACONLAKE_TRINO_HOST=host, BEACONLAKE_TRINO_PORT=str(port), BEACONLAKE_TRINO_SCHEMA=schema

@@ -1037,7 +1037,10 @@ def main() -> None:
         if db.pid is None:
             print("note: the server runs elsewhere; CPU is the queries' own", flush=True)
         schema = f"udf_bench_{uuid.uuid4().hex[:8]}"
-        work = Path(tempfile.mkdtemp(prefix="trino_udf_"))
+        lake = subprocess.run(
+            ["bash", str(SERVER), "lake"], env=env, capture_output=True, text=True, check=True
+        ).stdout.strip()  # the one folder the server's Hive catalog reads
+        work = Path(tempfile.mkdtemp(prefix="trino_udf_", dir=lake))
         work.chmod(0o755)
         cheap = list(VARIANTS)[:3]
         try:
@@ -1051,7 +1054,7 @@ def main() -> None:
                 db.run(
                     f"CREATE TABLE {tables[n]} (series_id bigint, kind varchar, "
                     "times array(double)) "
-                    f"WITH (format = 'PARQUET', external_location = 'local://{folder}')"
+                    f"WITH (format = 'PARQUET', external_location = 'local:///{folder.relative_to(lake)}')"
                 )
             first = min(tables)
             db.run(f"WITH {udf_sql('f', 'confirm_full')} "

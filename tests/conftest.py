@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -24,6 +27,32 @@ PLANTED = (
     BeaconSpec("tunnel-2m", 120, 0.1, "uniform", subdomain_per_beat=True),
     BeaconSpec("night-5m", 300, 0.1, "uniform", offline_at_night=True, hosts=3),
 )
+
+#: Temporary folders of the last runs kept for inspection, as pytest's own default keeps.
+_KEEP_RUNS = 3
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Put pytest's temporary folders inside the local Trino server's lake (the one folder its
+    Hive catalog may read), so a test's input is as reachable from Trino as from DuckDB."""
+    if config.option.basetemp:
+        return
+    root = Path(os.environ.get("BEACONLAKE_TRINO_LOCAL_ROOT") or _server_lake())
+    os.environ["BEACONLAKE_TRINO_LOCAL_ROOT"] = str(root)
+    runs = root / "pytest"
+    runs.mkdir(parents=True, exist_ok=True)
+    for old in sorted(runs.iterdir(), key=lambda p: p.stat().st_mtime)[: -_KEEP_RUNS + 1 or None]:
+        shutil.rmtree(old, ignore_errors=True)
+    config.option.basetemp = tempfile.mkdtemp(prefix="run-", dir=runs)
+
+
+def _server_lake() -> str:
+    """The folder ``trino/server.sh`` confines the server's local file system to."""
+    script = Path(__file__).resolve().parents[1] / "trino" / "server.sh"
+    done = subprocess.run(["bash", str(script), "lake"], capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
 
 SMALL = Scenario(hosts=150, days=2, tenants=3, seed=11, events_per_host=1500, beacons=PLANTED)
 

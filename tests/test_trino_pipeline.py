@@ -79,7 +79,8 @@ def test_raw_table_follows_the_input_folder(tmp_path: Path) -> None:
         trino_support.execute(
             f"create table {table} (event_time timestamp(6), host_id varchar, "
             "query_name varchar, tenant_id varchar, query_type varchar, response_code varchar, "
-            f"event_date date) with (format = 'PARQUET', external_location = 'local://{events}', "
+            "event_date date) with (format = 'PARQUET', "
+            f"external_location = '{trino_support.local_uri(events)}', "
             "partitioned_by = array['event_date'])"
         )
         assert _register(events, tmp_path)
@@ -113,11 +114,17 @@ def test_raw_table_follows_the_input_folder(tmp_path: Path) -> None:
         shutil.rmtree(events / f"event_date={DAYS[2].isoformat()}")
         assert _register(moved, tmp_path)
         ((ddl,),) = trino_support.execute(f"show create table {table}")
-        assert f"external_location = 'local://{moved}'" in ddl
+        assert f"external_location = '{trino_support.local_uri(moved)}'" in ddl
         assert trino_support.execute(f"select count(*) from {table}") == [[5]]
 
         # A relative glob names no folder on the server.
         assert not _register("data/sim/events", tmp_path)
+
+        # A folder outside the server's lake root cannot be named at all.
+        assert not _register(Path("/etc/beaconlake-events"), tmp_path)
+        log = (tmp_path / "dbt_logs" / "dbt.log").read_text()
+        assert "is outside" in log
+        assert "the only folder the Trino server's local:// URIs reach" in log
 
         # A glob one level above the partitions (lake/**/*.parquet over lake/events/...) reads
         # every day on DuckDB; here it would read none, so it is refused, not an empty window.

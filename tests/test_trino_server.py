@@ -8,6 +8,7 @@ failure. Every test works in its own schemas and drops them afterwards.
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from trino_support import HOST, PORT, require_server
+from trino_support import HOST, PORT, local_uri, require_server
 
 trino = pytest.importorskip("trino")
 
@@ -105,7 +106,7 @@ def _create_raw_table(cur: trino.dbapi.Cursor, schema: str, root: Path) -> str:
         )
         with (
             format = 'PARQUET',
-            external_location = 'local://{root.resolve()}',
+            external_location = '{local_uri(root)}',
             partitioned_by = ARRAY['event_date']
         )
         """,
@@ -121,6 +122,34 @@ def test_select_one(cur: trino.dbapi.Cursor) -> None:
     assert _run(cur, "select 1") == [[1]]
     catalogs = {row[0] for row in _run(cur, "show catalogs")}
     assert {"hive", "iceberg", "system"} <= catalogs
+
+
+@pytest.mark.parametrize("location", ["local:///..", "local:///../../etc", "local:////etc"])
+def test_catalogs_cannot_reach_outside_their_root(
+    cur: trino.dbapi.Cursor, schema: str, location: str
+) -> None:
+    """The Hive catalog sees only the lake root, the Iceberg one only its warehouse: a location
+    that climbs out of the root is refused by both."""
+    with pytest.raises(trino.exceptions.TrinoUserError, match="not a valid file system URI"):
+        _run(
+            cur,
+            f"create table hive.{schema}.outside (line varchar) "
+            f"with (format = 'TEXTFILE', external_location = '{location}')",
+        )
+    with pytest.raises(trino.exceptions.TrinoQueryError, match="outside of the root"):
+        _run(cur, f"create table iceberg.{schema}.outside (a int) with (location = '{location}/x')")
+
+
+def test_an_absolute_looking_location_stays_inside_the_root(
+    cur: trino.dbapi.Cursor, schema: str
+) -> None:
+    """local:///etc is <root>/etc, not /etc: the machine's files are not readable."""
+    _run(
+        cur,
+        f"create table hive.{schema}.passwd (line varchar) "
+        "with (format = 'TEXTFILE', external_location = 'local:///etc')",
+    )
+    assert _run(cur, f"select count(*) from hive.{schema}.passwd") == [[0]]
 
 
 def test_hive_external_table_reads_partitioned_parquet(
@@ -228,3 +257,35 @@ def test_iceberg_day_partitioned_table_supports_dml(
     assert rows == [[DAYS[0], 2 * (n0 - 1) + 1, n0], [DAYS[2], n2, n2]]
     got = [r[0] for r in _run(cur, f"select event_time from {table} order by event_time")]
     assert got == _event_times(DAYS[0], n0) + _event_times(DAYS[2], n2)
+
+
+@pytest.mark.parametrize("home_given", [False, True])
+def test_dbt_and_the_server_agree_on_the_default_lake_root(
+    tmp_path: Path, home_given: bool
+) -> None:
+    """Without BEACONLAKE_TRINO_LOCAL_ROOT, dbt's macro and server.sh derive the same root."""
+    from dbt.cli.main import dbtRunner
+
+    repo = Path(__file__).resolve().parents[1]
+    env = {"BEACONLAKE_CACHE": str(tmp_path / "cache")}
+    if home_given:
+        env["BEACONLAKE_TRINO_HOME"] = str(tmp_path / "run")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("BEACONLAKE_TRINO_LOCAL_ROOT", raising=False)
+        mp.delenv("BEACONLAKE_TRINO_HOME", raising=False)
+        for key, value in env.items():
+            mp.setenv(key, value)
+        server = subprocess.run(
+            ["bash", str(repo / "trino" / "server.sh"), "lake"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        compiled = dbtRunner().invoke(
+            [
+                "compile", "--inline", "{{ local_file_root() }}", "--quiet",
+                "--project-dir", str(repo), "--profiles-dir", str(repo / "profiles"),
+                "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"),
+            ]
+        )  # fmt: skip
+    assert compiled.success
+    assert compiled.result.results[0].node.compiled_code.strip() == server
+    assert server == str(tmp_path / ("run" if home_given else "cache/trino-run") / "lake")

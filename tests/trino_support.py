@@ -46,6 +46,13 @@ def require_server() -> None:
     pytest.skip(f"{problem} (BEACONLAKE_REQUIRE_TRINO is unset)")
 
 
+def local_uri(folder: Path) -> str:
+    """``folder`` as the server's Hive catalog names it: ``local:///`` plus its path inside the
+    lake root (``BEACONLAKE_TRINO_LOCAL_ROOT``, which the test session sets)."""
+    root = Path(os.environ["BEACONLAKE_TRINO_LOCAL_ROOT"]).resolve()
+    return f"local:///{folder.resolve().relative_to(root)}"
+
+
 def execute(sql: str) -> list[list[Any]]:
     """Run one statement on the server and return its rows."""
     import trino

@@ -6,6 +6,7 @@
 #   trino/server.sh status   running or not, and the URL (exit 0 running, 3 not running)
 #   trino/server.sh logs [-f] [N]   the last N lines of the server log (default 100), -f to follow
 #   trino/server.sh purge    stop, then delete the run folder (metastores, warehouse, logs)
+#   trino/server.sh lake     print the folder the server's local:// URIs live in
 #
 # Environment (all optional):
 #   TRINO_PORT            HTTP port on 127.0.0.1 (default 8089)
@@ -16,6 +17,8 @@
 #   BEACONLAKE_CACHE      download cache root (default ~/.cache/beaconlake); Trino goes in ./trino
 #   BEACONLAKE_TRINO_HOME run folder: etc/, metastores, Iceberg warehouse, logs
 #                         (default $BEACONLAKE_CACHE/trino-run)
+#   BEACONLAKE_TRINO_LOCAL_ROOT  the only folder the Hive catalog reads and writes: local:///x
+#                         is <root>/x (default <run folder>/lake; raw events must be under it)
 #   TRINO_EXTRA_PLUGINS   more plugins to install besides hive and iceberg, e.g. "memory tpch"
 #                         (io.trino:trino-NAME:476:zip; put their catalog files in $BEACONLAKE_TRINO_HOME/etc/catalog)
 #   TRINO_START_TIMEOUT   seconds to wait for readiness (default 180)
@@ -39,6 +42,7 @@ DOWNLOADS=$CACHE_DIR/downloads
 INSTALL_DIR=$CACHE_DIR/trino-server-core-$TRINO_VERSION
 RUN_DIR=${BEACONLAKE_TRINO_HOME:-$CACHE_ROOT/trino-run}
 ETC_DIR=$RUN_DIR/etc
+LOCAL_ROOT=$(realpath -m -- "${BEACONLAKE_TRINO_LOCAL_ROOT:-$RUN_DIR/lake}")
 DATA_DIR=$RUN_DIR/var
 PID_FILE=$DATA_DIR/run/launcher.pid
 SERVER_LOG=$DATA_DIR/log/server.log
@@ -305,7 +309,7 @@ render() { # TEMPLATE DEST
         -e "s|@PORT@|$PORT|g" \
         -e "s|@INSTALL_DIR@|$INSTALL_DIR|g" \
         -e "s|@ETC_DIR@|$ETC_DIR|g" \
-        -e "s|@HIVE_METASTORE_DIR@|$RUN_DIR/hive-metastore|g" \
+        -e "s|@LOCAL_ROOT@|$LOCAL_ROOT|g" \
         -e "s|@ICEBERG_WAREHOUSE_DIR@|$RUN_DIR/iceberg-warehouse|g" \
         "$1" >"$2.tmp"
     mv "$2.tmp" "$2"
@@ -313,7 +317,7 @@ render() { # TEMPLATE DEST
 
 write_config() {
     mkdir -p "$ETC_DIR/catalog" "$DATA_DIR/log" "$DATA_DIR/run" "$RUN_DIR/tmp" "$RUN_DIR/spill" \
-        "$RUN_DIR/hive-metastore" "$RUN_DIR/iceberg-warehouse"
+        "$LOCAL_ROOT/.hive-metastore" "$RUN_DIR/iceberg-warehouse"
     [[ -s $RUN_DIR/node.id ]] || cat /proc/sys/kernel/random/uuid >"$RUN_DIR/node.id"
     NODE_ID=$(cat "$RUN_DIR/node.id")
     QUERY_MEMORY=$(query_memory)
@@ -456,7 +460,7 @@ try:
     print(ast.literal_eval(s).get("version", "?"))
 except Exception:
     print(s or "?")'), uptime $(info_field "$URL" uptime), RSS $rss)"
-        echo "run folder: $RUN_DIR; log: $SERVER_LOG"
+        echo "run folder: $RUN_DIR; log: $SERVER_LOG; local:// root: $(running_local_root)"
         return 0
     fi
     echo "not running (expected at $URL; run folder $RUN_DIR)"
@@ -479,6 +483,20 @@ cmd_logs() {
     tail -n "$lines" "$SERVER_LOG"
 }
 
+# The running server's root is the one in its rendered catalog, whatever the environment says now.
+running_local_root() {
+    local rendered=$ETC_DIR/catalog/hive.properties
+    if server_pid >/dev/null && [[ -f $rendered ]]; then
+        sed -n 's/^local\.location=//p' "$rendered"
+    else
+        printf '%s\n' "$LOCAL_ROOT"
+    fi
+}
+
+cmd_lake() {
+    running_local_root
+}
+
 cmd_purge() {
     cmd_down
     log "removing $RUN_DIR (the download cache $CACHE_DIR stays)"
@@ -494,6 +512,7 @@ main() {
         status) cmd_status "$@" ;;
         logs) cmd_logs "$@" ;;
         purge) cmd_purge "$@" ;;
+        lake) cmd_lake "$@" ;;
         *)
             sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
             [[ -z $cmd || $cmd == -h || $cmd == --help || $cmd == help ]] || exit 2

@@ -35,6 +35,9 @@ else
 fi
 
 export TRINO_HOST=127.0.0.1 BEACONLAKE_TRINO_HOST=127.0.0.1 BEACONLAKE_TRINO_PORT=$PORT
+# The one folder the server's local:// URIs reach (the running server's, not the default's).
+BEACONLAKE_TRINO_LOCAL_ROOT=$(bash "$SERVER" lake)
+export BEACONLAKE_TRINO_LOCAL_ROOT
 set +e
 "$@"
 status=$?
