@@ -1,11 +1,22 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ delete_run_window() }}",
+    )
+}}
+
 -- The product: (host, domain) pairs that beacon on a day, for an analyst or the Python
 -- confirmation step. Known-C2 pairs are always here; known-good pairs never (see
--- fct_beacon_candidates_allowlisted).
+-- fct_beacon_candidates_allowlisted). Incremental by day: a day's rows are the decision of the
+-- run that built it (lists, vars and campaigns as they were then); --full-refresh re-decides
+-- every day with today's.
 
 with
 
 checked_pairs as (
     select * from {{ ref('int_dns_pairs_checked') }}
+    where {{ date_window_predicate('event_date') }}
 ),
 
 final as (
