@@ -398,7 +398,8 @@ def _day(epoch_seconds: float) -> str:
     return dt.datetime.fromtimestamp(epoch_seconds, dt.UTC).date().isoformat()
 
 
-def _duration(seconds: float) -> str:
+def duration_text(seconds: float) -> str:
+    """A duration as reasons write it: ``65 s``, ``50.0 min``, ``3.7 h``."""
     if seconds < 120:
         return f"{seconds:.0f} s"
     if seconds < 2 * 3600:
@@ -424,11 +425,11 @@ def _shape_text(p: Periodicity, window_start: float, window_end: float) -> str:
     window = window_end - window_start
     if p.judged_seconds > 1.05 * p.lifetime_seconds:
         return (
-            f", a short series: active {_duration(p.lifetime_seconds)}, judged over "
-            f"{_duration(p.judged_seconds)} of its host's activity"
+            f", a short series: active {duration_text(p.lifetime_seconds)}, judged over "
+            f"{duration_text(p.judged_seconds)} of its host's activity"
         )
     if p.lifetime_seconds < 0.5 * window:
-        return f", active {_duration(p.lifetime_seconds)} of the window"
+        return f", active {duration_text(p.lifetime_seconds)} of the window"
     if p.gaps_per_day < 1.0 and p.continuity >= 0.8:
         return ", continuous (no breaks)"
     return ""
@@ -447,10 +448,10 @@ def reason(
     span = (
         f"{days:.0f} day{'s' if round(days) != 1 else ''}"
         if days >= 1
-        else _duration(window_end - window_start)
+        else duration_text(window_end - window_start)
     )
     text = (
-        f"every {_duration(p.period_seconds)} ± {p.jitter:.0%}, {p.n_beats:,} beats over {span}"
+        f"every {duration_text(p.period_seconds)} ± {p.jitter:.0%}, {p.n_beats:,} beats over {span}"
         f", {ctx.domain_hosts:,} of {ctx.tenant_hosts:,} hosts"
     )
     if p.missing_share >= 0.1:
