@@ -121,8 +121,8 @@ def _cli_run(folder: Path, name: str, *args: str, env: dict[str, str] | None = N
 
 def _listing(db: Path) -> list[str]:
     """``beaconlake findings`` listing every finding of ``db`` as CSV."""
-    return ["findings", "--db", str(db), "--format", "csv", "--min-severity", "info",
-            "--limit", "100000"]  # fmt: skip
+    return ["findings", "--db", str(db), "--per-window", "--format", "csv", "--min-severity",
+            "info", "--limit", "100000"]  # fmt: skip
 
 
 def _one_error_line(proc: Proc) -> str:

@@ -15,18 +15,28 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
 from beaconlake import warehouse
+from beaconlake.cli import main
 from beaconlake.confirm.periodicity import BINS_PER_PERIOD, acf_hill
 from beaconlake.pipeline import run_pipeline
-from beaconlake.report import IncidentView, charts, page, render_html, write_report
+from beaconlake.report import (
+    IncidentView,
+    charts,
+    page,
+    read_incident_views,
+    render_html,
+    write_report,
+)  # fmt: skip
 from beaconlake.report.view import period_text, queue_order
 from beaconlake.simulate.generator import simulate
 from beaconlake.simulate.scenario import BeaconSpec, Scenario
 from beaconlake.simulate.timing import beat_times
+from beaconlake.store import DuckDBWarehouse
+from beaconlake.triage import decision, record
 from chromium_support import colours, dump_dom, image_size, require_chromium, screenshot
 
 GENERATED = dt.datetime(2026, 11, 5, 7, 30)
@@ -343,142 +353,47 @@ PLANTED = (
     ),
 )
 FLEET = Scenario(hosts=30, days=3, tenants=2, seed=5, events_per_host=400, beacons=PLANTED)
-#: Workflow states do not come from the pipeline; the fixture gives a few rows other ones.
-OTHER_STATUSES = {2: "open", 4: "changed", 6: "snoozed", 8: "benign"}
 
 
 @pytest.fixture(scope="module")
 def run_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fleet run end to end, then two analysts' verdicts applied by a findings build."""
     out = tmp_path_factory.mktemp("report-run")
     simulate(FLEET, out / "sim", workers=1)
     db = out / "run.duckdb"
     run_pipeline(str(out / "sim"), "duckdb", str(db), workers=1)
     warehouse._release_duckdb()
+    queue = DuckDBWarehouse(str(db), read_only=True).query(
+        "select * from main.rpt_beacon_alerts where beacon_kind = 'domain' order by alert_rank"
+    )
+    until = dt.date.today() + dt.timedelta(days=7)
+    verdicts = [
+        decision("benign", host=queue.host_id[0], domain=queue.beacon_key[0], by="analyst",
+                 note="reviewed: the vendor's updater"),
+        decision("snoozed", host=queue.host_id[1], domain=queue.beacon_key[1], until=until,
+                 by="analyst", note="waiting for the owner"),
+    ]  # fmt: skip
+    record(DuckDBWarehouse(str(db)), verdicts)
+    assert warehouse.build(out / "sim", db_path=db, selector="findings").success
+    warehouse._release_duckdb()
     return db
-
-
-CANDIDATE_BEATS = """
-    select beat_at from fct_beacon_candidate_beats
-    where tenant_id = ? and host_id = ? and domain_level = ? and domain = ?
-        and not is_lookback and beat_at >= ? and beat_at < ?
-    order by beat_at
-"""
-SLOW_BEATS = """
-    select beat_at from fct_beacon_slow_beats
-    where tenant_id = ? and host_id = ? and domain_level = ? and domain = ?
-        and beat_at >= ? and beat_at < ?
-    order by beat_at
-"""
-
-
-def _beats(con: duckdb.DuckDBPyConnection, sql: str, *params: object) -> np.ndarray:
-    rows = con.execute(sql, list(params)).fetchall()
-    return np.array([_epoch(at) for (at,) in rows], dtype=float)
-
-
-def _techniques(reason: str) -> tuple[str, ...]:
-    found = ["T1071.004"]
-    if "machine-made" in reason:
-        found.append("T1568.002")
-    if "fresh one per query" in reason:
-        found.append("T1572")
-    return tuple(found)
-
-
-def incidents_from_run(db: Path, lows: int = 3, infos: int = 2) -> list[IncidentView]:
-    """Incidents made from a run's confirmed findings (medium and above, plus the best few low
-    and info ones): a rotation's members and a campaign's hosts become one incident each."""
-    with duckdb.connect(str(db), read_only=True) as con:
-        findings = con.execute(
-            """
-            select * from fct_beacon_findings
-            qualify severity_rank >= 2
-                or row_number() over (partition by severity order by score desc) <= case
-                    severity when 'low' then ? when 'info' then ? else 0 end
-            order by severity_rank desc, score desc, host_id, domain
-            """,
-            [lows, infos],
-        ).df()
-        groups: dict[tuple[str, ...], list] = {}
-        for row in findings.itertuples():
-            if "rotates over" in row.reason:
-                key = ("rotation", row.tenant_id, row.host_id)
-            elif "campaign:" in row.reason:
-                key = ("campaign", row.tenant_id, row.domain)
-            else:
-                key = ("domain", row.tenant_id, row.host_id, row.domain_level, row.domain)
-            groups.setdefault(key, []).append(row)
-        incidents = []
-        for n, (key, rows) in enumerate(groups.items()):
-            best = max(rows, key=lambda r: (r.score, r.beats))
-            kind, labels = key[0], None
-            if kind == "rotation":
-                domains = tuple(sorted(r.domain for r in rows))
-                found = con.execute(
-                    """
-                    select beat_at, domain from fct_beacon_rotation_beats
-                    where tenant_id = ? and host_id = ? and list_contains(?, domain)
-                        and beat_at >= ? and beat_at < ?
-                    order by beat_at, domain
-                    """,
-                    [
-                        best.tenant_id,
-                        best.host_id,
-                        list(domains),
-                        best.window_start,
-                        best.window_end,
-                    ],
-                ).fetchall()
-                beats = np.array([_epoch(at) for at, _ in found], dtype=float)
-                labels = tuple(domain for _, domain in found)
-                beacon_key, hosts = " + ".join(domains), (best.host_id,)
-            else:
-                series = (
-                    best.tenant_id,
-                    best.host_id,
-                    best.domain_level,
-                    best.domain,
-                    best.window_start,
-                    best.window_end,
-                )
-                beats = _beats(con, CANDIDATE_BEATS, *series)
-                if not len(beats):  # judged over the slow window instead
-                    kind, beats = "slow", _beats(con, SLOW_BEATS, *series)
-                domains, beacon_key = (best.domain,), best.domain
-                hosts = tuple(sorted(r.host_id for r in rows))
-            start, end = best.window_start.to_pydatetime(), best.window_end.to_pydatetime()
-            seen = [dt.datetime(1970, 1, 1) + dt.timedelta(seconds=float(t)) for t in beats]
-            incidents.append(
-                IncidentView(
-                    incident_id=hashlib.sha256("|".join(key).encode()).hexdigest()[:16],
-                    tenant_id=best.tenant_id,
-                    host_id=best.host_id,
-                    beacon_kind=kind,
-                    beacon_key=beacon_key,
-                    domains=domains,
-                    hosts=hosts,
-                    severity=best.severity,
-                    status=OTHER_STATUSES.get(n, "new"),
-                    score=float(best.score),
-                    period_seconds=float(best.period_seconds),
-                    jitter=float(best.jitter),
-                    first_seen=min(seen, default=start),
-                    last_seen=max(seen, default=end),
-                    window_start=start,
-                    window_end=end,
-                    reason=best.reason,
-                    attack_techniques=_techniques(best.reason),
-                    beats=beats,
-                    beat_domains=labels,
-                )
-            )
-    return incidents
 
 
 @pytest.fixture(scope="module")
 def report(run_db: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list]:
-    incidents = [*incidents_from_run(run_db), _hostile()]
-    path = tmp_path_factory.mktemp("report") / "report.html"
+    """The page ``beaconlake report`` writes for the run (low and above), and the same
+    incidents plus a hand-made hostile one rendered as a second page."""
+    folder = tmp_path_factory.mktemp("report")
+    written = CliRunner().invoke(
+        main, ["report", "--html", str(folder / "cli.html"), "--db", str(run_db),
+               "--min-severity", "low", "--title", TITLE],
+    )  # fmt: skip
+    assert written.exit_code == 0, written.output
+    incidents = read_incident_views(DuckDBWarehouse(str(run_db), read_only=True), "low")
+    assert f"wrote {len(incidents):,} incidents" in written.output
+    assert "<!doctype html>" in (folder / "cli.html").read_text(encoding="utf-8").lower()
+    incidents.append(_hostile())
+    path = folder / "report.html"
     write_report(incidents, path, title=TITLE, generated_at=GENERATED)
     return path, incidents
 
@@ -488,6 +403,7 @@ def test_run_gives_the_report_every_kind(report: tuple[Path, list]) -> None:
     _, incidents = report
     kinds = {i.beacon_kind for i in incidents}
     assert kinds == {"rotation", "campaign", "domain", "slow"}
+    assert {"new", "benign", "snoozed"} <= {i.status for i in incidents}  # the verdicts applied
     rotation = next(i for i in incidents if i.beacon_kind == "rotation")
     assert len(rotation.domains) == 4 and len(set(rotation.beat_domains or ())) == 4
     campaign = next(i for i in incidents if i.beacon_kind == "campaign")

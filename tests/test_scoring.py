@@ -53,16 +53,38 @@ def test_severity_rules() -> None:
         # a periodic lookup of an ordinary name: nothing about the protocol the beacon talks
         (Context(100, 1, domain="updates.example.com"), ""),
         # fresh names per query under one registered domain and TXT answers: a DNS tunnel
-        (Context(100, 1, domain="example.com", domain_level="registered_domain",
-                 n_query_names=500, n_queries=600, n_tunnel_type_queries=590),
-         "T1071.004,T1572"),  # fmt: skip
+        (
+            Context(
+                100,
+                1,
+                domain="example.com",
+                domain_level="registered_domain",
+                n_query_names=500,
+                n_queries=600,
+                n_tunnel_type_queries=590,
+            ),
+            "T1071.004,T1572",
+        ),
         # fresh names only: DNS carries data, tunnel-friendly types not shown
-        (Context(100, 1, domain="example.com", domain_level="registered_domain",
-                 n_query_names=500, n_queries=600), "T1071.004"),  # fmt: skip
+        (
+            Context(
+                100,
+                1,
+                domain="example.com",
+                domain_level="registered_domain",
+                n_query_names=500,
+                n_queries=600,
+            ),
+            "T1071.004",
+        ),
         (Context(100, 1, domain="xkqzjvwpterhbn.com"), "T1568.002"),
         # a local name never reaches an outside server, whatever its query types
-        (Context(100, 1, domain="_ldap._tcp.corp.local", n_queries=100,
-                 n_tunnel_type_queries=100), ""),  # fmt: skip
+        (
+            Context(
+                100, 1, domain="_ldap._tcp.corp.local", n_queries=100, n_tunnel_type_queries=100
+            ),
+            "",
+        ),
     ],
 )
 def test_attack_techniques_follow_the_evidence(context: Context, expected: str) -> None:

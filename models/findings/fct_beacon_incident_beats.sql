@@ -1,18 +1,20 @@
--- The evidence behind every incident in the alert queue: the beat times of the series that
--- confirmed it in its latest window (a rotation's members, each by name; a slow beacon's over
--- its slow window), for a timeline, an interval histogram and a periodogram in the report.
+-- The evidence behind every incident at the alert severity or above (open, or closed by a
+-- verdict): the beat times of the series that confirmed it in its latest window (a rotation's
+-- members, each by name; a slow beacon's over its slow window), for a timeline, an interval
+-- histogram and an autocorrelation in the report.
 
 with
 
 alerts as (
-    select * from {{ ref('rpt_beacon_alerts') }}
+    select * from {{ ref('fct_beacon_incidents') }}
+    where severity_rank >= {{ number_var('alert_min_severity_rank') }}
 ),
 
 findings as (
     select * from {{ ref('fct_beacon_findings') }}
 ),
 
--- the latest window's findings of each queued incident, at one domain level: the registered
+-- the latest window's findings of each such incident, at one domain level: the registered
 -- domain's series where there is one (its beats include every name under it)
 latest_findings as (
     select

@@ -585,18 +585,9 @@ def findings(target: str, db_path: str | None, fmt: str, min_severity: str, tena
 
     Opens a DuckDB file read-only (a read-only file or mount will do). While a run writes it,
     waits up to --wait seconds with a note on stderr, then fails with one line naming the run."""
-    import os
-
     from beaconlake.errors import BeaconlakeError
     from beaconlake.pipeline import PipelineError, read_findings, read_incidents
-    from beaconlake.store import duckdb_path
 
-    if target == "duckdb":
-        path = duckdb_path(db_path)
-        if not os.path.exists(path):
-            raise BadInput(
-                f"no DuckDB database at {path} (run `beaconlake run` first or pass --db)"
-            )
     if per_window and (tenant or host or since or closed):
         raise BadInput("--per-window lists every finding: --tenant, --host, --since and --all "
                        "apply to incidents")  # fmt: skip
@@ -652,6 +643,39 @@ def _json_records(frame: Any) -> list[dict[str, Any]]:
                 out[key] = value
         records.append(out)
     return records
+
+
+@main.command()
+@click.option(
+    "--html",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The HTML file to write (replaced as a whole).",
+)
+@click.option(
+    "--min-severity",
+    type=click.Choice(["info", "low", "medium", "high", "critical"]),
+    default="medium",
+    show_default=True,
+    help="Lowest severity in the report.",
+)
+@click.option("--title", default="beaconlake: beacon incidents", show_default=True)
+@_TARGET
+@_DB
+@_wait_option(60, "a run")
+def report(out: Path, min_severity: str, title: str, target: str, db_path: str | None,
+           wait: float) -> None:  # fmt: skip
+    """Write the analyst's report: one self-contained HTML file (no server, no network) with
+    the incidents, filters by tenant, severity and status, and per incident its beat timeline,
+    interval histogram, autocorrelation, members or hosts and full reason."""
+    from beaconlake.pipeline import reader
+    from beaconlake.report import read_incident_views, write_report
+
+    views = read_incident_views(reader(target, db_path, wait, _say), min_severity)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    write_report(views, out, title=title, generated_at=now)
+    click.echo(f"wrote {len(views):,} incidents to {out}")
 
 
 @main.group()

@@ -818,7 +818,7 @@ def _run_settings(extra_vars: Mapping[str, Any] | None) -> Settings:
 SEVERITY_ORDER = ("info", "low", "medium", "high", "critical")
 
 
-def _reader(
+def reader(
     target: str, db_path: str | None, wait: float, notify: Callable[[str], None] | None
 ) -> Warehouse:
     """The warehouse for reading: on DuckDB the file read-only, after waiting up to ``wait``
@@ -828,6 +828,10 @@ def _reader(
     wh = warehouse_for(target, db_path)
     if isinstance(wh, DuckDBWarehouse):
         path = duckdb_path(db_path)
+        if not os.path.exists(path):
+            raise PipelineError(
+                f"no DuckDB database at {path} (run `beaconlake run` first or pass --db)"
+            )
         left = lock.wait_for_writer(path, wait, notify)
         wh = DuckDBWarehouse(path, read_only=True, notify=notify, open_wait=left)
     return wh
@@ -854,7 +858,7 @@ def read_incidents(
         raise PipelineError(
             f"unknown severity {min_severity!r}: one of {', '.join(SEVERITY_ORDER)}"
         )
-    wh = _reader(target, db_path, wait, notify)
+    wh = reader(target, db_path, wait, notify)
     return wh.query(
         f"""
         select *
@@ -892,7 +896,7 @@ def read_findings(
         raise PipelineError(
             f"unknown severity {min_severity!r}: one of {', '.join(SEVERITY_ORDER)}"
         )
-    wh = _reader(target, db_path, wait, notify)
+    wh = reader(target, db_path, wait, notify)
     rank = SEVERITY_ORDER.index(min_severity)
     return wh.query(
         f"""
