@@ -38,10 +38,12 @@ PLANTED = (
 PATIENCE = 600.0
 #: What a run publishes, compared between runs (``confirmed_at`` set aside).
 PUBLISHED = (
-    "beacon_findings", "fct_beacon_findings", "rpt_beacon_alerts", "fct_dns_event_counts",
-    "fct_beacon_candidates",
+    "beacon_findings", "fct_beacon_findings", "fct_beacon_incidents", "rpt_beacon_alerts",
+    "fct_dns_event_counts", "fct_beacon_candidates",
 )  # fmt: skip
-_KEYS = ("window_start", "tenant_id", "host_id", "domain_level", "domain", "event_date")
+_KEYS = (
+    "window_start", "tenant_id", "host_id", "domain_level", "domain", "event_date", "incident_id",
+)  # fmt: skip
 
 
 def _until(what: str, check: Callable[[], object], timeout: float = PATIENCE) -> object:
