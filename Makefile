@@ -24,7 +24,7 @@ demo: venv
 		--overwrite
 	rm -f $(DEMO_DIR)/beaconlake.duckdb $(DEMO_DIR)/beaconlake.duckdb.wal
 	$(BIN)/beaconlake run --input $(DEMO_DIR)/sim --db $(DEMO_DIR)/beaconlake.duckdb
-	$(BIN)/beaconlake findings --db $(DEMO_DIR)/beaconlake.duckdb --format csv --limit 100000 \
+	$(BIN)/beaconlake findings --db $(DEMO_DIR)/beaconlake.duckdb --per-window --format csv --limit 100000 \
 		> $(DEMO_DIR)/findings.csv
 	$(BIN)/beaconlake evaluate --ground-truth $(DEMO_DIR)/sim --findings $(DEMO_DIR)/findings.csv \
 		--min-beats 20 --plot $(DEMO_DIR)/recall_vs_jitter.png

@@ -38,10 +38,12 @@ PLANTED = (
 PATIENCE = 600.0
 #: What a run publishes, compared between runs (``confirmed_at`` set aside).
 PUBLISHED = (
-    "beacon_findings", "fct_beacon_findings", "rpt_beacon_alerts", "fct_dns_event_counts",
-    "fct_beacon_candidates",
+    "beacon_findings", "fct_beacon_findings", "fct_beacon_incidents", "rpt_beacon_alerts",
+    "fct_dns_event_counts", "fct_beacon_candidates",
 )  # fmt: skip
-_KEYS = ("window_start", "tenant_id", "host_id", "domain_level", "domain", "event_date")
+_KEYS = (
+    "window_start", "tenant_id", "host_id", "domain_level", "domain", "event_date", "incident_id",
+)  # fmt: skip
 
 
 def _until(what: str, check: Callable[[], object], timeout: float = PATIENCE) -> object:
@@ -121,8 +123,8 @@ def _cli_run(folder: Path, name: str, *args: str, env: dict[str, str] | None = N
 
 def _listing(db: Path) -> list[str]:
     """``beaconlake findings`` listing every finding of ``db`` as CSV."""
-    return ["findings", "--db", str(db), "--format", "csv", "--min-severity", "info",
-            "--limit", "100000"]  # fmt: skip
+    return ["findings", "--db", str(db), "--per-window", "--format", "csv", "--min-severity",
+            "info", "--limit", "100000"]  # fmt: skip
 
 
 def _one_error_line(proc: Proc) -> str:

@@ -95,11 +95,17 @@ def test_rerunning_a_window_replaces_its_rows(run_dir: Path) -> None:
 
 def test_findings_command_formats(run_dir: Path) -> None:
     db = str(run_dir / "bl.duckdb")
-    as_csv = CliRunner().invoke(main, ["findings", "--db", db, "--format", "csv"])
+    as_csv = CliRunner().invoke(main, ["findings", "--db", db, "--per-window", "--format", "csv"])
     assert as_csv.exit_code == 0
     header = as_csv.output.splitlines()[0].split(",")
     for col in ("tenant_id", "host_id", "domain", "period_seconds", "jitter", "events", "score",
                 "severity", "reason"):  # fmt: skip
+        assert col in header
+    incidents = CliRunner().invoke(main, ["findings", "--db", db, "--format", "csv"])
+    assert incidents.exit_code == 0
+    header = incidents.output.splitlines()[0].split(",")
+    for col in ("incident_id", "tenant_id", "host_id", "beacon_kind", "beacon_key", "domains",
+                "status", "first_seen_at", "last_seen_at", "severity", "reason"):  # fmt: skip
         assert col in header
     as_json = CliRunner().invoke(main, ["findings", "--db", db, "--format", "json"])
     assert as_json.exit_code == 0 and as_json.output.lstrip().startswith("[")

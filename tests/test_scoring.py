@@ -47,6 +47,68 @@ def test_severity_rules() -> None:
     assert severity(0.9, Context(1000, 1, known_good_reason="NTP"), DAY, SETTINGS) == "info"
 
 
+@pytest.mark.parametrize(
+    ("context", "expected"),
+    [
+        # a periodic lookup of an ordinary name: nothing about the protocol the beacon talks
+        (Context(100, 1, domain="updates.example.com"), ""),
+        # fresh names per query under one registered domain and TXT answers: a DNS tunnel
+        (
+            Context(
+                100,
+                1,
+                domain="example.com",
+                domain_level="registered_domain",
+                n_query_names=500,
+                n_queries=600,
+                n_tunnel_type_queries=590,
+            ),
+            "T1071.004,T1572",
+        ),
+        # fresh names only: DNS carries data, tunnel-friendly types not shown
+        (
+            Context(
+                100,
+                1,
+                domain="example.com",
+                domain_level="registered_domain",
+                n_query_names=500,
+                n_queries=600,
+            ),
+            "T1071.004",
+        ),
+        (Context(100, 1, domain="xkqzjvwpterhbn.com"), "T1568.002"),
+        # a local name never reaches an outside server, whatever its query types
+        (
+            Context(
+                100, 1, domain="_ldap._tcp.corp.local", n_queries=100, n_tunnel_type_queries=100
+            ),
+            "",
+        ),
+    ],
+)
+def test_attack_techniques_follow_the_evidence(context: Context, expected: str) -> None:
+    t = beat_times(np.random.default_rng(2), 0, DAY, 600, 0.2, "uniform")
+    scored = score_candidate(analyze(t, 0, DAY), context, 0, DAY)
+    assert (scored["attack_techniques"] or "") == expected
+
+
+def test_beacon_keys_join_domain_levels_and_rotation_members() -> None:
+    t = beat_times(np.random.default_rng(3), 0, DAY, 600, 0.2, "uniform")
+    p = analyze(t, 0, DAY)
+    name = score_candidate(p, Context(100, 1, domain="api.evil.co.uk"), 0, DAY)
+    registered = score_candidate(p, Context(100, 1, domain="evil.co.uk"), 0, DAY)
+    assert (name["beacon_kind"], name["beacon_key"]) == ("domain", "evil.co.uk")
+    assert registered["beacon_key"] == name["beacon_key"]
+    member = Context(100, 1, domain="a.zeta.net", rotates_with=("b.alpha.org", "zeta.net"))
+    other = Context(100, 1, domain="alpha.org", rotates_with=("zeta.net",))
+    assert score_candidate(p, member, 0, DAY)["beacon_key"] == "alpha.org + zeta.net"
+    assert score_candidate(p, other, 0, DAY)["beacon_key"] == "alpha.org + zeta.net"
+    assert score_candidate(p, member, 0, DAY)["beacon_kind"] == "rotation"
+    campaign = score_candidate(p, Context(100, 30, domain="x.new.top", campaign_hosts=30), 0, DAY)
+    assert (campaign["beacon_kind"], campaign["beacon_key"]) == ("campaign", "new.top")
+
+
 def test_reason_reads_like_an_analyst_note() -> None:
     t = beat_times(np.random.default_rng(1), 0, 2 * DAY, 2980, 0.28, "uniform")
     r = score_candidate(analyze(t, 0, 2 * DAY), Context(9812, 1, first_seen_at=100.0), 0, 2 * DAY)

@@ -11,6 +11,7 @@
         {{ exceptions.raise_compiler_error("var start_date " ~ start ~ " is after end_date " ~ end) }}
     {%- endif -%}
     {%- do beaconlake.date_var('min_event_date') -%}
+    {%- do beaconlake.date_var('triage_as_of') -%}
     {%- do beaconlake.number_var('max_event_days_ahead') -%}
     {%- for name in ['raw_dns_catalog', 'raw_dns_schema', 'raw_dns_table'] -%}
         {%- set value = var(name, none) -%}

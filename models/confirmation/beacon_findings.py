@@ -7,7 +7,11 @@ candidate series and window. Incremental by window: a re-run of a window replace
 
 
 def model(dbt, session):
-    dbt.config(materialized="incremental", incremental_strategy="append")
+    # a table made before a findings column joined gets it (beaconlake.store.FINDINGS_COLUMNS)
+    dbt.config(
+        materialized="incremental", incremental_strategy="append",
+        on_schema_change="append_new_columns",
+    )  # fmt: skip
     # what the confirmation reads; named here so the graph runs it after them
     dbt.ref("fct_beacon_candidates")
     dbt.ref("fct_beacon_candidate_beats")

@@ -1,5 +1,6 @@
--- The two curated lists in one shape, each entry with its registered domain (same PSL logic as
--- staging) so pairs match an entry by equality on the registered domain plus a suffix check.
+-- The two curated lists, and the domains analysts marked malicious, in one shape, each entry
+-- with its registered domain (same PSL logic as staging) so pairs match an entry by equality on
+-- the registered domain plus a suffix check.
 
 with
 
@@ -21,10 +22,32 @@ known_c2 as (
     from {{ ref('known_c2_domains') }}
 ),
 
+-- a domain an analyst marked malicious (whatever tenant they looked at): every host that
+-- queries it is a candidate from the next build on
+triaged_c2 as (
+    select
+        'known_c2' as list_name,
+        domain as listed_domain,
+        'analyst verdict' as list_category,
+        'beaconlake triage by ' || {{ distinct_list("coalesce(decided_by, 'unknown')") }}
+            as list_detail
+    from {{ ref('int_triage_decisions') }}
+    where
+        verdict = 'malicious'
+        and problem is null
+        and not is_expired
+        and domain is not null
+        and host_id is null
+        and domain not in (select known_c2.listed_domain from known_c2)
+    group by domain
+),
+
 listed as (
     select * from known_good
     union all
     select * from known_c2
+    union all
+    select * from triaged_c2
 ),
 
 registered_domains as (

@@ -18,7 +18,10 @@ from beaconlake import lock
 from beaconlake.errors import InputError
 
 #: The published marts: the findings, the alert queue and the input's row counts per day.
-EXPORTED_TABLES = ("fct_beacon_findings", "rpt_beacon_alerts", "fct_dns_event_counts")
+EXPORTED_TABLES = (
+    "fct_beacon_findings", "fct_beacon_incidents", "rpt_beacon_alerts", "fct_triage_audit",
+    "fct_dns_event_counts",
+)  # fmt: skip
 #: One row naming the warehouse the export came from and when it was taken.
 EXPORT_INFO_TABLE = "beaconlake_export"
 

@@ -398,6 +398,8 @@ def score_window(
         slow_scored = _confirm_pairs(
             group, slow_beats, *slow_window.epoch(), workers, settings, False, step
         )
+        if not slow_scored.empty:  # a beacon too slow for one day, unless a rotation or campaign
+            slow_scored.loc[slow_scored.beacon_kind == "domain", "beacon_kind"] = "slow"
         parts.append((group, slow_scored))
     score_s = time.perf_counter() - started - read_s
     confirmed_at = now or dt.datetime.now(dt.UTC)
@@ -661,14 +663,14 @@ def read_event_counts(wh: Warehouse, window: Window) -> pd.DataFrame:
 
 
 def count_alerts(wh: Warehouse, window: Window) -> int:
-    """Rows of the alert queue for exactly this window."""
+    """Incidents in the alert queue whose latest window is exactly this one."""
     frame = wh.query(
         f"""
         select count(*) as n_alerts
         from {wh.relation("rpt_beacon_alerts")}
         where
-            window_start = cast({_date(window.start)} as timestamp)
-            and window_end = cast({_date(window.end)} as timestamp)
+            latest_window_start = cast({_date(window.start)} as timestamp)
+            and latest_window_end = cast({_date(window.end)} as timestamp)
         """
     )
     return int(frame.n_alerts[0])
@@ -816,6 +818,66 @@ def _run_settings(extra_vars: Mapping[str, Any] | None) -> Settings:
 SEVERITY_ORDER = ("info", "low", "medium", "high", "critical")
 
 
+def reader(
+    target: str, db_path: str | None, wait: float, notify: Callable[[str], None] | None
+) -> Warehouse:
+    """The warehouse for reading: on DuckDB the file read-only, after waiting up to ``wait``
+    seconds for a writer (``notify`` gets one line); ``WarehouseBusy`` names it after that."""
+    from beaconlake.store import DuckDBWarehouse, duckdb_path
+
+    wh = warehouse_for(target, db_path)
+    if isinstance(wh, DuckDBWarehouse):
+        path = duckdb_path(db_path)
+        if not os.path.exists(path):
+            raise PipelineError(
+                f"no DuckDB database at {path} (run `beaconlake run` first or pass --db)"
+            )
+        left = lock.wait_for_writer(path, wait, notify)
+        wh = DuckDBWarehouse(path, read_only=True, notify=notify, open_wait=left)
+    return wh
+
+
+def read_incidents(
+    target: str = "duckdb",
+    db_path: str | None = None,
+    min_severity: str = "medium",
+    *,
+    tenant: str | None = None,
+    host: str | None = None,
+    since: dt.datetime | None = None,
+    closed: bool = False,
+    limit: int = 200,
+    wait: float = lock.DEFAULT_OPEN_WAIT,
+    notify: Callable[[str], None] | None = None,
+) -> pd.DataFrame:
+    """Incidents (``fct_beacon_incidents``) at or above ``min_severity``, in the queue's order:
+    new and changed first, then the most severe and best scored. Only open ones unless
+    ``closed``; ``tenant``, ``host`` and ``since`` (last seen at or after) narrow them, bound
+    as parameters."""
+    if min_severity not in SEVERITY_ORDER:
+        raise PipelineError(
+            f"unknown severity {min_severity!r}: one of {', '.join(SEVERITY_ORDER)}"
+        )
+    wh = reader(target, db_path, wait, notify)
+    return wh.query(
+        f"""
+        select *
+        from {wh.relation("fct_beacon_incidents")}
+        where
+            severity_rank >= ?
+            and (? or is_open)
+            and (cast(? as varchar) is null or tenant_id = ?)
+            and (cast(? as varchar) is null or host_id = ?)
+            and (cast(? as timestamp) is null or last_seen_at >= cast(? as timestamp))
+        order by
+            case when status in ('new', 'changed') then 0 else 1 end,
+            severity_rank desc, score desc, tenant_id, host_id, beacon_key
+        limit {int(limit)}
+        """,
+        [SEVERITY_ORDER.index(min_severity), closed, tenant, tenant, host, host, since, since],
+    )
+
+
 def read_findings(
     target: str = "duckdb",
     db_path: str | None = None,
@@ -830,17 +892,11 @@ def read_findings(
     lock, or holds the file open) this waits up to ``wait`` seconds (``notify`` gets one line),
     then raises ``WarehouseBusy`` naming it.
     """
-    from beaconlake.store import DuckDBWarehouse, duckdb_path
-
     if min_severity not in SEVERITY_ORDER:
         raise PipelineError(
             f"unknown severity {min_severity!r}: one of {', '.join(SEVERITY_ORDER)}"
         )
-    wh = warehouse_for(target, db_path)
-    if isinstance(wh, DuckDBWarehouse):
-        path = duckdb_path(db_path)
-        left = lock.wait_for_writer(path, wait, notify)
-        wh = DuckDBWarehouse(path, read_only=True, notify=notify, open_wait=left)
+    wh = reader(target, db_path, wait, notify)
     rank = SEVERITY_ORDER.index(min_severity)
     return wh.query(
         f"""

@@ -16,7 +16,7 @@ from beaconlake.errors import ConfigError
 #: Environment variable naming the dbt project directory (default: the repository root).
 PROJECT_DIR_ENV = "BEACONLAKE_PROJECT_DIR"
 #: Vars holding a date (``YYYY-MM-DD``); the dbt macro date_var checks the same form.
-DATE_VARS = ("start_date", "end_date", "min_event_date")
+DATE_VARS = ("start_date", "end_date", "min_event_date", "triage_as_of")
 
 
 def project_dir() -> Path:

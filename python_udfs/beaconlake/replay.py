@@ -450,7 +450,7 @@ def host_days(events: Path) -> int:
 
 
 def ranked_findings(db: Path) -> pd.DataFrame:
-    """Every confirmed finding, ranked as ``beaconlake findings`` lists them (1 = first)."""
+    """Every confirmed finding, ranked as ``beaconlake findings --per-window`` lists them."""
     with duckdb.connect(str(db), read_only=True) as con:
         frame = con.execute(
             """

@@ -56,7 +56,13 @@ FINDINGS_COLUMNS: dict[str, str] = {
     "known_c2_family": "varchar",
     "known_good_reason": "varchar",
     "confirmed_at": "timestamp(6)",
+    "beacon_kind": "varchar",
+    "beacon_key": "varchar",
+    "attack_techniques": "varchar",
 }
+#: Columns added after the table's first layout, in order: a table made before them gets them
+#: (appended, so positional inserts of FINDINGS_COLUMNS still line up).
+ADDED_FINDINGS_COLUMNS = ("beacon_kind", "beacon_key", "attack_techniques")
 
 
 class Warehouse(Protocol):
@@ -95,9 +101,23 @@ def _duckdb_type(sql_type: str) -> str:
     return "timestamp" if sql_type.startswith("timestamp") else sql_type
 
 
-def _create_sql(qualified: str, type_of=lambda t: t) -> str:  # type: ignore[no-untyped-def]
+def _table_sql(qualified: str, columns: dict[str, str], type_of=lambda t: t) -> str:  # type: ignore[no-untyped-def]
+    cols = ", ".join(f"{name} {type_of(t)}" for name, t in columns.items())
+    return f"create table if not exists {qualified} ({cols})"
+
+
+def _insert_sql(qualified: str, columns: dict[str, str]) -> str:
+    marks = ", ".join("?" * len(columns))
+    return f"insert into {qualified} ({', '.join(columns)}) values ({marks})"
+
+
+def _create_sql(qualified: str, type_of=lambda t: t) -> list[str]:  # type: ignore[no-untyped-def]
+    """The findings table if it does not exist, then the columns an older one lacks."""
     cols = ",\n    ".join(f"{name} {type_of(t)}" for name, t in FINDINGS_COLUMNS.items())
-    return f"create table if not exists {qualified} (\n    {cols}\n)"
+    return [f"create table if not exists {qualified} (\n    {cols}\n)"] + [
+        f"alter table {qualified} add column if not exists {name} {type_of(FINDINGS_COLUMNS[name])}"
+        for name in ADDED_FINDINGS_COLUMNS
+    ]
 
 
 def _duckdb_typed(con: Any, frame: pd.DataFrame) -> Any:
@@ -114,7 +134,8 @@ def _duckdb_replace_window(
     window_end: dt.datetime,
 ) -> None:  # fmt: skip
     """Delete the window's rows of ``qualified`` and insert ``frame`` in one transaction."""
-    con.execute(_create_sql(qualified, _duckdb_type))
+    for statement in _create_sql(qualified, _duckdb_type):
+        con.execute(statement)
     con.execute("begin transaction")
     con.execute(f"delete from {qualified} where {_window_predicate(window_start, window_end)}")
     _duckdb_typed(con, frame).insert_into(qualified)
@@ -146,9 +167,18 @@ class DuckDBWarehouse:
     def relation(self, name: str) -> str:
         return f'"{self.schema}"."{name}"'
 
-    def query(self, sql: str) -> pd.DataFrame:
+    def query(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
+        """Rows of ``sql``; ``params`` are bound to its ``?`` placeholders."""
         with self._connect() as con:
-            return con.execute(sql).df()
+            return con.execute(sql, params).df()
+
+    def append(self, table: str, columns: dict[str, str], rows: list[tuple[Any, ...]]) -> int:
+        """Insert ``rows`` (values bound as parameters) into ``table``, created with ``columns``
+        (name -> SQL type) when absent."""
+        with self._connect() as con:
+            con.execute(_table_sql(self.relation(table), columns, _duckdb_type))
+            con.executemany(_insert_sql(self.relation(table), columns), rows)
+        return len(rows)
 
     def replace_window(
         self, table: str, frame: pd.DataFrame, window_start: dt.datetime, window_end: dt.datetime
@@ -296,26 +326,38 @@ class TrinoWarehouse:
     def relation(self, name: str) -> str:
         return f'"{self.catalog}"."{self.schema}"."{name}"'
 
-    def _execute(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+    def _execute(
+        self, sql: str, params: list[Any] | None = None
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
         conn = self._connect()
         try:
             cur = conn.cursor()
-            cur.execute(sql)
+            cur.execute(sql, params)
             rows = cur.fetchall()
             names = [d[0] for d in cur.description] if cur.description else []
             return names, rows
         finally:
             conn.close()
 
-    def query(self, sql: str) -> pd.DataFrame:
-        names, rows = self._execute(sql)
+    def query(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
+        """Rows of ``sql``; ``params`` are bound to its ``?`` placeholders."""
+        names, rows = self._execute(sql, params)
         return pd.DataFrame.from_records(rows, columns=names)
+
+    def append(self, table: str, columns: dict[str, str], rows: list[tuple[Any, ...]]) -> int:
+        """Insert ``rows`` (values bound as parameters) into ``table``, created with ``columns``
+        (name -> SQL type) when absent."""
+        self._execute(_table_sql(self.relation(table), columns))
+        for row in rows:
+            self._execute(_insert_sql(self.relation(table), columns), list(row))
+        return len(rows)
 
     def replace_window(
         self, table: str, frame: pd.DataFrame, window_start: dt.datetime, window_end: dt.datetime
     ) -> int:
         qualified = self.relation(table)
-        self._execute(_create_sql(qualified))
+        for statement in _create_sql(qualified):
+            self._execute(statement)
         self._execute(
             f"delete from {qualified} where {_window_predicate(window_start, window_end)}"
         )
@@ -344,11 +386,14 @@ def warehouse_for(
     db_path: str | None = None,
     read_only: bool = False,
     notify: Callable[[str], None] | None = None,
+    wait: float | None = None,
 ) -> Warehouse:
-    """The adapter for a dbt target name (``duckdb`` or ``trino``); ``read_only`` and ``notify``
-    apply to DuckDB (see ``DuckDBWarehouse``)."""
+    """The adapter for a dbt target name (``duckdb`` or ``trino``); ``read_only``, ``notify``
+    and ``wait`` (``open_wait``) apply to DuckDB (see ``DuckDBWarehouse``)."""
     if target == "duckdb":
-        return DuckDBWarehouse(duckdb_path(db_path), read_only=read_only, notify=notify)
+        return DuckDBWarehouse(
+            duckdb_path(db_path), read_only=read_only, open_wait=wait, notify=notify
+        )
     if target == "trino":
         return TrinoWarehouse.from_env()
     raise ValueError(f"unknown target {target!r}: expected duckdb or trino")

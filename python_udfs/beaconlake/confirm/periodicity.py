@@ -31,6 +31,9 @@ MAX_BINS = 1 << 13
 #: Bins per period used by the autocorrelation and STL checks.
 BINS_PER_PERIOD = 8
 STL_PERIODS = 24
+#: Lags (in bins of a period / ``BINS_PER_PERIOD``) of the autocorrelation hill: 0.75 to 1.25
+#: periods.
+HILL_LAGS = range(6, 11)
 
 
 @dataclass(frozen=True)
@@ -218,6 +221,12 @@ def _acf(x: np.ndarray) -> np.ndarray:
     return r / r[0] if r[0] > 0 else np.zeros(n)
 
 
+def autocorrelation(beats: np.ndarray, start: float, end: float, bin_s: float) -> np.ndarray:
+    """Autocorrelation of the beats counted in bins of ``bin_s`` seconds over ``[start, end)``:
+    element k is the correlation at a lag of k bins (1 at lag 0, all 0 for a constant series)."""
+    return _acf(bin_counts(beats, start, end, bin_s))
+
+
 def acf_hill(beats: np.ndarray, start: float, end: float, period: float) -> tuple[float, float]:
     """(hill score, refined period) from the autocorrelation at ``BINS_PER_PERIOD`` bins.
 
@@ -226,11 +235,10 @@ def acf_hill(beats: np.ndarray, start: float, end: float, period: float) -> tupl
     period is refined to the centroid of the hill.
     """
     bin_s = period / BINS_PER_PERIOD
-    x = bin_counts(beats, start, end, bin_s)
-    if len(x) < 3 * BINS_PER_PERIOD:
+    r = autocorrelation(beats, start, end, bin_s)
+    if len(r) < 3 * BINS_PER_PERIOD:
         return 0.0, period
-    r = _acf(x)
-    lags = np.arange(6, 11)
+    lags = np.array(HILL_LAGS)
     hill = r[lags]
     trough = r[3:6].mean()
     score = float(np.clip((hill.max() - max(trough, 0.0)) / 0.5, 0.0, 1.0))

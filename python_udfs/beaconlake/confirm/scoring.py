@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from beaconlake.confirm.lexical import Lexical, lexical
 from beaconlake.confirm.periodicity import COMMON_TTLS, Periodicity, cache_window
 from beaconlake.confirm.settings import Settings, project_settings
+from beaconlake.domains import registered_domain
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 #: Hosts of one tenant that may beacon to one name before it looks like a fleet-wide agent
@@ -78,6 +79,12 @@ COMPANY_MIN_BEATS = 10
 POPULAR_MIN_BEATS = 24
 POPULAR_MIN_LIFETIME_S = 12 * 3600.0
 POPULAR_MAX_MISSING = 0.2
+#: DGA-likeness (``lexical``) from which a name counts as machine-made.
+DGA_LIKENESS = 0.5
+#: MITRE ATT&CK (Enterprise) techniques a finding's evidence can support: DNS itself carrying
+#: the traffic (names made per query, random labels, tunnel-friendly types), a tunnel (names made
+#: per query and tunnel-friendly types together), machine-made names.
+ATTACK_DNS, ATTACK_TUNNEL, ATTACK_DGA = "T1071.004", "T1572", "T1568.002"
 
 
 @dataclass(frozen=True)
@@ -172,10 +179,7 @@ def evidence(p: Periodicity, ctx: Context, lex: Lexical | None) -> list[Evidence
             )
         )
     random_name = lex is not None and lex.random_looking
-    fresh_names = (
-        ctx.domain_level == "registered_domain"
-        and (ctx.n_query_names or 0) / max(p.n_beats, 1) >= NAMES_PER_BEAT
-    )
+    fresh_names = _fresh_names(p, ctx)
     sessions = p.gaps_per_day >= SESSION_BREAKS_PER_DAY
     cached_period = p.period_seconds >= COMMON_TTLS[0]
     timing = _timing_evidence(p, ctx, random_name, fresh_names, lex)
@@ -213,7 +217,7 @@ def evidence(p: Periodicity, ctx: Context, lex: Lexical | None) -> list[Evidence
         )
         out.append(Evidence(1.0, text))
     if lex is not None:
-        if lex.dga >= 0.5:
+        if lex.dga >= DGA_LIKENESS:
             out.append(Evidence(1.0 + 0.3 * lex.dga, f"machine-made-looking name (DGA-likeness "
                                 f"{lex.dga:.2f})"))  # fmt: skip
         if lex.random_subdomain:
@@ -224,12 +228,53 @@ def evidence(p: Periodicity, ctx: Context, lex: Lexical | None) -> list[Evidence
         out.append(Evidence(1.2, f"{ctx.n_query_names:,} distinct names (a fresh one per query)"))
     if ctx.n_queries:
         nx = (ctx.n_nxdomain or 0) / ctx.n_queries
-        tunnel = (ctx.n_tunnel_type_queries or 0) / ctx.n_queries
+        tunnel = _tunnel_type_share(ctx)
         if nx >= NXDOMAIN_SHARE and not (lex is not None and lex.local):
             out.append(Evidence(1.15, f"{nx:.0%} NXDOMAIN"))
         if tunnel >= TUNNEL_SHARE:
             out.append(Evidence(1.2, f"{tunnel:.0%} TXT/NULL/CNAME/MX-type queries"))
     return out
+
+
+def _fresh_names(p: Periodicity, ctx: Context) -> bool:
+    """Many distinct names under one registered domain: a fresh one per query."""
+    return (
+        ctx.domain_level == "registered_domain"
+        and (ctx.n_query_names or 0) / max(p.n_beats, 1) >= NAMES_PER_BEAT
+    )
+
+
+def _tunnel_type_share(ctx: Context) -> float:
+    return (ctx.n_tunnel_type_queries or 0) / ctx.n_queries if ctx.n_queries else 0.0
+
+
+def attack_techniques(p: Periodicity, ctx: Context, lex: Lexical | None) -> tuple[str, ...]:
+    """The ATT&CK technique ids the same evidence as the reason supports (see ``ATTACK_DNS``).
+    A periodic lookup alone supports none: the beacon may talk over any protocol; nor does a
+    local or internal name, which never reaches an outside server."""
+    if lex is not None and lex.local:
+        return ()
+    data_in_names = _fresh_names(p, ctx) or (lex is not None and lex.random_subdomain)
+    tunnel_types = _tunnel_type_share(ctx) >= TUNNEL_SHARE
+    found = []
+    if data_in_names or tunnel_types:
+        found.append(ATTACK_DNS)
+    if data_in_names and tunnel_types:
+        found.append(ATTACK_TUNNEL)
+    if lex is not None and lex.dga >= DGA_LIKENESS:
+        found.append(ATTACK_DGA)
+    return tuple(found)
+
+
+def beacon_key(ctx: Context) -> tuple[str, str]:
+    """What one beacon is, across windows and both domain levels: its kind ("rotation",
+    "campaign" or "domain") and its key, the registered domain, or a rotation's registered
+    domains in order joined by " + "."""
+    names = (ctx.domain or "", *ctx.rotates_with)
+    registered = sorted({registered_domain(n) or n for n in names})
+    if ctx.rotates_with and len(registered) > 1:
+        return "rotation", " + ".join(registered)
+    return ("campaign" if ctx.campaign_hosts else "domain"), registered[0]
 
 
 def company_evidence(ctx: Context) -> Evidence | None:
@@ -353,7 +398,8 @@ def _day(epoch_seconds: float) -> str:
     return dt.datetime.fromtimestamp(epoch_seconds, dt.UTC).date().isoformat()
 
 
-def _duration(seconds: float) -> str:
+def duration_text(seconds: float) -> str:
+    """A duration as reasons write it: ``65 s``, ``50.0 min``, ``3.7 h``."""
     if seconds < 120:
         return f"{seconds:.0f} s"
     if seconds < 2 * 3600:
@@ -379,11 +425,11 @@ def _shape_text(p: Periodicity, window_start: float, window_end: float) -> str:
     window = window_end - window_start
     if p.judged_seconds > 1.05 * p.lifetime_seconds:
         return (
-            f", a short series: active {_duration(p.lifetime_seconds)}, judged over "
-            f"{_duration(p.judged_seconds)} of its host's activity"
+            f", a short series: active {duration_text(p.lifetime_seconds)}, judged over "
+            f"{duration_text(p.judged_seconds)} of its host's activity"
         )
     if p.lifetime_seconds < 0.5 * window:
-        return f", active {_duration(p.lifetime_seconds)} of the window"
+        return f", active {duration_text(p.lifetime_seconds)} of the window"
     if p.gaps_per_day < 1.0 and p.continuity >= 0.8:
         return ", continuous (no breaks)"
     return ""
@@ -402,10 +448,10 @@ def reason(
     span = (
         f"{days:.0f} day{'s' if round(days) != 1 else ''}"
         if days >= 1
-        else _duration(window_end - window_start)
+        else duration_text(window_end - window_start)
     )
     text = (
-        f"every {_duration(p.period_seconds)} ± {p.jitter:.0%}, {p.n_beats:,} beats over {span}"
+        f"every {duration_text(p.period_seconds)} ± {p.jitter:.0%}, {p.n_beats:,} beats over {span}"
         f", {ctx.domain_hosts:,} of {ctx.tenant_hosts:,} hosts"
     )
     if p.missing_share >= 0.1:
@@ -445,4 +491,6 @@ def score_candidate(
         "severity": severity(score, ctx, window_end, settings, local=local),
         "reason": reason(p, ctx, window_start, window_end, found, settings),
         "dga_likeness": lex.dga if lex is not None else None,
+        "attack_techniques": ",".join(attack_techniques(p, ctx, lex)) or None,
+        **dict(zip(("beacon_kind", "beacon_key"), beacon_key(ctx), strict=True)),
     }
