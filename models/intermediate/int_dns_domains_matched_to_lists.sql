@@ -1,5 +1,5 @@
 -- Each profiled domain with the deepest entry of each curated list that covers it. Rebuilt on
--- every run, so an edited list applies to the whole history at the next build.
+-- every run; the day-incremental candidate marts apply it to the days a run builds.
 
 with
 

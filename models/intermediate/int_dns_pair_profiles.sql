@@ -7,7 +7,7 @@
 }}
 
 -- Everything known about a profiled pair on a day, in one row; thresholds are applied in marts
--- so that changing a threshold var needs no rebuild of this history.
+-- so that changing a threshold var needs no rebuild of this history, only of the marts.
 
 with
 
