@@ -5,8 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 DEMO_DIR ?= data/demo
 
-.PHONY: venv demo test lint lint-sql format pytest figures bench-sim bench bench-window trino-up \
-	trino-down trino-status clean
+.PHONY: venv demo test lint lint-sql format pytest browser figures bench-sim bench bench-window \
+	trino-up trino-down trino-status clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,12 +46,22 @@ format: venv
 # server into failures. TRINO=0 runs everything else (no Java or no download needed).
 TRINO ?= 1
 TRINO_PORT ?= 8089
-pytest: venv
+# The report's test opens it in a real headless browser, Debian's chromium: CI installs it and
+# requires the test; elsewhere the test skips when there is no chromium.
+REQUIRE_CHROMIUM := $(if $(CI),1,0)
+pytest: venv browser
 ifeq ($(TRINO),0)
 	@echo "make: TRINO=0: skipping the Trino suite (tests marked 'trino'); CI runs it" >&2
-	$(BIN)/pytest -m "not trino"
+	BEACONLAKE_REQUIRE_CHROMIUM=$(REQUIRE_CHROMIUM) $(BIN)/pytest -m "not trino"
 else
-	TRINO_PORT=$(TRINO_PORT) bash trino/with_server.sh env BEACONLAKE_REQUIRE_TRINO=1 $(BIN)/pytest
+	TRINO_PORT=$(TRINO_PORT) bash trino/with_server.sh env BEACONLAKE_REQUIRE_TRINO=1 \
+		BEACONLAKE_REQUIRE_CHROMIUM=$(REQUIRE_CHROMIUM) $(BIN)/pytest
+endif
+
+browser:
+ifneq ($(CI),)
+	@command -v chromium >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 endif
 
 test: lint pytest
