@@ -28,6 +28,8 @@ from beaconlake import warehouse
 from beaconlake.pipeline import Window, confirm_stored_window
 from beaconlake.simulate.generator import simulate
 from beaconlake.simulate.scenario import BeaconSpec, Scenario
+from beaconlake.store import TrinoWarehouse
+from beaconlake.triage import TRIAGE_TABLE, decision, record
 from test_dbt_pipeline import INCREMENTAL_TABLES
 
 pytestmark = [pytest.mark.trino, pytest.mark.slow]
@@ -137,6 +139,17 @@ def test_raw_table_follows_the_input_folder(tmp_path: Path) -> None:
         shutil.copytree(moved, quoted)
         assert _register(quoted, tmp_path)
         assert trino_support.execute(f"select count(*) from {table}") == [[5]]
+
+
+def test_a_verdict_is_bound_not_pasted_on_trino(tmp_path: Path) -> None:
+    hostile = "x'); drop table y; --"
+    with trino_support.trino_target(tmp_path) as schema:
+        trino_support.execute(f"create schema if not exists iceberg.{schema}")
+        wh = TrinoWarehouse.from_env()
+        record(wh, [decision("benign", host=hostile, domain="Evil.COM.", by="a", note="n")])
+        table = wh.relation(TRIAGE_TABLE)
+        rows = wh.query(f"select host_id, domain from {table} where host_id = ?", [hostile])
+        assert rows.to_dict("records") == [{"host_id": hostile, "domain": "evil.com"}]
 
 
 PLANTED = (BeaconSpec("c2-10m", 600, 0.2, "uniform", queries_per_beat=2),)
