@@ -52,8 +52,10 @@ confirmed as (
 
 final as (
     select
-        {{ stable_id(['window_start', 'window_end', 'tenant_id', 'host_id', 'domain_level', 'domain']) }}
-            as finding_id,
+        {{ stable_id([
+            'cast(window_start as date)', 'cast(window_end as date)', 'tenant_id', 'host_id',
+            'domain_level', 'domain'
+        ]) }} as finding_id,
         {{ stable_id(['tenant_id', 'host_id', 'beacon_key']) }} as incident_id,
         window_start,
         window_end,
