@@ -10,44 +10,18 @@ findings as (
     select * from {{ beaconlake.confirmation_rows() }}
 ),
 
--- a row confirmed before the confirmation named beacons is its registered domain's beacon
 confirmed as (
-    select
-        window_start,
-        window_end,
-        tenant_id,
-        host_id,
-        domain_level,
-        domain,
-        registered_domain,
-        coalesce(beacon_kind, 'domain') as beacon_kind,
-        coalesce(beacon_key, registered_domain, domain) as beacon_key,
-        period_seconds,
-        jitter,
-        events,
-        beats,
-        score,
-        severity,
-        reason,
-        periodicity_score,
-        renewal_score,
-        interval_score,
-        spectral_score,
-        acf_score,
-        seasonal_strength,
-        continuity,
-        coverage,
-        missing_share,
-        rarity,
-        domain_hosts,
-        tenant_hosts,
-        first_seen_at,
-        known_c2_family,
-        known_good_reason,
-        attack_techniques,
-        confirmed_at
-    from findings
+    select * from findings
     where is_confirmed
+),
+
+-- a row confirmed before the confirmation named beacons is its registered domain's beacon
+keyed as (
+    select
+        *,
+        coalesce(beacon_kind, 'domain') as known_beacon_kind,
+        coalesce(beacon_key, registered_domain, domain) as known_beacon_key
+    from confirmed
 ),
 
 final as (
@@ -56,7 +30,7 @@ final as (
             'cast(window_start as date)', 'cast(window_end as date)', 'tenant_id', 'host_id',
             'domain_level', 'domain'
         ]) }} as finding_id,
-        {{ stable_id(['tenant_id', 'host_id', 'beacon_key']) }} as incident_id,
+        {{ stable_id(['tenant_id', 'host_id', 'known_beacon_key']) }} as incident_id,
         window_start,
         window_end,
         tenant_id,
@@ -64,8 +38,8 @@ final as (
         domain_level,
         domain,
         registered_domain,
-        beacon_kind,
-        beacon_key,
+        known_beacon_kind as beacon_kind,
+        known_beacon_key as beacon_key,
         period_seconds,
         jitter,
         events,
@@ -103,7 +77,7 @@ final as (
             partition by tenant_id, window_start, window_end
             order by score desc, host_id asc, domain asc, domain_level asc
         ) as rank_in_tenant
-    from confirmed
+    from keyed
 )
 
 select * from final
