@@ -7,8 +7,8 @@
 }}
 
 -- Beats of the pairs worth profiling, with the interval since the previous beat.
--- A day's rows include the last interval_lookback_minutes - 1 minutes of the previous day
--- (is_lookback), so intervals crossing midnight are complete.
+-- A day's rows include the previous day's last beat within interval_lookback_minutes - 1
+-- minutes of midnight (is_lookback), so the interval crossing midnight is complete.
 
 {%- set lookback_minutes = number_var('interval_lookback_minutes') - 1 %}
 {%- set first_day = run_start_date() %}
@@ -114,7 +114,7 @@ beats as (
     where gap_seconds is null or gap_seconds > {{ number_var('beat_merge_seconds') }}
 ),
 
-final as (
+intervals as (
     select
         event_date,
         pair_key,
@@ -122,8 +122,24 @@ final as (
         beat_at < cast(event_date as timestamp) as is_lookback,
         {{ epoch_seconds('beat_at') }} - {{ epoch_seconds(
             'lag(beat_at) over (partition by event_date, pair_key order by beat_at)'
-        ) }} as interval_seconds
+        ) }} as interval_seconds,
+        lead(beat_at) over (partition by event_date, pair_key order by beat_at) as next_beat_at
     from beats
+),
+
+-- Of the lookback, only the last beat before midnight is kept: the day's first interval starts
+-- from it, and nothing downstream reads the others.
+final as (
+    select
+        event_date,
+        pair_key,
+        beat_at,
+        is_lookback,
+        interval_seconds
+    from intervals
+    where
+        not is_lookback
+        or next_beat_at >= cast(event_date as timestamp)
 )
 
 select * from final
