@@ -22,6 +22,7 @@ from click.testing import CliRunner
 from beaconlake import warehouse
 from beaconlake.cli import main
 from beaconlake.confirm.periodicity import BINS_PER_PERIOD, acf_hill
+from beaconlake.confirm.scoring import period_text
 from beaconlake.pipeline import run_pipeline
 from beaconlake.report import (
     IncidentView,
@@ -31,7 +32,7 @@ from beaconlake.report import (
     render_html,
     write_report,
 )  # fmt: skip
-from beaconlake.report.view import period_text, queue_order
+from beaconlake.report.view import queue_order
 from beaconlake.simulate.generator import simulate
 from beaconlake.simulate.scenario import BeaconSpec, Scenario
 from beaconlake.simulate.timing import beat_times
@@ -72,7 +73,7 @@ def _incident(beats: np.ndarray, **fields: object) -> IncidentView:
         "last_seen": end,
         "window_start": start,
         "window_end": end,
-        "reason": "every 50.0 min ± 30 %, 85 beats over 3 days",
+        "reason": "every 50.0 min ± 30%, 85 beats over 3 days",
         "attack_techniques": ("T1071.004",),
         "beats": beats,
     }
@@ -144,8 +145,8 @@ def _parse(html: str) -> _Tags:
 
 
 def test_period_reads_like_the_reasons() -> None:
-    assert period_text(3000.0, 0.3) == "every 50.0 min ± 30 %"
-    assert period_text(65.0, 0.04) == "every 65 s ± 4 %"
+    assert period_text(3000.0, 0.3) == "every 50.0 min ± 30%"
+    assert period_text(65.0, 0.04) == "every 65 s ± 4%"
     assert period_text(6.5 * 3600, None) == "every 6.5 h"
     assert period_text(None, 0.3) == "no period"
     assert period_text(float("nan"), None) == "no period"
@@ -276,7 +277,7 @@ def test_histogram_marks_the_period_and_counts_what_it_leaves_out() -> None:
     svg = charts.interval_histogram_svg(beats, 3000.0, 0.3)
     assert "period 50.0 min" in svg and 'class="band"' in svg
     assert f"{len(beats) - 1:,} intervals; 1 longer, up to 11.1 h" in svg
-    assert "± 30 % jitter" in svg
+    assert "± 30% jitter" in svg
     (x,) = re.findall(r'<line class="period" x1="([\d.]+)"', _unlabelled(svg))
     frame = charts._Frame(charts.HISTOGRAM_PERIODS * 3000.0, 0, 1)
     assert float(x) == pytest.approx(frame.x(3000.0), abs=0.1)
@@ -364,7 +365,8 @@ def run_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run_pipeline(str(out / "sim"), "duckdb", str(db), workers=1)
     warehouse._release_duckdb()
     queue = DuckDBWarehouse(str(db), read_only=True).query(
-        "select * from main.rpt_beacon_alerts where beacon_kind = 'domain' order by alert_rank"
+        "select * from main_findings.rpt_beacon_alerts where beacon_kind = 'domain' "
+        "order by alert_rank"
     )
     until = dt.date.today() + dt.timedelta(days=7)
     verdicts = [

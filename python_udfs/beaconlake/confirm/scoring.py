@@ -407,6 +407,22 @@ def duration_text(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+def jitter_text(jitter: float) -> str:
+    """A relative jitter as reasons write it: ``± 30%``."""
+    return f"± {jitter:.0%}"
+
+
+def period_text(period_seconds: float | None, jitter: float | None) -> str:
+    """A schedule as reasons write it: ``every 50.0 min ± 30%``, ``every 65 s`` without a
+    jitter, ``no period`` without a period."""
+    if period_seconds is None or not math.isfinite(period_seconds) or period_seconds <= 0:
+        return "no period"
+    text = f"every {duration_text(period_seconds)}"
+    if jitter is not None and math.isfinite(jitter):
+        text += f" {jitter_text(jitter)}"
+    return text
+
+
 def _first_seen_text(
     ctx: Context, window_start: float, window_end: float, settings: Settings
 ) -> str:
@@ -443,7 +459,7 @@ def reason(
     found: list[Evidence] | None = None,
     settings: Settings | None = None,
 ) -> str:
-    """One sentence an analyst can read, e.g. "every 49.7 min ± 28 %, 57 beats over 2 days, ..."."""
+    """One sentence an analyst can read, e.g. "every 49.7 min ± 28%, 57 beats over 2 days, ..."."""
     days = (window_end - window_start) / 86_400
     span = (
         f"{days:.0f} day{'s' if round(days) != 1 else ''}"
@@ -451,7 +467,7 @@ def reason(
         else duration_text(window_end - window_start)
     )
     text = (
-        f"every {duration_text(p.period_seconds)} ± {p.jitter:.0%}, {p.n_beats:,} beats over {span}"
+        f"{period_text(p.period_seconds, p.jitter)}, {p.n_beats:,} beats over {span}"
         f", {ctx.domain_hosts:,} of {ctx.tenant_hosts:,} hosts"
     )
     if p.missing_share >= 0.1:

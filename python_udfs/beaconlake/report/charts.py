@@ -20,7 +20,7 @@ from beaconlake.confirm.periodicity import (
     acf_hill,
     autocorrelation,
 )
-from beaconlake.confirm.scoring import duration_text
+from beaconlake.confirm.scoring import duration_text, jitter_text
 
 #: Beats above which the timeline draws counts per column instead of one tick per beat.
 MAX_TICKS = 2_000
@@ -323,7 +323,7 @@ def interval_histogram_svg(beats: np.ndarray, period: float | None, jitter: floa
         )
         legend = [("period", f"period {duration_text(period)}")]
         if jitter is not None and np.isfinite(jitter) and jitter > 0:
-            legend.append(("band", f"± {jitter * 100:.0f} % jitter"))
+            legend.append(("band", f"{jitter_text(jitter)} jitter"))
         parts.append(_legend(frame.width - frame.right, 16, legend))
     over = d[d > x_max]
     note = f"{len(d):,} interval{'s' if len(d) != 1 else ''}"

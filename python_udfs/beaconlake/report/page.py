@@ -15,14 +15,13 @@ from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 
-from beaconlake.confirm.scoring import SEVERITIES
+from beaconlake.confirm.scoring import SEVERITIES, period_text
 from beaconlake.report.charts import autocorrelation_svg, interval_histogram_svg, timeline_svg
 from beaconlake.report.view import (
     STATUSES,
     IncidentView,
     beat_series,
     epoch_seconds,
-    period_text,
     queue_order,
     time_text,
 )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from beaconlake.confirm.scoring import SEVERITIES, duration_text
+from beaconlake.confirm.scoring import SEVERITIES
 
 #: What a beacon is: one domain, a rotation over several, a campaign over hosts, a slow one.
 KINDS = ("domain", "rotation", "campaign", "slow")
@@ -35,7 +35,7 @@ class IncidentView:
     status: str  # one of STATUSES
     score: float
     period_seconds: float | None
-    jitter: float | None  # relative: 0.3 is "period ± 30 %"
+    jitter: float | None  # relative: 0.3 is "period ± 30%"
     first_seen: dt.datetime
     last_seen: dt.datetime
     window_start: dt.datetime  # evidence window
@@ -59,16 +59,6 @@ def time_text(moment: dt.datetime) -> str:
     if moment.tzinfo is not None:
         moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
     return moment.strftime("%Y-%m-%d %H:%M")
-
-
-def period_text(period_seconds: float | None, jitter: float | None) -> str:
-    """``every 50.0 min ± 30 %``, ``every 65 s`` without a jitter, ``no period`` without one."""
-    if period_seconds is None or not np.isfinite(period_seconds) or period_seconds <= 0:
-        return "no period"
-    text = f"every {duration_text(period_seconds)}"
-    if jitter is not None and np.isfinite(jitter):
-        text += f" ± {jitter * 100:.0f} %"
-    return text
 
 
 def severity_rank(severity: str) -> int:
