@@ -390,7 +390,7 @@ def _say(line: str) -> None:
     type=click.IntRange(0),
     default=15,
     show_default=True,
-    help="Findings to print at the end.",
+    help="Open incidents to print at the end, as `beaconlake findings` lists them.",
 )
 @_wait_option(0, "another run: 0 fails at once")
 @click.option(
@@ -427,11 +427,11 @@ def run(input_path: str, target: str, db_path: str | None, start: dt.datetime | 
     click.echo("\n" + _event_counts_table(result.event_counts))
     click.echo(_confirm_summary(result.window, result.confirm) + f", {result.alerts:,} alerts")
     click.echo("timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items()))
-    top_findings = result.top_findings
+    top_incidents = result.top_incidents
     click.echo(
-        _findings_table(top_findings)
-        if top_findings is not None and len(top_findings)
-        else "no findings at medium or above"
+        _incidents_table(top_incidents)
+        if top_incidents is not None and len(top_incidents)
+        else "no open incidents at medium or above"
     )
     if result.exported is not None:
         click.echo(_exported_line(result.exported, export_path))  # type: ignore[arg-type]

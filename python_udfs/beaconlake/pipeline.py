@@ -644,8 +644,9 @@ class RunResult:
     alerts: int
     #: input partitions outside the plausible days, left out of the default window
     skipped_days: list[dt.date] = field(default_factory=list)
-    #: the ``top`` most severe findings at medium or above (``read_findings``)
-    top_findings: pd.DataFrame | None = None
+    #: the first ``top`` open incidents at medium or above, in the queue's order
+    #: (``read_incidents``)
+    top_incidents: pd.DataFrame | None = None
     #: rows per table of the export, when the run wrote one
     exported: dict[str, int] | None = None
 
@@ -694,7 +695,7 @@ def run_pipeline(
 
     ``extra_vars`` override dbt vars for both dbt steps and the confirmation (the tunables in
     ``dbt_project.yml``); ``progress(done, total)`` follows the confirmation. The result holds
-    the window's counts, the ``top`` most severe findings and, with ``export`` (DuckDB only),
+    the window's counts, the first ``top`` open incidents and, with ``export`` (DuckDB only),
     the rows copied there (``beaconlake.export.export_marts``).
 
     On DuckDB the run holds the warehouse's writer lock from the first dbt command to its last
@@ -757,7 +758,7 @@ def run_pipeline(
         outcome = RunResult(
             window, result, timings, read_event_counts(published, window),
             count_alerts(published, window), skipped,
-            read_findings(target, db_path, "medium", top, notify=notify) if top else None,
+            read_incidents(target, db_path, "medium", limit=top, notify=notify) if top else None,
         )  # fmt: skip
         if export:
             outcome.exported = export_marts(duckdb_path(db_path), export, notify=notify)
