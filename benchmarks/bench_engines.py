@@ -150,9 +150,12 @@ def main() -> None:
     finally:
         import trino
 
+        from beaconlake.project import marts_schema
+
         conn = trino.dbapi.connect(host=host, port=port, user="beaconlake")
         for catalog in ("iceberg", "hive"):
-            conn.cursor().execute(f"drop schema if exists {catalog}.{schema} cascade").fetchall()
+            for name in (schema, marts_schema(schema)):
+                conn.cursor().execute(f"drop schema if exists {catalog}.{name} cascade").fetchall()
         conn.close()
         if started_here:
             _server("down", server_env)

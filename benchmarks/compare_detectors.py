@@ -41,7 +41,7 @@ def detectors(db: Path) -> pd.DataFrame:
             "from main.fct_beacon_candidates group by tenant_id, host_id, domain"
         ).df()
         full = con.execute(
-            "select tenant_id, host_id, domain, score from main.fct_beacon_findings "
+            "select tenant_id, host_id, domain, score from main_findings.fct_beacon_findings "
             "where severity_rank >= 2"
         ).df()
     return pd.concat(

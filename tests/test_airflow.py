@@ -216,7 +216,7 @@ def test_dag_test_finds_the_planted_beacons_of_one_day(
         assert before[3] <= after[2], run
 
     with duckdb.connect(str(db), read_only=True) as con:
-        findings = con.execute("select * from main.fct_beacon_findings").df()
+        findings = con.execute("select * from main_findings.fct_beacon_findings").df()
     assert len(findings) > 0
     assert set(findings.window_start.dt.strftime("%Y-%m-%d")) == {DAY}
     alerts = findings[findings.severity_rank >= 2]

@@ -24,6 +24,7 @@ import pandas as pd
 import pytest
 
 from beaconlake import lock
+from beaconlake.project import schema_of
 from beaconlake.simulate.generator import simulate
 from beaconlake.simulate.scenario import BeaconSpec, Scenario
 
@@ -200,7 +201,7 @@ def _published(db: Path) -> dict[str, pd.DataFrame]:
     frames = {}
     with duckdb.connect(str(db), read_only=True) as con:
         for table in PUBLISHED:
-            frame = con.execute(f"select * from main.{table}").df()
+            frame = con.execute(f'select * from "{schema_of("main", table)}".{table}').df()
             frame = frame.drop(columns=["confirmed_at"], errors="ignore")
             keys = [k for k in _KEYS if k in frame]
             frames[table] = frame.sort_values(keys, kind="stable").reset_index(drop=True)
@@ -396,7 +397,7 @@ def test_run_exports_the_published_marts(
 ) -> None:
     with duckdb.connect(str(reference.parent / "bi.duckdb"), read_only=True) as con:
         for table in ("fct_beacon_findings", "rpt_beacon_alerts", "fct_dns_event_counts"):
-            frame = con.execute(f"select * from main.{table}").df()
+            frame = con.execute(f'select * from "{schema_of("main", table)}".{table}').df()
             frame = frame.drop(columns=["confirmed_at"], errors="ignore")
             keys = [k for k in _KEYS if k in frame]
             frame = frame.sort_values(keys, kind="stable").reset_index(drop=True)
@@ -418,7 +419,7 @@ def test_an_export_held_open_is_replaced_without_waiting(
     db = tmp_path / "bl.duckdb"
     shutil.copy(reference, db)
     with duckdb.connect(str(db)) as con:  # a later run that found nothing
-        con.execute("delete from main.fct_beacon_findings")
+        con.execute("delete from main_findings.fct_beacon_findings")
     second = _cli_run(tmp_path, "second", "export", "--db", str(db), "--out", str(out),
                       "--wait", "0")  # fmt: skip
     assert second.popen.returncode == 0, second.err
@@ -426,7 +427,8 @@ def test_an_export_held_open_is_replaced_without_waiting(
     tool.tell("count fct_beacon_findings", "\n")
     assert int(tool.proc.out.split()[-1]) > 0  # the old copy, still open
     with duckdb.connect(str(out), read_only=True) as con:
-        assert con.execute("select count(*) from main.fct_beacon_findings").fetchone() == (0,)
+        count = con.execute("select count(*) from main_findings.fct_beacon_findings").fetchone()
+        assert count == (0,)
     assert not list(tmp_path.glob(".bi.duckdb.*"))  # no partial file left behind
 
 
@@ -436,7 +438,7 @@ def test_an_export_held_open_is_replaced_without_waiting(
 KILL_POINTS = {
     "dbt candidates": ("out", "START sql incremental model main.int_dns_pairs_aggregated_to_days"),
     "confirmation": ("err", "confirming: 0 of"),
-    "dbt findings marts": ("out", "START sql table model main.fct_beacon_findings"),
+    "dbt findings marts": ("out", "START sql table model main_findings.fct_beacon_findings"),
 }
 
 

@@ -18,7 +18,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from beaconlake import warehouse
+from beaconlake.project import published_marts
 from beaconlake.simulate.timing import beat_times
+from beaconlake.store import DuckDBWarehouse
 
 DAY0 = dt.datetime(2024, 3, 4)
 N_CROWD_HOSTS = 30
@@ -258,3 +260,19 @@ def test_full_refresh_equals_day_by_day(tmp_path: Path) -> None:
             ).fetchone()
             assert n_rows > 0, table
             assert diff == 0, table
+
+
+def test_python_finds_every_model_where_dbt_built_it(built: tuple[Path, int]) -> None:
+    """The published marts live in a schema of their own: the Python side's rule for where a
+    model lives (``project.schema_of``) names the schema dbt really built each relation in."""
+    db, _ = built
+    relations = _query(
+        db, "select table_schema, table_name from information_schema.tables "
+        "where table_schema like 'main%'"
+    )  # fmt: skip
+    wh = DuckDBWarehouse(str(db), read_only=True)
+    assert {wh.relation(name) for _, name in relations} == {
+        f'"{schema}"."{name}"' for schema, name in relations
+    }
+    marts = {name for schema, name in relations if schema == "main_findings"}
+    assert marts == published_marts() and "rpt_beacon_alerts" in marts

@@ -124,7 +124,7 @@ def test_each_shape_is_a_finding_that_names_it(run: Path) -> None:
     findings = {
         (host, domain): (severity, reason)
         for host, domain, severity, reason in _rows(
-            run, "select host_id, domain, severity, reason from fct_beacon_findings"
+            run, "select host_id, domain, severity, reason from main_findings.fct_beacon_findings"
         )
     }
     for domain in ROTATION:

@@ -35,7 +35,7 @@ def _query(db: Path, sql: str) -> pd.DataFrame:
 
 
 def _incidents(db: Path) -> pd.DataFrame:
-    return _query(db, "select * from main.fct_beacon_incidents order by incident_id")
+    return _query(db, "select * from main_findings.fct_beacon_incidents order by incident_id")
 
 
 def _planted(summary_dir: Path) -> pd.DataFrame:
@@ -105,7 +105,7 @@ def test_one_incident_per_beacon_and_host_whatever_the_windows(
         assert incidents.incident_id.is_unique
         keys = incidents[["tenant_id", "host_id", "beacon_key"]]
         assert not keys.duplicated().any()
-        findings = _query(db, "select incident_id from main.fct_beacon_findings")
+        findings = _query(db, "select incident_id from main_findings.fct_beacon_findings")
         assert set(findings.incident_id) == set(incidents.incident_id)
     daily_incidents = _incidents(daily)
     assert (daily_incidents.n_windows >= 1).all() and (daily_incidents.n_windows <= 2).all()
@@ -149,7 +149,9 @@ def test_a_verdict_takes_effect_at_the_next_build_and_lapses_when_it_expires(
     out, _ = small_dataset
     db = tmp_path / "bl.duckdb"
     db.write_bytes(whole.read_bytes())
-    queue = _query(db, "select * from main.rpt_beacon_alerts order by tenant_id, alert_rank")
+    queue = _query(
+        db, "select * from main_findings.rpt_beacon_alerts order by tenant_id, alert_rank"
+    )
     assert len(queue) and set(queue.status) <= {"new", "changed", "open"}
     target = queue.iloc[0]
     until = dt.date.today() + dt.timedelta(days=3)
@@ -158,20 +160,20 @@ def test_a_verdict_takes_effect_at_the_next_build_and_lapses_when_it_expires(
     record(DuckDBWarehouse(str(db)), [made])
 
     _build_findings(out, db)
-    queue_after = _query(db, "select incident_id from main.rpt_beacon_alerts")
+    queue_after = _query(db, "select incident_id from main_findings.rpt_beacon_alerts")
     assert target.incident_id not in set(queue_after.incident_id)
-    incident = _query(db, f"select * from main.fct_beacon_incidents "
+    incident = _query(db, f"select * from main_findings.fct_beacon_incidents "
                           f"where incident_id = '{target.incident_id}'").iloc[0]  # fmt: skip
     assert incident.status == incident.triage_verdict == "snoozed" and not incident.is_open
-    audit = _query(db, "select * from main.fct_triage_audit")
+    audit = _query(db, "select * from main_findings.fct_triage_audit")
     assert list(audit.state) == ["applied"] and audit.n_incidents[0] >= 1
     assert audit.decided_by[0] == "analyst" and audit.note[0] == "change window"
 
     # the day it expires, the incident is back in the queue; the audit keeps the verdict
     _build_findings(out, db, triage_as_of=until.isoformat())
-    queue_later = _query(db, "select incident_id, status from main.rpt_beacon_alerts")
+    queue_later = _query(db, "select incident_id, status from main_findings.rpt_beacon_alerts")
     assert target.incident_id in set(queue_later.incident_id)
-    assert list(_query(db, "select state from main.fct_triage_audit").state) == ["expired"]
+    assert list(_query(db, "select state from main_findings.fct_triage_audit").state) == ["expired"]
 
 
 def test_a_malicious_domain_is_critical_and_joins_the_known_c2_list(
@@ -182,7 +184,7 @@ def test_a_malicious_domain_is_critical_and_joins_the_known_c2_list(
     db.write_bytes(whole.read_bytes())
     low = _query(
         db,
-        "select * from main.fct_beacon_incidents where severity_rank < 4 "
+        "select * from main_findings.fct_beacon_incidents where severity_rank < 4 "
         "and beacon_kind = 'domain' order by score desc limit 1",
     ).iloc[0]
     result = CliRunner().invoke(
@@ -194,7 +196,7 @@ def test_a_malicious_domain_is_critical_and_joins_the_known_c2_list(
     assert "applies from the next build" in result.output
     result = warehouse.build(out, db_path=db)  # the whole project: lists, candidates, findings
     assert result.success, result.error
-    incident = _query(db, f"select * from main.fct_beacon_incidents "
+    incident = _query(db, f"select * from main_findings.fct_beacon_incidents "
                           f"where incident_id = '{low.incident_id}'").iloc[0]  # fmt: skip
     assert (incident.severity, incident.status) == ("critical", "malicious")
     listed = _query(db, "select * from main.int_known_domains where list_name = 'known_c2' "

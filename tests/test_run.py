@@ -45,7 +45,7 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _findings(db: Path) -> pd.DataFrame:
     with duckdb.connect(str(db), read_only=True) as con:
-        return con.execute("select * from main.fct_beacon_findings").df()
+        return con.execute("select * from main_findings.fct_beacon_findings").df()
 
 
 def test_planted_beacons_become_findings_with_reasons(run_dir: Path) -> None:
@@ -75,7 +75,7 @@ def test_run_ends_with_counts_per_day_and_for_the_window(run_dir: Path) -> None:
     summary = re.search(r"candidates, .* confirmed periodic, (\d+) alerts", log)
     assert summary and int(summary.group(1)) > 0
     with duckdb.connect(str(run_dir / "bl.duckdb"), read_only=True) as con:
-        (alerts,) = con.execute("select count(*) from main.rpt_beacon_alerts").fetchone()
+        (alerts,) = con.execute("select count(*) from main_findings.rpt_beacon_alerts").fetchone()
     assert int(summary.group(1)) == alerts
 
 

@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 
+from beaconlake.project import marts_schema
+
 HOST = os.environ.get("BEACONLAKE_TRINO_HOST") or os.environ.get("TRINO_HOST", "127.0.0.1")
 PORT = int(os.environ.get("BEACONLAKE_TRINO_PORT") or os.environ.get("TRINO_PORT", "8089"))
 REQUIRED = os.environ.get("BEACONLAKE_REQUIRE_TRINO") == "1"
@@ -69,7 +71,8 @@ def execute(sql: str) -> list[list[Any]]:
 @contextmanager
 def trino_target(tmp: Path) -> Iterator[str]:
     """Point the profile's trino target at a fresh schema (in the Iceberg and Hive catalogs)
-    and dbt's target and log folders at ``tmp``; drop both schemas afterwards."""
+    and dbt's target and log folders at ``tmp``; drop both schemas, and the published marts'
+    schema beside them, afterwards."""
     schema = f"bl_test_{uuid.uuid4().hex[:10]}"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("BEACONLAKE_TRINO_HOST", HOST)
@@ -81,7 +84,8 @@ def trino_target(tmp: Path) -> Iterator[str]:
             yield schema
         finally:
             for catalog in ("iceberg", "hive"):
-                execute(f"drop schema if exists {catalog}.{schema} cascade")
+                for name in (schema, marts_schema(schema)):
+                    execute(f"drop schema if exists {catalog}.{name} cascade")
 
 
 def dbt_invoke(

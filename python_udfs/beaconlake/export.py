@@ -16,12 +16,18 @@ from pathlib import Path
 
 from beaconlake import lock
 from beaconlake.errors import InputError
+from beaconlake.project import published_marts, schema_of
 
-#: The published marts: the findings, the alert queue and the input's row counts per day.
-EXPORTED_TABLES = (
-    "fct_beacon_findings", "fct_beacon_incidents", "rpt_beacon_alerts", "fct_triage_audit",
-    "fct_dns_event_counts",
-)  # fmt: skip
+#: Besides the published marts, the input's row counts per day.
+EXPORTED_BESIDE_MARTS = ("fct_dns_event_counts",)
+
+
+def exported_tables() -> list[str]:
+    """What an export holds: the published marts and the input's row counts per day, each in
+    the schema it has in the warehouse (a BI query reads the same names in both)."""
+    return sorted(published_marts()) + list(EXPORTED_BESIDE_MARTS)
+
+
 #: One row naming the warehouse the export came from and when it was taken.
 EXPORT_INFO_TABLE = "beaconlake_export"
 
@@ -53,25 +59,28 @@ def export_marts(
     rows: dict[str, int] = {}
     try:
         with lock.reading(source, wait, notify) as con:
-            present = {
-                name
-                for (name,) in con.execute(
-                    "select table_name from information_schema.tables where table_schema = 'main'"
+            tables = {name: schema_of("main", name) for name in exported_tables()}
+            present = set(
+                con.execute(
+                    "select table_schema, table_name from information_schema.tables"
                 ).fetchall()
-            }
-            missing = [name for name in EXPORTED_TABLES if name not in present]
+            )
+            missing = [name for name, schema in tables.items() if (schema, name) not in present]
             if missing:
                 raise InputError(
                     f"{source} has no {', '.join(missing)}: run `beaconlake run` first"
                 )
             con.execute(f"attach {_sql_text(str(partial))} as export_target (read_only false)")
             try:
-                for name in EXPORTED_TABLES:
+                for schema in sorted(set(tables.values())):
+                    con.execute(f'create schema if not exists export_target."{schema}"')
+                for name, schema in tables.items():
+                    relation = f'"{schema}"."{name}"'
                     con.execute(
-                        f'create table export_target.main."{name}" as select * from main."{name}"'
+                        f"create table export_target.{relation} as select * from {relation}"
                     )
                     (rows[name],) = con.execute(
-                        f'select count(*) from export_target.main."{name}"'
+                        f"select count(*) from export_target.{relation}"
                     ).fetchone()
                 exported_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
                 con.execute(

@@ -17,6 +17,9 @@ from beaconlake.errors import ConfigError
 PROJECT_DIR_ENV = "BEACONLAKE_PROJECT_DIR"
 #: Vars holding a date (``YYYY-MM-DD``); the dbt macro date_var checks the same form.
 DATE_VARS = ("start_date", "end_date", "min_event_date", "triage_as_of")
+#: The models folder of the published marts, which ``dbt_project.yml`` gives a schema of their
+#: own (``findings: +schema: ...``).
+MARTS_FOLDER = Path("models", "findings")
 
 
 def project_dir() -> Path:
@@ -30,15 +33,37 @@ def project_dir() -> Path:
 
 def project_vars() -> dict[str, Any]:
     """The ``vars:`` of the dbt project's ``dbt_project.yml``."""
-    return dict(_vars_of(project_dir()))
+    return dict(_project_yml(project_dir()).get("vars") or {})
 
 
 @functools.cache
-def _vars_of(root: Path) -> dict[str, Any]:
+def _project_yml(root: Path) -> dict[str, Any]:
     import yaml
 
-    text = (root / "dbt_project.yml").read_text()
-    return dict(yaml.safe_load(text).get("vars") or {})
+    return dict(yaml.safe_load((root / "dbt_project.yml").read_text()))
+
+
+def published_marts() -> frozenset[str]:
+    """The published marts: the models of ``models/findings``, built in ``marts_schema``."""
+    return _marts_of(project_dir())
+
+
+@functools.cache
+def _marts_of(root: Path) -> frozenset[str]:
+    return frozenset(path.stem for path in (root / MARTS_FOLDER).glob("*.sql"))
+
+
+def marts_schema(schema: str) -> str:
+    """The schema the published marts live in when the target's schema is ``schema``: dbt's
+    custom-schema rule, ``<schema>_<the folder's +schema>``."""
+    project = _project_yml(project_dir())
+    custom = project["models"][project["name"]][MARTS_FOLDER.name]["+schema"]
+    return f"{schema}_{custom}"
+
+
+def schema_of(schema: str, model: str) -> str:
+    """The schema ``model`` lives in when the target's schema is ``schema``."""
+    return marts_schema(schema) if model in published_marts() else schema
 
 
 def parse_date(name: str, value: object) -> dt.date:

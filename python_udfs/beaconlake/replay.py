@@ -38,6 +38,7 @@ from beaconlake.domains import normalize_name, registered_domain
 from beaconlake.errors import InputError
 from beaconlake.ingest import ANY_TIME, ingest
 from beaconlake.ingest.writer import ContractWriter
+from beaconlake.store import DuckDBWarehouse
 
 US = 1_000_000
 DAY_US = 86_400 * US
@@ -451,16 +452,16 @@ def host_days(events: Path) -> int:
 
 def ranked_findings(db: Path) -> pd.DataFrame:
     """Every confirmed finding, ranked as ``beaconlake findings --per-window`` lists them."""
-    with duckdb.connect(str(db), read_only=True) as con:
-        frame = con.execute(
-            """
-            select
-                tenant_id, host_id, domain_level, domain, registered_domain, period_seconds,
-                jitter, beats, score, severity, severity_rank, reason
-            from main.fct_beacon_findings
-            order by severity_rank desc, score desc, tenant_id, host_id, domain
-            """
-        ).df()
+    wh = DuckDBWarehouse(str(db), read_only=True)
+    frame = wh.query(
+        f"""
+        select
+            tenant_id, host_id, domain_level, domain, registered_domain, period_seconds,
+            jitter, beats, score, severity, severity_rank, reason
+        from {wh.relation("fct_beacon_findings")}
+        order by severity_rank desc, score desc, tenant_id, host_id, domain
+        """
+    )
     frame.insert(0, "rank", np.arange(1, len(frame) + 1))
     return frame
 

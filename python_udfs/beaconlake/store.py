@@ -17,6 +17,8 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+from beaconlake.project import schema_of
+
 #: The table the confirmation step writes; declared as a dbt source for the findings marts.
 FINDINGS_TABLE = "beacon_findings"
 
@@ -144,7 +146,8 @@ def _duckdb_replace_window(
 
 @dataclass
 class DuckDBWarehouse:
-    """The embedded default: one DuckDB file, models in schema ``main``.
+    """The embedded default: one DuckDB file, models in schema ``main`` (the published marts
+    in ``main_findings``: ``project.schema_of``).
 
     Every query opens the file and closes it again. ``read_only`` opens it read-only (a reader:
     works on a read-only file, and beside other readers). An open that finds the file held by
@@ -165,7 +168,7 @@ class DuckDBWarehouse:
         return lock.connect(self.path, self.read_only, self.open_wait, self.notify)
 
     def relation(self, name: str) -> str:
-        return f'"{self.schema}"."{name}"'
+        return f'"{schema_of(self.schema, name)}"."{name}"'
 
     def query(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
         """Rows of ``sql``; ``params`` are bound to its ``?`` placeholders."""
@@ -202,7 +205,7 @@ class DuckDBSessionWarehouse:
     schema: str
 
     def relation(self, name: str) -> str:
-        return f'"{self.database}"."{self.schema}"."{name}"'
+        return f'"{self.database}"."{schema_of(self.schema, name)}"."{name}"'
 
     def query(self, sql: str) -> pd.DataFrame:
         return self.session.execute(sql).df()
@@ -324,7 +327,7 @@ class TrinoWarehouse:
         )  # fmt: skip
 
     def relation(self, name: str) -> str:
-        return f'"{self.catalog}"."{self.schema}"."{name}"'
+        return f'"{self.catalog}"."{schema_of(self.schema, name)}"."{name}"'
 
     def _execute(
         self, sql: str, params: list[Any] | None = None
