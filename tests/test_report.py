@@ -45,7 +45,7 @@ WINDOW = (dt.datetime(2026, 11, 2), dt.datetime(2026, 11, 5))
 HOSTILE_KEY = "<script>alert(1)</script>.evil.com"
 HOSTILE_HOST = '"><img src=x onerror=alert(2)>'
 TITLE = "Beacons, 2026-11-02 to 2026-11-05"
-#: A folder (``docs``) where the browser test also takes the README's two screenshots.
+#: A folder (``docs``) where the browser test also retakes the docs' two screenshots.
 SCREENSHOTS_ENV = "BEACONLAKE_REPORT_SCREENSHOTS"
 
 
@@ -448,7 +448,7 @@ def test_report_in_chromium(report: tuple[Path, list], tmp_path: Path) -> None:
         assert counted.most_common(1)[0][1] < 0.9 * 1400 * 1000
     member_swatch = (0xEA, 0x58, 0x0C)  # the second member's colour, drawn in the timeline
     assert colours(drill)[member_swatch] > 20 and colours(queue)[member_swatch] == 0
-    if os.environ.get(SCREENSHOTS_ENV):  # the README's pictures: the run's incidents alone
+    if os.environ.get(SCREENSHOTS_ENV):  # the docs' pictures: the run's incidents alone
         docs = Path(os.environ[SCREENSHOTS_ENV])
         run_only = [i for i in incidents if i.host_id != HOSTILE_HOST]
         plain = write_report(run_only, tmp_path / "plain.html", title=TITLE, generated_at=GENERATED)
