@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -30,6 +31,11 @@ PLANTED = (
 
 #: Temporary folders of the last runs kept for inspection, as pytest's own default keeps.
 _KEEP_RUNS = 3
+#: A test session holds a lock on ``<run folder>.lock`` for as long as it lives, so that a
+#: session started beside it never removes its folder (the kernel drops the lock when the
+#: process ends, however it ends). Beside the folder, not in it: pytest empties a given
+#: basetemp when it starts.
+_held_run_lock: int | None = None
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -44,9 +50,28 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     runs = root / "pytest"
     runs.mkdir(parents=True, exist_ok=True)
-    for old in sorted(runs.iterdir(), key=lambda p: p.stat().st_mtime)[: -_KEEP_RUNS + 1 or None]:
-        shutil.rmtree(old, ignore_errors=True)
-    config.option.basetemp = tempfile.mkdtemp(prefix="run-", dir=runs)
+    folders = sorted((p for p in runs.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    for old in folders[: -_KEEP_RUNS + 1 or None]:
+        lock = _run_lock(old)
+        if lock is not None:
+            shutil.rmtree(old, ignore_errors=True)
+            Path(f"{old}.lock").unlink(missing_ok=True)
+            os.close(lock)
+    basetemp = tempfile.mkdtemp(prefix="run-", dir=runs)
+    global _held_run_lock
+    _held_run_lock = _run_lock(Path(basetemp))
+    config.option.basetemp = basetemp
+
+
+def _run_lock(run: Path) -> int | None:
+    """The lock of a run folder, taken (a descriptor), or None while a live session holds it."""
+    fd = os.open(f"{run}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
 
 
 def _server_lake() -> str:
