@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from beaconlake.cli import main
 from beaconlake.evaluate import (
     JITTER_BUCKETS,
     KIND_BENIGN,
@@ -24,7 +25,6 @@ from beaconlake.evaluate import (
     average_precision,
     bucket_labels,
     evaluate,
-    evaluate_command,
     load_findings,
     load_truth,
     match,
@@ -158,7 +158,7 @@ def write_inputs(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def run_cli(*args: str):
-    return CliRunner().invoke(evaluate_command, [str(a) for a in args])
+    return CliRunner().invoke(main, ["evaluate", *(str(a) for a in args)])
 
 
 # ---------------------------------------------------------------------------- average precision

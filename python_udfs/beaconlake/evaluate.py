@@ -10,8 +10,8 @@ down by jitter, period, jitter model, missing-beat share, beat count, per-beat s
 shape.
 
 The core is pure (``load_truth`` → ``load_findings`` → ``match`` → ``score`` → ``render_table``
-/ ``EvaluationReport.to_dict`` / ``plot_recall_vs_jitter``); ``evaluate_command`` is the thin
-click wrapper the CLI registers as ``beaconlake evaluate``.
+/ ``EvaluationReport.to_dict`` / ``plot_recall_vs_jitter``); ``run_evaluation`` loads what
+``beaconlake evaluate`` (``beaconlake.cli.evaluation``) is given and scores it.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import click
 import numpy as np
 import pandas as pd
 
@@ -932,14 +931,6 @@ def _detectors_of(sources: list[tuple[str, str, pd.DataFrame]]) -> list[str]:
     return list(seen)
 
 
-def _write_json(document: dict[str, Any], target: str) -> None:
-    text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)
-    if target == "-":
-        click.echo(text)
-    else:
-        Path(target).write_text(text + "\n", encoding="utf-8")
-
-
 def run_evaluation(
     truth_path: Path,
     findings_specs: Sequence[str],
@@ -967,98 +958,3 @@ def run_evaluation(
         host_days=host_days,
         min_severity=min_severity,
     )
-
-
-@click.command("evaluate")
-@click.option(
-    "--ground-truth",
-    "--truth",
-    "truth_path",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="ground_truth.csv (or .parquet, or the simulate --out directory).",
-)
-@click.option(
-    "--findings",
-    "findings_specs",
-    multiple=True,
-    metavar="[NAME=]PATH",
-    help="Findings CSV/Parquet with tenant_id, host_id, domain, score[, detector]. Repeatable; "
-    "NAME names the detector.",
-)
-@click.option(
-    "--findings-db",
-    type=click.Path(path_type=Path),
-    help="DuckDB database holding findings tables.",
-)
-@click.option(
-    "--findings-table",
-    "findings_tables",
-    multiple=True,
-    metavar="[NAME=]TABLE",
-    help="Findings table in --findings-db. Repeatable.",
-)
-@click.option(
-    "--min-beats",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Only C2 channels with at least N emitted beats are positives; the rest are out of scope.",
-)
-@click.option(
-    "--severity",
-    "min_severity",
-    metavar="LEVEL",
-    default=None,
-    help="Count only findings at or above this severity (info, low, medium, high, critical; "
-    "needs a severity column).",
-)
-@click.option(
-    "--host-days",
-    type=click.FloatRange(min=0, min_open=True),
-    default=None,
-    help="Hosts active per day, summed over the window, for the alert load (default: the "
-    "simulator manifest beside the ground truth).",
-)
-@click.option(
-    "--json", "json_path", metavar="PATH|-", help="Write the full report as JSON ('-' = stdout)."
-)
-@click.option(
-    "--plot",
-    "plot_path",
-    type=click.Path(path_type=Path),
-    help="Write a PNG of recall vs jitter bucket, one line per detector.",
-)
-def evaluate_command(
-    truth_path: Path,
-    findings_specs: tuple[str, ...],
-    findings_db: Path | None,
-    findings_tables: tuple[str, ...],
-    min_beats: int | None,
-    min_severity: str | None,
-    host_days: float | None,
-    json_path: str | None,
-    plot_path: Path | None,
-) -> None:
-    """Compare detector findings with the simulator's ground truth."""
-    try:
-        reports = run_evaluation(
-            truth_path,
-            findings_specs,
-            findings_db,
-            findings_tables,
-            min_beats,
-            host_days=host_days,
-            min_severity=min_severity,
-        )
-        # With JSON on stdout the human table moves to stderr so the JSON stays parseable.
-        to_stderr = json_path == "-"
-        if len(reports) > 1:
-            click.echo(render_comparison(reports) + "\n", err=to_stderr)
-        click.echo("\n\n".join(render_table(r) for r in reports.values()), err=to_stderr)
-        if json_path:
-            _write_json(reports_to_dict(reports, ground_truth=str(truth_path)), json_path)
-        if plot_path:
-            plot_recall_vs_jitter(reports, plot_path)
-    except (EvaluationInputError, OSError) as exc:
-        click.echo(f"beaconlake evaluate: error: {exc}", err=True)
-        raise click.exceptions.Exit(2) from None

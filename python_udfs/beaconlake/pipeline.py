@@ -860,7 +860,8 @@ def read_incidents(
             f"unknown severity {min_severity!r}: one of {', '.join(SEVERITY_ORDER)}"
         )
     wh = reader(target, db_path, wait, notify)
-    return wh.query(
+    return _read_published(
+        wh,
         f"""
         select *
         from {wh.relation("fct_beacon_incidents")}
@@ -899,7 +900,8 @@ def read_findings(
         )
     wh = reader(target, db_path, wait, notify)
     rank = SEVERITY_ORDER.index(min_severity)
-    return wh.query(
+    return _read_published(
+        wh,
         f"""
         select
             tenant_id, host_id, domain, domain_level, period_seconds, jitter, events, score,
@@ -908,5 +910,16 @@ def read_findings(
         where severity_rank >= {rank}
         order by severity_rank desc, score desc, tenant_id, host_id, domain
         limit {int(limit)}
-        """
+        """,
     )
+
+
+def _read_published(wh: Warehouse, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
+    """A query of the published marts; a warehouse without them (no run yet, another file) is
+    the user's to fix, so its error becomes one ``InputError`` line."""
+    try:
+        return wh.query(sql) if params is None else wh.query(sql, params)  # type: ignore[call-arg]
+    except BeaconlakeError:
+        raise
+    except Exception as exc:
+        raise InputError(f"cannot read findings: {str(exc).splitlines()[0]}") from exc

@@ -29,7 +29,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import click
 import duckdb
 import numpy as np
 import pandas as pd
@@ -700,90 +699,3 @@ def run_replay(
         json.dumps({"placement": as_dict, **report}, indent=2, default=str) + "\n"
     )
     return report, as_dict
-
-
-class _BadInput(click.ClickException):
-    exit_code = 2
-
-
-@click.command("replay")
-@click.option(
-    "--c2",
-    "c2_paths",
-    multiple=True,
-    type=click.Path(exists=True, path_type=Path),
-    help="Zeek dns.log of a real C2 capture (every query is C2). Repeatable.",
-)
-@click.option(
-    "--background",
-    "background_paths",
-    multiple=True,
-    required=True,
-    type=click.Path(exists=True, path_type=Path),
-    help="Zeek dns.log of one benign capture (rotated parts may be repeated).",
-)
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Output folder: events/, ground_truth.csv, replay.json, report.json, beaconlake.duckdb.",
-)
-@click.option(
-    "--host",
-    help="Background host that carries the C2 (default: the busiest during the C2's span).",
-)
-@click.option(
-    "--offset-seconds",
-    type=float,
-    help="Put the first C2 query this many seconds after the background's first "
-    "event (default: centre the C2 on the background's span).",
-)
-@click.option(
-    "--background-rebase-date",
-    type=click.DateTime(["%Y-%m-%d"]),
-    help="Move a background with relative times to this date (whole days).",
-)
-@click.option("--c2-host", help="The implant's address when the C2 log holds several hosts.")
-@click.option("--tenant", default="default", show_default=True)
-@click.option(
-    "--benign-only",
-    is_flag=True,
-    help="Run the untouched background alone (no --c2): its findings are all benign.",
-)
-@click.option("--workers", type=click.IntRange(1), help="Confirmation processes (default 2).")
-@click.option("--overwrite", is_flag=True, help="Replace a non-empty --out folder.")
-def replay_command(
-    c2_paths: tuple[Path, ...],
-    background_paths: tuple[Path, ...],
-    out: Path,
-    host: str | None,
-    offset_seconds: float | None,
-    background_rebase_date: dt.datetime | None,
-    c2_host: str | None,
-    tenant: str,
-    benign_only: bool,
-    workers: int | None,
-    overwrite: bool,
-) -> None:
-    """Replay a real C2 capture on a host of a real benign capture; run; report."""  # fmt: skip
-    from beaconlake.pipeline import PipelineError
-
-    if benign_only and c2_paths:
-        raise _BadInput("--benign-only runs the background alone: drop --c2")
-    if not benign_only and not c2_paths:
-        raise _BadInput("--c2 is required (or --benign-only to run the background alone)")
-    if benign_only and (host or offset_seconds is not None or c2_host):
-        raise _BadInput("--host, --offset-seconds and --c2-host need --c2")
-    try:
-        report, placement = run_replay(
-            list(c2_paths) or None, list(background_paths), out, workers=workers, host=host,
-            offset_seconds=offset_seconds,
-            background_rebase_date=(
-                background_rebase_date.date() if background_rebase_date else None
-            ),
-            c2_host=c2_host, tenant_id=tenant, overwrite=overwrite,
-        )  # fmt: skip
-    except (ReplayError, PipelineError, FileExistsError, OSError) as exc:
-        raise _BadInput(str(exc)) from exc
-    click.echo("\n" + render(report, placement))
-    click.echo(f"\nreport: {out / REPORT_FILE}; ground truth: {out / GROUND_TRUTH_FILE}")
