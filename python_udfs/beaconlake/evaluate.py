@@ -68,10 +68,6 @@ PRECISION_VS_HUMAN_FORMULA = "TP / (TP + human-traffic FPs)"
 ALERT_LOAD_FORMULA = "100 × distinct non-C2 (tenant, host, domain) findings / host-days"
 
 
-class EvaluationInputError(InputError):
-    """An input the user can fix: missing file, missing column, empty ground truth."""
-
-
 @dataclass(frozen=True)
 class Bucketing:
     """Ordered buckets over one numeric value.
@@ -248,13 +244,13 @@ class EvaluationReport:
 def _check_columns(frame: pd.DataFrame, required: Iterable[str], what: str) -> None:
     missing = [c for c in required if c not in frame.columns]
     if missing:
-        raise EvaluationInputError(f"{what} lacks required column(s): {', '.join(missing)}")
+        raise InputError(f"{what} lacks required column(s): {', '.join(missing)}")
 
 
 def _read_table_file(path: Path, what: str) -> pd.DataFrame:
     """Read CSV or Parquet by extension; IDs stay text so ``007`` is not ``7``."""
     if not path.is_file():
-        raise EvaluationInputError(f"{what} not found: {path}")
+        raise InputError(f"{what} not found: {path}")
     suffixes = [s.lower() for s in path.suffixes]
     try:
         if suffixes and suffixes[-1] in (".parquet", ".pq"):
@@ -268,8 +264,8 @@ def _read_table_file(path: Path, what: str) -> pd.DataFrame:
                 na_values=[""],
             )
     except (OSError, ValueError) as exc:
-        raise EvaluationInputError(f"cannot read {what} {path}: {exc}") from exc
-    raise EvaluationInputError(f"{what} must be .csv or .parquet: {path}")
+        raise InputError(f"cannot read {what} {path}: {exc}") from exc
+    raise InputError(f"{what} must be .csv or .parquet: {path}")
 
 
 def _id_text(values: pd.Series) -> pd.Series:
@@ -295,7 +291,7 @@ def prepare_truth(raw: pd.DataFrame, source: str = "ground truth") -> pd.DataFra
     """
     _check_columns(raw, TRUTH_COLUMNS, source)
     if raw.empty:
-        raise EvaluationInputError(f"{source} has no rows")
+        raise InputError(f"{source} has no rows")
     truth = raw.reset_index(drop=True).copy()
     truth["truth_id"] = np.arange(len(truth), dtype=np.int64)
     truth["tenant_id"] = _id_text(truth["tenant_id"])
@@ -352,13 +348,13 @@ def filter_severity(findings: pd.DataFrame, min_severity: str) -> pd.DataFrame:
 
     min_severity = min_severity.strip().lower()
     if min_severity not in SEVERITIES:
-        raise EvaluationInputError(f"severity must be one of {', '.join(SEVERITIES)}")
+        raise InputError(f"severity must be one of {', '.join(SEVERITIES)}")
     if "severity" not in findings.columns:
-        raise EvaluationInputError("--severity needs a severity column in the findings")
+        raise InputError("--severity needs a severity column in the findings")
     level = findings["severity"].astype("string").str.strip().str.lower()
     unknown = sorted(set(level.dropna()) - set(SEVERITIES))
     if unknown:
-        raise EvaluationInputError(f"findings have unknown severities: {', '.join(unknown)}")
+        raise InputError(f"findings have unknown severities: {', '.join(unknown)}")
     rank = level.map({name: i for i, name in enumerate(SEVERITIES)}).astype("Float64")
     return findings[(rank >= SEVERITIES.index(min_severity)).fillna(False).to_numpy(bool)]
 
@@ -397,7 +393,7 @@ def prepare_findings(
     try:
         findings["score"] = pd.to_numeric(findings["score"]).astype(float)
     except (TypeError, ValueError) as exc:
-        raise EvaluationInputError(f"{source}: column score is not numeric ({exc})") from exc
+        raise InputError(f"{source}: column score is not numeric ({exc})") from exc
     findings["detector"] = findings["detector"].astype(object)
     return findings
 
@@ -410,15 +406,13 @@ def _read_duckdb_table(db_path: Path, table: str) -> pd.DataFrame:
     import duckdb  # imported here: only this input path needs it
 
     if not db_path.is_file():
-        raise EvaluationInputError(f"findings database not found: {db_path}")
+        raise InputError(f"findings database not found: {db_path}")
     try:
         with duckdb.connect(str(db_path), read_only=True) as con:
             return con.execute(f"select * from {_quote_table(table)}").df()
     except duckdb.Error as exc:
         first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise EvaluationInputError(
-            f"cannot read table {table} from {db_path}: {first_line}"
-        ) from exc
+        raise InputError(f"cannot read table {table} from {db_path}: {first_line}") from exc
 
 
 def load_findings(
@@ -897,11 +891,11 @@ def _load_all_findings(
 ) -> list[tuple[str, str, pd.DataFrame]]:
     """Every findings source as (label for messages, detector name if empty, prepared frame)."""
     if tables and db_path is None:
-        raise EvaluationInputError("--findings-table needs --findings-db")
+        raise InputError("--findings-table needs --findings-db")
     if db_path is not None and not tables:
-        raise EvaluationInputError("--findings-db needs --findings-table")
+        raise InputError("--findings-db needs --findings-table")
     if not specs and not tables:
-        raise EvaluationInputError("give --findings PATH or --findings-db PATH --findings-table T")
+        raise InputError("give --findings PATH or --findings-db PATH --findings-table T")
     sources = []
     for spec in specs:
         name, path = _split_name(spec, Path(spec).exists())
@@ -924,7 +918,7 @@ def _detectors_of(sources: list[tuple[str, str, pd.DataFrame]]) -> list[str]:
         names = frame["detector"].astype(str).unique() if not frame.empty else [fallback]
         for name in names:
             if seen.get(name, label) != label:
-                raise EvaluationInputError(
+                raise InputError(
                     f"detector {name!r} appears in {seen[name]} and {label}; name them NAME=PATH"
                 )
             seen[name] = label

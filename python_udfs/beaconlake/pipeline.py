@@ -20,7 +20,7 @@ import pandas as pd
 
 from beaconlake import lock
 from beaconlake.confirm.batch import confirm, confirm_rotation_pools
-from beaconlake.confirm.settings import Settings, SettingsError, project_settings
+from beaconlake.confirm.settings import Settings, project_settings
 from beaconlake.errors import BeaconlakeError, ConfigError, DbtFailed, InputError
 from beaconlake.ingest.writer import contract_problem
 from beaconlake.project import check_vars, parse_date, project_vars
@@ -574,10 +574,6 @@ def _findings_frame(
     return out[list(FINDINGS_COLUMNS)]
 
 
-class PipelineError(BeaconlakeError):
-    """A problem the user can fix (no input, empty input, an empty window)."""
-
-
 def plausible_days() -> tuple[dt.date, dt.date]:
     """The first and last plausible event day (vars min_event_date, max_event_days_ahead)."""
     values = project_vars()
@@ -598,7 +594,7 @@ def input_window(glob_text: str, skipped: list[dt.date] | None = None) -> Window
 
     files = [f for f in glob.glob(glob_text, recursive=True) if f.endswith(".parquet")]
     if not files:
-        raise PipelineError(f"no Parquet files match {glob_text}")
+        raise InputError(f"no Parquet files match {glob_text}")
     days = set()
     rows = 0
     for f in files:
@@ -617,9 +613,9 @@ def input_window(glob_text: str, skipped: list[dt.date] | None = None) -> Window
             raise InputError(f"{f}: {problem} (see the input contract in the README)")
         rows += metadata.num_rows
     if rows == 0:
-        raise PipelineError(f"the input {glob_text} has no rows")
+        raise InputError(f"the input {glob_text} has no rows")
     if not days:
-        raise PipelineError(f"no event_date=YYYY-MM-DD partition folders in {glob_text}")
+        raise InputError(f"no event_date=YYYY-MM-DD partition folders in {glob_text}")
     first, last = plausible_days()
     outside = sorted(d for d in days if not first <= d <= last)
     if skipped is not None:
@@ -708,7 +704,7 @@ def run_pipeline(
     from beaconlake.store import duckdb_path
 
     if export and target != "duckdb":
-        raise PipelineError("an export copies a DuckDB warehouse; there is none on Trino")
+        raise ConfigError("an export copies a DuckDB warehouse; there is none on Trino")
     extra_vars = check_vars(extra_vars or {})  # a bad var fails before any work
     settings = _run_settings(extra_vars)
     glob_text = warehouse.raw_glob(input_path)
@@ -716,7 +712,7 @@ def run_pipeline(
     covered = input_window(glob_text, skipped)
     window = Window(start or covered.start, end or covered.end)
     if window.end <= window.start:
-        raise PipelineError(f"empty window: {window.start} .. {window.end}")
+        raise ConfigError(f"empty window: {window.start} .. {window.end}")
     owner = (
         lock.writing(duckdb_path(db_path), "beaconlake run", wait, notify)
         if target == "duckdb"
@@ -786,12 +782,12 @@ def confirm_stored_window(
     from beaconlake.store import duckdb_path
 
     if window.end <= window.start:
-        raise PipelineError(f"empty window: {window.start} .. {window.end} (--end is exclusive)")
+        raise ConfigError(f"empty window: {window.start} .. {window.end} (--end is exclusive)")
     owner: AbstractContextManager[None] = nullcontext()
     if target == "duckdb":
         path = duckdb_path(db_path)
         if not os.path.exists(path):
-            raise PipelineError(f"no DuckDB database at {path} (build it with dbt first)")
+            raise InputError(f"no DuckDB database at {path} (build it with dbt first)")
         owner = lock.writing(path, "beaconlake confirm", wait, notify)
     settings = _run_settings(check_vars(extra_vars or {}))
     with owner:
@@ -801,7 +797,7 @@ def confirm_stored_window(
         except BeaconlakeError:
             raise
         except Exception as exc:
-            raise PipelineError(
+            raise InputError(
                 f"no candidate models in the {target} warehouse (run `dbt build` first): "
                 f"{str(exc).splitlines()[0]}"
             ) from exc
@@ -810,10 +806,7 @@ def confirm_stored_window(
 
 def _run_settings(extra_vars: Mapping[str, Any] | None) -> Settings:
     """The run's tunables: the project's vars with ``--var`` overrides on top."""
-    try:
-        return project_settings(extra_vars)
-    except SettingsError as exc:
-        raise PipelineError(str(exc)) from exc
+    return project_settings(extra_vars)
 
 
 SEVERITY_ORDER = ("info", "low", "medium", "high", "critical")
@@ -830,7 +823,7 @@ def reader(
     if isinstance(wh, DuckDBWarehouse):
         path = duckdb_path(db_path)
         if not os.path.exists(path):
-            raise PipelineError(
+            raise InputError(
                 f"no DuckDB database at {path} (run `beaconlake run` first or pass --db)"
             )
         left = lock.wait_for_writer(path, wait, notify)
@@ -856,9 +849,7 @@ def read_incidents(
     ``closed``; ``tenant``, ``host`` and ``since`` (last seen at or after) narrow them, bound
     as parameters."""
     if min_severity not in SEVERITY_ORDER:
-        raise PipelineError(
-            f"unknown severity {min_severity!r}: one of {', '.join(SEVERITY_ORDER)}"
-        )
+        raise ConfigError(f"unknown severity {min_severity!r}: one of {', '.join(SEVERITY_ORDER)}")
     wh = reader(target, db_path, wait, notify)
     return _read_published(
         wh,
@@ -895,9 +886,7 @@ def read_findings(
     then raises ``WarehouseBusy`` naming it.
     """
     if min_severity not in SEVERITY_ORDER:
-        raise PipelineError(
-            f"unknown severity {min_severity!r}: one of {', '.join(SEVERITY_ORDER)}"
-        )
+        raise ConfigError(f"unknown severity {min_severity!r}: one of {', '.join(SEVERITY_ORDER)}")
     wh = reader(target, db_path, wait, notify)
     rank = SEVERITY_ORDER.index(min_severity)
     return _read_published(

@@ -54,10 +54,6 @@ REPORT_FILE = "report.json"
 DB_FILE = "beaconlake.duckdb"
 
 
-class ReplayError(InputError):
-    """Input the user can fix: unreadable or empty logs, an unknown host, a C2 that cannot fit."""
-
-
 @dataclass(frozen=True)
 class Placement:
     """Where the C2 stream lands: one shift for every query, the host, and the overlap."""
@@ -121,20 +117,20 @@ def read_c2(paths: list[Path], c2_host: str | None = None) -> pd.DataFrame:
     names = ", ".join(str(p) for p in paths)
     frame = frame[frame.query_name.notna() & (frame.query_name.fillna("") != "")]
     if frame.empty:
-        raise ReplayError(
+        raise InputError(
             f"the C2 log {names} has no readable queries "
             f"({report.lines:,} lines, {report.rejected:,} rejected)"
         )
     hosts = sorted(frame.host_id.dropna().unique())
     if c2_host is not None:
         if c2_host not in hosts:
-            raise ReplayError(
+            raise InputError(
                 f"--c2-host {c2_host} does not appear in the C2 log (hosts: {', '.join(hosts)})"
             )
         frame = frame[frame.host_id == c2_host]
     elif len(hosts) != 1:
         shown = ", ".join(hosts[:5]) + (" ..." if len(hosts) > 5 else "")
-        raise ReplayError(
+        raise InputError(
             f"the C2 log has {len(hosts)} hosts ({shown}); name the implant's with --c2-host"
         )
     return frame.sort_values("event_us", kind="stable").reset_index(drop=True)
@@ -240,7 +236,7 @@ def place(
         shift = round((b0 + round(offset_seconds * US) - c0) / US)
     new0, new1 = c0 + shift * US, c1 + shift * US
     if new1 < b0 or new0 > b1:
-        raise ReplayError(
+        raise InputError(
             f"the C2 would span {_iso(new0)} .. {_iso(new1)}, outside the background's "
             f"{_iso(b0)} .. {_iso(b1)}: choose an --offset-seconds between "
             f"{-(span // US)} and {(b1 - b0) // US}"
@@ -265,7 +261,7 @@ def choose_host(events: Path, start_us: int, end_us: int, host: str | None) -> t
         overall = _host_events(events, None, None)
         if host not in set(overall.host_id):
             top = ", ".join(overall.host_id.head(5))
-            raise ReplayError(f"host {host} has no events in the background (busiest hosts: {top})")
+            raise InputError(f"host {host} has no events in the background (busiest hosts: {top})")
         return host, "chosen with --host"
     if len(during):
         row = during.iloc[0]
@@ -333,10 +329,10 @@ def prepare(
     With ``c2_paths`` None only the background is written (the benign-only run).
     """
     if not background_paths:
-        raise ReplayError("at least one --background log is needed")
+        raise InputError("at least one --background log is needed")
     if out.exists() and any(out.iterdir()):
         if not overwrite:
-            raise ReplayError(f"{out} is not empty (use --overwrite to replace it)")
+            raise InputError(f"{out} is not empty (use --overwrite to replace it)")
         shutil.rmtree(out)
     c2 = read_c2(c2_paths, c2_host) if c2_paths else None
     events = out / EVENTS_DIR
@@ -345,7 +341,7 @@ def prepare(
         time_range=ANY_TIME,  # relative times get their own message below
     )  # fmt: skip
     if report.rows == 0:
-        raise ReplayError(
+        raise InputError(
             "the background log(s) have no readable rows "
             f"({report.lines:,} lines, {report.rejected:,} rejected)"
         )
@@ -353,7 +349,7 @@ def prepare(
     first_at = dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=background.first_us)
     if first_at < RELATIVE_BEFORE:
         shutil.rmtree(events)
-        raise ReplayError(
+        raise InputError(
             f"the background's times are relative (first event {first_at:%Y-%m-%d %H:%M:%S}): "
             "pass --background-rebase-date YYYY-MM-DD to put them on a real date"
         )
