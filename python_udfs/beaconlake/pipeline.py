@@ -33,10 +33,20 @@ FINDINGS_SELECTOR = "findings"
 
 @dataclass(frozen=True)
 class Window:
-    """The analysis window: UTC dates, end exclusive."""
+    """The analysis window: UTC dates, ``end`` exclusive (the day after ``last_day``), as the
+    models' ``window_end``. Users name a window by its first and last day, both inclusive."""
 
     start: dt.date
     end: dt.date
+
+    @classmethod
+    def of_days(cls, start: dt.date, last_day: dt.date) -> Window:
+        """The window from ``start`` to ``last_day``, both included."""
+        return cls(start, last_day + dt.timedelta(days=1))
+
+    @property
+    def last_day(self) -> dt.date:
+        return self.end - dt.timedelta(days=1)
 
     @property
     def start_at(self) -> dt.datetime:
@@ -678,7 +688,7 @@ def run_pipeline(
     target: str = "duckdb",
     db_path: str | None = None,
     start: dt.date | None = None,
-    end: dt.date | None = None,
+    last_day: dt.date | None = None,
     workers: int | None = None,
     extra_vars: Mapping[str, Any] | None = None,
     progress: Callable[[int, int], None] | None = None,
@@ -687,7 +697,8 @@ def run_pipeline(
     top: int = 0,
     export: str | os.PathLike[str] | None = None,
 ) -> RunResult:
-    """dbt candidates → Python confirmation → dbt findings marts, over one analysis window.
+    """dbt candidates → Python confirmation → dbt findings marts, over one analysis window:
+    ``start`` to ``last_day``, both included (default: the days the input covers).
 
     ``extra_vars`` override dbt vars for both dbt steps and the confirmation (the tunables in
     ``dbt_project.yml``); ``progress(done, total)`` follows the confirmation. The result holds
@@ -710,9 +721,9 @@ def run_pipeline(
     glob_text = warehouse.raw_glob(input_path)
     skipped: list[dt.date] = []
     covered = input_window(glob_text, skipped)
-    window = Window(start or covered.start, end or covered.end)
+    window = Window.of_days(start or covered.start, last_day or covered.last_day)
     if window.end <= window.start:
-        raise ConfigError(f"empty window: {window.start} .. {window.end}")
+        raise ConfigError(f"empty window: the last day {window.last_day} is before {window.start}")
     owner = (
         lock.writing(duckdb_path(db_path), "beaconlake run", wait, notify)
         if target == "duckdb"
@@ -723,8 +734,7 @@ def run_pipeline(
         t0 = time.perf_counter()
         built = warehouse.build(
             input_path, db_path=db_path, target=target,
-            start_date=window.start.isoformat(),
-            end_date=(window.end - dt.timedelta(days=1)).isoformat(),
+            start_date=window.start.isoformat(), end_date=window.last_day.isoformat(),
             extra_vars=extra_vars, selector=CANDIDATES_SELECTOR, notify=notify,
         )  # fmt: skip
         timings["dbt candidates"] = time.perf_counter() - t0
@@ -735,7 +745,7 @@ def run_pipeline(
         counts = read_event_counts(wh, window)
         if int(counts.n_raw.sum()) == 0:
             raise InputError(
-                f"the window {window.start} .. {window.end} (end exclusive) holds no rows of "
+                f"the window {window.start} .. {window.last_day} holds no rows of "
                 f"{glob_text}: nothing confirmed, earlier findings kept"
             )
         result = confirm_window(wh, window, workers, settings=settings, progress=progress)
@@ -743,8 +753,8 @@ def run_pipeline(
         t2 = time.perf_counter()
         marts = warehouse.build(
             input_path, db_path=db_path, target=target, selector=FINDINGS_SELECTOR,
-            start_date=window.start.isoformat(),
-            end_date=(window.end - dt.timedelta(days=1)).isoformat(), extra_vars=extra_vars,
+            start_date=window.start.isoformat(), end_date=window.last_day.isoformat(),
+            extra_vars=extra_vars,
             notify=notify,
         )  # fmt: skip
         timings["dbt findings marts"] = time.perf_counter() - t2
@@ -782,7 +792,7 @@ def confirm_stored_window(
     from beaconlake.store import duckdb_path
 
     if window.end <= window.start:
-        raise ConfigError(f"empty window: {window.start} .. {window.end} (--end is exclusive)")
+        raise ConfigError(f"empty window: the last day {window.last_day} is before {window.start}")
     owner: AbstractContextManager[None] = nullcontext()
     if target == "duckdb":
         path = duckdb_path(db_path)

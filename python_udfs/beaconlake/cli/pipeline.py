@@ -38,7 +38,7 @@ from beaconlake.cli.results import incidents_table
 @click.option(
     "--end",
     type=DAY,
-    help="Day after the last (exclusive; default: the day after the input's last event_date).",
+    help="Last day, inclusive (default: the input's last event_date).",
 )
 @WORKERS
 @VAR
@@ -96,7 +96,7 @@ def run(input_path: str, target: str, db_path: str | None, start: dt.datetime | 
 @TARGET
 @DB
 @click.option("--start", type=DAY, required=True, help="First day.")
-@click.option("--end", type=DAY, required=True, help="Day after the last (exclusive)")
+@click.option("--end", type=DAY, required=True, help="Last day, inclusive.")
 @WORKERS
 @VAR
 @wait_option(0, "a run: 0 fails at once")
@@ -107,7 +107,7 @@ def confirm(target: str, db_path: str | None, start: dt.datetime, end: dt.dateti
     from beaconlake.pipeline import Window, confirm_stored_window
     from beaconlake.warehouse import parse_vars
 
-    window = Window(start.date(), end.date())
+    window = Window.of_days(start.date(), end.date())
     c = confirm_stored_window(
         target, db_path, window, workers, parse_vars(var_items), Progress(), wait, say
     )
@@ -117,7 +117,7 @@ def confirm(target: str, db_path: str | None, start: dt.datetime, end: dt.dateti
 def _confirm_summary(window, c) -> str:  # type: ignore[no-untyped-def]
     confirmed = int(c.findings.is_confirmed.sum()) if len(c.findings) else 0
     return (
-        f"window {window.start} .. {window.end} (end exclusive): {c.candidates:,} candidates, "
+        f"window {window.start} .. {window.last_day}: {c.candidates:,} candidates, "
         f"{c.beats:,} beats, {confirmed:,} confirmed periodic"
     )
 
@@ -143,7 +143,7 @@ def _event_counts_table(frame) -> str:  # type: ignore[no-untyped-def]
 )
 @click.option("--db", "db_path", type=click.Path(dir_okay=False), help="DuckDB database file.")
 @click.option("--start-date", type=DAY, help="First UTC day to (re)build.")
-@click.option("--end-date", type=DAY, help="Last UTC day to (re)build.")
+@click.option("--end-date", type=DAY, help="Last UTC day to (re)build, inclusive.")
 @click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")
 @click.option("--select", help="dbt node selection (default: everything).")
 @click.option(
