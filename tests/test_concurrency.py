@@ -8,6 +8,7 @@ waits for what they print or hold, each wait bounded.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -241,7 +242,8 @@ def expected(reference: Path) -> dict[str, pd.DataFrame]:
 
 def _window(expected: dict[str, pd.DataFrame]) -> tuple[str, str]:
     stored = expected["beacon_findings"]
-    return str(stored.window_start.min().date()), str(stored.window_end.max().date())
+    last_day = stored.window_end.max().date() - dt.timedelta(days=1)  # window_end is exclusive
+    return str(stored.window_start.min().date()), str(last_day)
 
 
 # --- a run and the others: writers, readers, a program holding the file -------------------

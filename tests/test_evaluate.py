@@ -14,17 +14,17 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from beaconlake.cli import main
+from beaconlake.errors import InputError
 from beaconlake.evaluate import (
     JITTER_BUCKETS,
     KIND_BENIGN,
     KIND_C2,
     KIND_UNMATCHED,
     PERIOD_BUCKETS,
-    EvaluationInputError,
     average_precision,
     bucket_labels,
     evaluate,
-    evaluate_command,
     load_findings,
     load_truth,
     match,
@@ -158,7 +158,7 @@ def write_inputs(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def run_cli(*args: str):
-    return CliRunner().invoke(evaluate_command, [str(a) for a in args])
+    return CliRunner().invoke(main, ["evaluate", *(str(a) for a in args)])
 
 
 # ---------------------------------------------------------------------------- average precision
@@ -409,10 +409,10 @@ def test_load_truth_accepts_the_simulator_directory(tmp_path: Path) -> None:
 def test_load_truth_rejects_empty_and_incomplete_files(tmp_path: Path) -> None:
     path = tmp_path / "ground_truth.csv"
     truth_frame().iloc[:0].to_csv(path, index=False)
-    with pytest.raises(EvaluationInputError, match="no rows"):
+    with pytest.raises(InputError, match="no rows"):
         load_truth(path)
     truth_frame().drop(columns="jitter").to_csv(path, index=False)
-    with pytest.raises(EvaluationInputError, match="jitter"):
+    with pytest.raises(InputError, match="jitter"):
         load_truth(path)
 
 
@@ -630,9 +630,9 @@ def test_severity_threshold_drops_lower_findings() -> None:
     assert report.min_severity == "medium"
     high = evaluate(truth, findings, min_severity="high")["det"]
     assert (high.true_positives, high.benign_flags, high.human_false_positives) == (1, 0, 0)
-    with pytest.raises(EvaluationInputError, match="severity column"):
+    with pytest.raises(InputError, match="severity column"):
         evaluate(truth, prepare_findings(findings_frame()), min_severity="low")
-    with pytest.raises(EvaluationInputError, match="one of"):
+    with pytest.raises(InputError, match="one of"):
         evaluate(truth, findings, min_severity="urgent")
 
 

@@ -82,7 +82,7 @@ def daily(small_dataset: tuple[Path, SimulationSummary], days, tmp_path_factory)
     out, _ = small_dataset
     db = tmp_path_factory.mktemp("daily") / "bl.duckdb"
     for day in days:
-        run_pipeline(str(out), db_path=str(db), start=day, end=day + dt.timedelta(days=1),
+        run_pipeline(str(out), db_path=str(db), start=day, last_day=day,
                      workers=1)  # fmt: skip
     return db
 
@@ -117,10 +117,10 @@ def test_rerun_and_overlapping_windows_keep_the_incidents(
 ) -> None:
     out, _ = small_dataset
     db = tmp_path / "bl.duckdb"
-    run_pipeline(str(out), db_path=str(db), start=days[0], end=days[0] + dt.timedelta(days=1),
+    run_pipeline(str(out), db_path=str(db), start=days[0], last_day=days[0],
                  workers=1)  # fmt: skip
     first = _incidents(db)
-    run_pipeline(str(out), db_path=str(db), start=days[0], end=days[0] + dt.timedelta(days=1),
+    run_pipeline(str(out), db_path=str(db), start=days[0], last_day=days[0],
                  workers=1)  # fmt: skip
     again = _incidents(db)
     evidence = [c for c in first.columns if c != "triage_decided_at"]
@@ -282,7 +282,7 @@ def test_a_real_capture_is_one_incident_whatever_the_windows(
     run_pipeline(str(out / "events"), db_path=str(whole), workers=1)
     for day in days:
         run_pipeline(str(out / "events"), db_path=str(daily), start=day,
-                     end=day + dt.timedelta(days=1), workers=1)  # fmt: skip
+                     last_day=day, workers=1)  # fmt: skip
 
     def on_saitama(db: Path) -> pd.DataFrame:
         incidents = _incidents(db)
@@ -297,6 +297,6 @@ def test_a_real_capture_is_one_incident_whatever_the_windows(
 
     before = _incidents(daily)
     run_pipeline(str(out / "events"), db_path=str(daily), start=days[-1],
-                 end=days[-1] + dt.timedelta(days=1), workers=1)  # fmt: skip
+                 last_day=days[-1], workers=1)  # fmt: skip
     after = _incidents(daily)
     pd.testing.assert_frame_equal(before[IDENTITY], after[IDENTITY])

@@ -13,11 +13,11 @@ import pytest
 from click.testing import CliRunner
 
 from beaconlake.cli import main
+from beaconlake.errors import InputError
 from beaconlake.evaluate import load_truth
 from beaconlake.replay import (
     GROUND_TRUTH_FILE,
     PLAN_FILE,
-    ReplayError,
     prepare,
     read_c2,
     read_contract,
@@ -182,7 +182,7 @@ def test_bad_input_gives_a_clear_message(
         c2.write_text("{broken\n")
     bg_start = 19.3 if setup == "relative" else DAY
     bg = _background(tmp_path / "bg.log", bg_start, hours=1)
-    with pytest.raises(ReplayError, match=None) as err:
+    with pytest.raises(InputError, match=None) as err:
         prepare([c2], [bg], tmp_path / "out", **kwargs)  # type: ignore[arg-type]
     assert message in str(err.value)
 

@@ -163,7 +163,8 @@ def test_confirm_alone_is_the_runs_confirmation(run_dir: Path, tmp_path: Path) -
     db = tmp_path / "copy.duckdb"
     shutil.copy(run_dir / "bl.duckdb", db)
     before = _stored(db)
-    start, end = before.window_start.min().date(), before.window_end.max().date()
+    start = before.window_start.min().date()
+    end = before.window_end.max().date() - dt.timedelta(days=1)  # window_end is exclusive
     with duckdb.connect(str(db)) as con:
         con.execute("delete from main.beacon_findings")
     args = ["confirm", "--db", str(db), "--start", str(start), "--end", str(end)]
@@ -193,7 +194,7 @@ def test_confirm_alone_is_the_runs_confirmation(run_dir: Path, tmp_path: Path) -
             ],
             "no DuckDB database",
         ),
-        (["confirm", "--start", "2026-03-03", "--end", "2026-03-03"], "empty window"),
+        (["confirm", "--start", "2026-03-03", "--end", "2026-03-02"], "empty window"),
         (["run", "--input", "x", "--var", "min_beats"], "is not KEY=VALUE"),
     ],
 )

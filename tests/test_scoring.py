@@ -11,7 +11,8 @@ import pytest
 from beaconlake.confirm.batch import confirm
 from beaconlake.confirm.periodicity import analyze
 from beaconlake.confirm.scoring import Context, rarity, score_candidate, severity
-from beaconlake.confirm.settings import Settings, SettingsError, project_settings
+from beaconlake.confirm.settings import Settings, project_settings
+from beaconlake.errors import ConfigError
 from beaconlake.simulate.timing import beat_times
 
 SETTINGS = project_settings()
@@ -231,7 +232,7 @@ def test_severity_floors_are_tunables() -> None:
 def test_tunables_must_be_set_and_numbers() -> None:
     values = {f: 0.5 for f in Settings.__dataclass_fields__}
     assert Settings.from_vars({**values, "new_domain_days": "14"}).new_domain_seconds == 14 * 86_400
-    with pytest.raises(SettingsError, match="confirm_min_periodicity is not set"):
+    with pytest.raises(ConfigError, match="confirm_min_periodicity is not set"):
         Settings.from_vars({k: v for k, v in values.items() if k != "confirm_min_periodicity"})
-    with pytest.raises(SettingsError, match="must be a number"):
+    with pytest.raises(ConfigError, match="must be a number"):
         Settings.from_vars({**values, "severity_low_min_score": "low"})

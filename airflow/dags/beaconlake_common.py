@@ -141,7 +141,7 @@ def confirm_task(target: str) -> BashOperator:
     command = shlex.join([executable("beaconlake"), "confirm", "--target", target])
     return BashOperator(
         task_id="confirm",
-        bash_command=command + " --start {{ ds }} --end {{ macros.ds_add(ds, 1) }}",
+        bash_command=command + " --start {{ ds }} --end {{ ds }}",
         env=task_env(target),
         append_env=True,
         cwd=str(project_dir()),

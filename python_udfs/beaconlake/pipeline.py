@@ -20,7 +20,7 @@ import pandas as pd
 
 from beaconlake import lock
 from beaconlake.confirm.batch import confirm, confirm_rotation_pools
-from beaconlake.confirm.settings import Settings, SettingsError, project_settings
+from beaconlake.confirm.settings import Settings, project_settings
 from beaconlake.errors import BeaconlakeError, ConfigError, DbtFailed, InputError
 from beaconlake.ingest.writer import contract_problem
 from beaconlake.project import check_vars, parse_date, project_vars
@@ -33,10 +33,20 @@ FINDINGS_SELECTOR = "findings"
 
 @dataclass(frozen=True)
 class Window:
-    """The analysis window: UTC dates, end exclusive."""
+    """The analysis window: UTC dates, ``end`` exclusive (the day after ``last_day``), as the
+    models' ``window_end``. Users name a window by its first and last day, both inclusive."""
 
     start: dt.date
     end: dt.date
+
+    @classmethod
+    def of_days(cls, start: dt.date, last_day: dt.date) -> Window:
+        """The window from ``start`` to ``last_day``, both included."""
+        return cls(start, last_day + dt.timedelta(days=1))
+
+    @property
+    def last_day(self) -> dt.date:
+        return self.end - dt.timedelta(days=1)
 
     @property
     def start_at(self) -> dt.datetime:
@@ -574,10 +584,6 @@ def _findings_frame(
     return out[list(FINDINGS_COLUMNS)]
 
 
-class PipelineError(BeaconlakeError):
-    """A problem the user can fix (no input, empty input, an empty window)."""
-
-
 def plausible_days() -> tuple[dt.date, dt.date]:
     """The first and last plausible event day (vars min_event_date, max_event_days_ahead)."""
     values = project_vars()
@@ -598,7 +604,7 @@ def input_window(glob_text: str, skipped: list[dt.date] | None = None) -> Window
 
     files = [f for f in glob.glob(glob_text, recursive=True) if f.endswith(".parquet")]
     if not files:
-        raise PipelineError(f"no Parquet files match {glob_text}")
+        raise InputError(f"no Parquet files match {glob_text}")
     days = set()
     rows = 0
     for f in files:
@@ -617,9 +623,9 @@ def input_window(glob_text: str, skipped: list[dt.date] | None = None) -> Window
             raise InputError(f"{f}: {problem} (see the input contract in the README)")
         rows += metadata.num_rows
     if rows == 0:
-        raise PipelineError(f"the input {glob_text} has no rows")
+        raise InputError(f"the input {glob_text} has no rows")
     if not days:
-        raise PipelineError(f"no event_date=YYYY-MM-DD partition folders in {glob_text}")
+        raise InputError(f"no event_date=YYYY-MM-DD partition folders in {glob_text}")
     first, last = plausible_days()
     outside = sorted(d for d in days if not first <= d <= last)
     if skipped is not None:
@@ -682,7 +688,7 @@ def run_pipeline(
     target: str = "duckdb",
     db_path: str | None = None,
     start: dt.date | None = None,
-    end: dt.date | None = None,
+    last_day: dt.date | None = None,
     workers: int | None = None,
     extra_vars: Mapping[str, Any] | None = None,
     progress: Callable[[int, int], None] | None = None,
@@ -691,7 +697,8 @@ def run_pipeline(
     top: int = 0,
     export: str | os.PathLike[str] | None = None,
 ) -> RunResult:
-    """dbt candidates → Python confirmation → dbt findings marts, over one analysis window.
+    """dbt candidates → Python confirmation → dbt findings marts, over one analysis window:
+    ``start`` to ``last_day``, both included (default: the days the input covers).
 
     ``extra_vars`` override dbt vars for both dbt steps and the confirmation (the tunables in
     ``dbt_project.yml``); ``progress(done, total)`` follows the confirmation. The result holds
@@ -708,15 +715,15 @@ def run_pipeline(
     from beaconlake.store import duckdb_path
 
     if export and target != "duckdb":
-        raise PipelineError("an export copies a DuckDB warehouse; there is none on Trino")
+        raise ConfigError("an export copies a DuckDB warehouse; there is none on Trino")
     extra_vars = check_vars(extra_vars or {})  # a bad var fails before any work
     settings = _run_settings(extra_vars)
     glob_text = warehouse.raw_glob(input_path)
     skipped: list[dt.date] = []
     covered = input_window(glob_text, skipped)
-    window = Window(start or covered.start, end or covered.end)
+    window = Window.of_days(start or covered.start, last_day or covered.last_day)
     if window.end <= window.start:
-        raise PipelineError(f"empty window: {window.start} .. {window.end}")
+        raise ConfigError(f"empty window: the last day {window.last_day} is before {window.start}")
     owner = (
         lock.writing(duckdb_path(db_path), "beaconlake run", wait, notify)
         if target == "duckdb"
@@ -727,8 +734,7 @@ def run_pipeline(
         t0 = time.perf_counter()
         built = warehouse.build(
             input_path, db_path=db_path, target=target,
-            start_date=window.start.isoformat(),
-            end_date=(window.end - dt.timedelta(days=1)).isoformat(),
+            start_date=window.start.isoformat(), end_date=window.last_day.isoformat(),
             extra_vars=extra_vars, selector=CANDIDATES_SELECTOR, notify=notify,
         )  # fmt: skip
         timings["dbt candidates"] = time.perf_counter() - t0
@@ -739,7 +745,7 @@ def run_pipeline(
         counts = read_event_counts(wh, window)
         if int(counts.n_raw.sum()) == 0:
             raise InputError(
-                f"the window {window.start} .. {window.end} (end exclusive) holds no rows of "
+                f"the window {window.start} .. {window.last_day} holds no rows of "
                 f"{glob_text}: nothing confirmed, earlier findings kept"
             )
         result = confirm_window(wh, window, workers, settings=settings, progress=progress)
@@ -747,8 +753,8 @@ def run_pipeline(
         t2 = time.perf_counter()
         marts = warehouse.build(
             input_path, db_path=db_path, target=target, selector=FINDINGS_SELECTOR,
-            start_date=window.start.isoformat(),
-            end_date=(window.end - dt.timedelta(days=1)).isoformat(), extra_vars=extra_vars,
+            start_date=window.start.isoformat(), end_date=window.last_day.isoformat(),
+            extra_vars=extra_vars,
             notify=notify,
         )  # fmt: skip
         timings["dbt findings marts"] = time.perf_counter() - t2
@@ -786,12 +792,12 @@ def confirm_stored_window(
     from beaconlake.store import duckdb_path
 
     if window.end <= window.start:
-        raise PipelineError(f"empty window: {window.start} .. {window.end} (--end is exclusive)")
+        raise ConfigError(f"empty window: the last day {window.last_day} is before {window.start}")
     owner: AbstractContextManager[None] = nullcontext()
     if target == "duckdb":
         path = duckdb_path(db_path)
         if not os.path.exists(path):
-            raise PipelineError(f"no DuckDB database at {path} (build it with dbt first)")
+            raise InputError(f"no DuckDB database at {path} (build it with dbt first)")
         owner = lock.writing(path, "beaconlake confirm", wait, notify)
     settings = _run_settings(check_vars(extra_vars or {}))
     with owner:
@@ -801,7 +807,7 @@ def confirm_stored_window(
         except BeaconlakeError:
             raise
         except Exception as exc:
-            raise PipelineError(
+            raise InputError(
                 f"no candidate models in the {target} warehouse (run `dbt build` first): "
                 f"{str(exc).splitlines()[0]}"
             ) from exc
@@ -810,10 +816,7 @@ def confirm_stored_window(
 
 def _run_settings(extra_vars: Mapping[str, Any] | None) -> Settings:
     """The run's tunables: the project's vars with ``--var`` overrides on top."""
-    try:
-        return project_settings(extra_vars)
-    except SettingsError as exc:
-        raise PipelineError(str(exc)) from exc
+    return project_settings(extra_vars)
 
 
 SEVERITY_ORDER = ("info", "low", "medium", "high", "critical")
@@ -830,7 +833,7 @@ def reader(
     if isinstance(wh, DuckDBWarehouse):
         path = duckdb_path(db_path)
         if not os.path.exists(path):
-            raise PipelineError(
+            raise InputError(
                 f"no DuckDB database at {path} (run `beaconlake run` first or pass --db)"
             )
         left = lock.wait_for_writer(path, wait, notify)
@@ -856,11 +859,10 @@ def read_incidents(
     ``closed``; ``tenant``, ``host`` and ``since`` (last seen at or after) narrow them, bound
     as parameters."""
     if min_severity not in SEVERITY_ORDER:
-        raise PipelineError(
-            f"unknown severity {min_severity!r}: one of {', '.join(SEVERITY_ORDER)}"
-        )
+        raise ConfigError(f"unknown severity {min_severity!r}: one of {', '.join(SEVERITY_ORDER)}")
     wh = reader(target, db_path, wait, notify)
-    return wh.query(
+    return _read_published(
+        wh,
         f"""
         select *
         from {wh.relation("fct_beacon_incidents")}
@@ -894,12 +896,11 @@ def read_findings(
     then raises ``WarehouseBusy`` naming it.
     """
     if min_severity not in SEVERITY_ORDER:
-        raise PipelineError(
-            f"unknown severity {min_severity!r}: one of {', '.join(SEVERITY_ORDER)}"
-        )
+        raise ConfigError(f"unknown severity {min_severity!r}: one of {', '.join(SEVERITY_ORDER)}")
     wh = reader(target, db_path, wait, notify)
     rank = SEVERITY_ORDER.index(min_severity)
-    return wh.query(
+    return _read_published(
+        wh,
         f"""
         select
             tenant_id, host_id, domain, domain_level, period_seconds, jitter, events, score,
@@ -908,5 +909,16 @@ def read_findings(
         where severity_rank >= {rank}
         order by severity_rank desc, score desc, tenant_id, host_id, domain
         limit {int(limit)}
-        """
+        """,
     )
+
+
+def _read_published(wh: Warehouse, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
+    """A query of the published marts; a warehouse without them (no run yet, another file) is
+    the user's to fix, so its error becomes one ``InputError`` line."""
+    try:
+        return wh.query(sql) if params is None else wh.query(sql, params)  # type: ignore[call-arg]
+    except BeaconlakeError:
+        raise
+    except Exception as exc:
+        raise InputError(f"cannot read findings: {str(exc).splitlines()[0]}") from exc

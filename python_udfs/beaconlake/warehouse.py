@@ -2,14 +2,13 @@
 
 ``build`` generates the Public Suffix List seed, then runs ``dbt build`` in-process through
 ``dbt.cli.main.dbtRunner`` against ``profiles/profiles.yml`` (DuckDB by default; the database
-file comes from ``--db`` / ``BEACONLAKE_DUCKDB_PATH``). ``build_command`` is the click command the
-CLI registers as ``beaconlake build``. Thresholds and windows are dbt vars (``dbt_project.yml``
-holds the one copy of every default); ``--var KEY=VALUE`` overrides them per run.
+file comes from ``--db`` / ``BEACONLAKE_DUCKDB_PATH``); ``beaconlake build`` calls it. Thresholds
+and windows are dbt vars (``dbt_project.yml`` holds the one copy of every default); ``--var
+KEY=VALUE`` overrides them per run.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import sys
@@ -19,9 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import click
-
-from beaconlake.errors import ConfigError, DbtFailed, WarehouseBusy
+from beaconlake.errors import ConfigError, WarehouseBusy
 from beaconlake.project import check_vars, parse_date, project_dir
 
 
@@ -205,58 +202,3 @@ def parse_vars(values: Sequence[str]) -> dict[str, Any]:
         except json.JSONDecodeError:
             parsed[key] = raw
     return parsed
-
-
-@click.command("build")
-@click.option(
-    "--input",
-    "input_path",
-    required=True,
-    help="simulate --out folder, events folder, or a Parquet glob (the input contract).",
-)
-@click.option("--db", "db_path", type=click.Path(dir_okay=False), help="DuckDB database file.")
-@click.option("--start-date", type=click.DateTime(["%Y-%m-%d"]), help="First UTC day to (re)build.")
-@click.option("--end-date", type=click.DateTime(["%Y-%m-%d"]), help="Last UTC day to (re)build.")
-@click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")
-@click.option("--select", help="dbt node selection (default: everything).")
-@click.option(
-    "--selector", help="A selector of selectors.yml: candidates, confirmation or findings."
-)
-@click.option("--var", "var_items", multiple=True, help="Override a dbt var: KEY=VALUE.")
-@click.option("--target", help="dbt target (duckdb or trino; default from the profile).")
-@click.option(
-    "--wait",
-    type=click.FloatRange(0),
-    default=0,
-    help="Seconds to wait for another writer of the DuckDB file (default: fail at once).",
-)
-def build_command(
-    input_path: str,
-    db_path: str | None,
-    start_date: dt.datetime | None,
-    end_date: dt.datetime | None,
-    full_refresh: bool,
-    select: str | None,
-    selector: str | None,
-    var_items: tuple[str, ...],
-    target: str | None,
-    wait: float,
-) -> None:
-    """Run the dbt project (`dbt build`). On DuckDB that is the whole job, the confirmation
-    included (a dbt Python model); on Trino run `--selector candidates`, then `beaconlake
-    confirm`, then `--selector findings`."""
-    result = build(
-        input_path,
-        db_path=db_path,
-        start_date=start_date.date().isoformat() if start_date else None,
-        end_date=end_date.date().isoformat() if end_date else None,
-        full_refresh=full_refresh,
-        select=select,
-        extra_vars=parse_vars(var_items),
-        target=target,
-        selector=selector,
-        wait=wait,
-        notify=lambda line: click.echo(line, err=True),
-    )
-    if not result.success:
-        raise DbtFailed("dbt build", result.log_path, result.error)

@@ -17,10 +17,6 @@ from beaconlake.errors import ConfigError
 from beaconlake.project import project_vars
 
 
-class SettingsError(ConfigError):
-    """A tunable is missing or is not a number."""
-
-
 @dataclass(frozen=True)
 class Settings:
     """Thresholds of the confirmation and of severity (see ``dbt_project.yml`` for each)."""
@@ -37,11 +33,11 @@ class Settings:
         parsed: dict[str, float] = {}
         for field in fields(cls):
             if field.name not in values:
-                raise SettingsError(f"dbt var {field.name} is not set (see dbt_project.yml)")
+                raise ConfigError(f"dbt var {field.name} is not set (see dbt_project.yml)")
             try:
                 parsed[field.name] = float(values[field.name])
             except (TypeError, ValueError):
-                raise SettingsError(
+                raise ConfigError(
                     f"dbt var {field.name} must be a number, not {values[field.name]!r}"
                 ) from None
         return cls(**parsed)

@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from beaconlake.domains import registered_domain
+from beaconlake.errors import InputError
 from beaconlake.simulate.population import DAY, Population, build_population, work_segments
 from beaconlake.simulate.scenario import (
     C2_TTLS_S,
@@ -975,7 +976,7 @@ def simulate(
     events_dir = out / "events"
     if events_dir.exists() and any(events_dir.iterdir()):
         if not overwrite:
-            raise FileExistsError(f"{events_dir} is not empty (use --overwrite to replace it)")
+            raise InputError(f"{events_dir} is not empty (use --overwrite to replace it)")
         shutil.rmtree(events_dir)
     out.mkdir(parents=True, exist_ok=True)
     ctx = build_context(scenario, out)

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from beaconlake.errors import ConfigError
 from beaconlake.simulate.timing import JITTER_MODELS
 from beaconlake.simulate.vocab import niche_app_names
 
@@ -94,31 +95,31 @@ class BeaconSpec:
         _check_channel(self.name, self.period_seconds, self.jitter, self.jitter_model)
         _check_query_type(self.name, self.query_type)
         if self.ttl_seconds < 0:
-            raise ValueError(f"beacon {self.name}: ttl_seconds must be >= 0")
+            raise ConfigError(f"beacon {self.name}: ttl_seconds must be >= 0")
         if self.shape not in SHAPES:
-            raise ValueError(f"beacon {self.name}: shape must be one of {', '.join(SHAPES)}")
+            raise ConfigError(f"beacon {self.name}: shape must be one of {', '.join(SHAPES)}")
         if self.name_style not in NAME_STYLES:
-            raise ValueError(f"beacon {self.name}: name_style must be one of {NAME_STYLES}")
+            raise ConfigError(f"beacon {self.name}: name_style must be one of {NAME_STYLES}")
         if not 1 <= self.domains <= 10 or (self.domains > 1 and self.query_name):
-            raise ValueError(f"beacon {self.name}: domains must be 1..10, generated names only")
+            raise ConfigError(f"beacon {self.name}: domains must be 1..10, generated names only")
         if self.name_style == "unrelated" and self.domains < 2:
-            raise ValueError(f"beacon {self.name}: name_style unrelated needs domains >= 2")
+            raise ConfigError(f"beacon {self.name}: name_style unrelated needs domains >= 2")
         if self.rotation_order not in ROTATION_ORDERS:
-            raise ValueError(f"beacon {self.name}: rotation_order must be random|round_robin")
+            raise ConfigError(f"beacon {self.name}: rotation_order must be random|round_robin")
         if not 0 <= self.spread_share <= 1:
-            raise ValueError(f"beacon {self.name}: spread_share must be in [0, 1]")
+            raise ConfigError(f"beacon {self.name}: spread_share must be in [0, 1]")
         if self.shape == "campaign" and self.spread_share == 0:
             object.__setattr__(self, "spread_share", DEFAULT_SPREAD_SHARE)
         if self.dga_decoys < 0 or self.sessions_per_day < 0 or self.sleep_seconds < 0:
-            raise ValueError(f"beacon {self.name}: negative decoys, sessions or sleep")
+            raise ConfigError(f"beacon {self.name}: negative decoys, sessions or sleep")
         if self.sessions_per_day > 0 and self.session_minutes <= 0:
-            raise ValueError(f"beacon {self.name}: sessions need session_minutes > 0")
+            raise ConfigError(f"beacon {self.name}: sessions need session_minutes > 0")
         if not 0 <= self.drop_prob < 1:
-            raise ValueError(f"beacon {self.name}: drop_prob must be in [0, 1)")
+            raise ConfigError(f"beacon {self.name}: drop_prob must be in [0, 1)")
         if not 1 <= self.queries_per_beat <= 3:
-            raise ValueError(f"beacon {self.name}: queries_per_beat must be 1, 2 or 3")
+            raise ConfigError(f"beacon {self.name}: queries_per_beat must be 1, 2 or 3")
         if self.hosts < 1:
-            raise ValueError(f"beacon {self.name}: hosts must be >= 1")
+            raise ConfigError(f"beacon {self.name}: hosts must be >= 1")
 
 
 @dataclass(frozen=True)
@@ -170,15 +171,15 @@ class ServiceSpec:
         _check_channel(self.name, self.period_seconds, self.jitter, self.jitter_model)
         _check_query_type(self.name, self.query_type)
         if self.ttl_seconds < 0:
-            raise ValueError(f"service {self.name}: ttl_seconds must be >= 0")
+            raise ConfigError(f"service {self.name}: ttl_seconds must be >= 0")
         if self.host_kind not in ("any", "workstation", "server"):
-            raise ValueError(f"service {self.name}: host_kind must be any|workstation|server")
+            raise ConfigError(f"service {self.name}: host_kind must be any|workstation|server")
         if self.active not in ("power", "work", "session", "always"):
-            raise ValueError(f"service {self.name}: active must be power|work|session|always")
+            raise ConfigError(f"service {self.name}: active must be power|work|session|always")
         if not 0 <= self.nxdomain_share <= 1:
-            raise ValueError(f"service {self.name}: nxdomain_share must be in [0, 1]")
+            raise ConfigError(f"service {self.name}: nxdomain_share must be in [0, 1]")
         if not 1 <= self.queries_per_beat <= 3:
-            raise ValueError(f"service {self.name}: queries_per_beat must be 1, 2 or 3")
+            raise ConfigError(f"service {self.name}: queries_per_beat must be 1, 2 or 3")
         if not self.category:
             object.__setattr__(
                 self, "category", "rare_service" if self.hosts else "prevalent_service"
@@ -187,16 +188,16 @@ class ServiceSpec:
 
 def _check_channel(name: str, period: float, jitter: float, model: str) -> None:
     if period <= 0:
-        raise ValueError(f"{name}: period_seconds must be positive")
+        raise ConfigError(f"{name}: period_seconds must be positive")
     if jitter < 0:
-        raise ValueError(f"{name}: jitter must be >= 0")
+        raise ConfigError(f"{name}: jitter must be >= 0")
     if model not in JITTER_MODELS:
-        raise ValueError(f"{name}: jitter_model must be one of {', '.join(JITTER_MODELS)}")
+        raise ConfigError(f"{name}: jitter_model must be one of {', '.join(JITTER_MODELS)}")
 
 
 def _check_query_type(name: str, query_type: str) -> None:
     if query_type not in CHANNEL_QUERY_TYPES:
-        raise ValueError(f"{name}: query_type must be one of {', '.join(CHANNEL_QUERY_TYPES)}")
+        raise ConfigError(f"{name}: query_type must be one of {', '.join(CHANNEL_QUERY_TYPES)}")
 
 
 #: Benign periodic services seen on most corporate fleets. Some are on the known-good list,
@@ -326,16 +327,16 @@ class Scenario:
 
     def __post_init__(self) -> None:
         if self.hosts < 1 or self.days < 1 or self.tenants < 1:
-            raise ValueError("hosts, days and tenants must be >= 1")
+            raise ConfigError("hosts, days and tenants must be >= 1")
         if self.niche_apps_per_host < 0:
-            raise ValueError("niche_apps_per_host must be >= 0")
+            raise ConfigError("niche_apps_per_host must be >= 0")
         if self.tenants > min(self.hosts, 250):
-            raise ValueError("tenants must be <= hosts and <= 250")
+            raise ConfigError("tenants must be <= hosts and <= 250")
         if not 0 <= self.server_share <= 1:
-            raise ValueError("server_share must be in [0, 1]")
+            raise ConfigError("server_share must be in [0, 1]")
         names = [b.name for b in self.beacons] + [s.name for s in self.services]
         if len(names) != len(set(names)):
-            raise ValueError("beacon and service names must be unique")
+            raise ConfigError("beacon and service names must be unique")
 
     @property
     def end_date(self) -> dt.date:
@@ -430,7 +431,7 @@ def shape_beacons(
     out = []
     for shape in shapes:
         if shape not in SHAPES:
-            raise ValueError(f"shape must be one of {', '.join(SHAPES)}")
+            raise ConfigError(f"shape must be one of {', '.join(SHAPES)}")
         for i in range(per_shape):
             name = f"{shape.replace('_', '-')}-{i:02d}"
             jitter = float(rng.choice([0.1, 0.2, 0.3]))
@@ -552,7 +553,14 @@ def load_scenario(path: Path, **overrides: Any) -> Scenario:
     try:
         raw = tomllib.loads(path.read_text())
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ValueError(f"cannot read scenario {path}: {exc}") from exc
+        raise ConfigError(f"cannot read scenario {path}: {exc}") from exc
+    try:
+        return _scenario_of(path, raw, overrides)
+    except TypeError as exc:  # a key a beacon or service does not have, a value of a wrong type
+        raise ConfigError(f"scenario {path}: {exc}") from exc
+
+
+def _scenario_of(path: Path, raw: dict[str, Any], overrides: dict[str, Any]) -> Scenario:
     beacons = tuple(BeaconSpec(**b) for b in raw.pop("beacon", []))
     services_raw = raw.pop("service", None)
     mix = raw.pop("benign_mix", None)
@@ -561,7 +569,7 @@ def load_scenario(path: Path, **overrides: Any) -> Scenario:
     known = {f.name for f in fields(Scenario)}
     unknown = set(raw) - known
     if unknown:
-        raise ValueError(f"scenario {path}: unknown keys {sorted(unknown)}")
+        raise ConfigError(f"scenario {path}: unknown keys {sorted(unknown)}")
     if "start_date" in raw and isinstance(raw["start_date"], str):
         raw["start_date"] = dt.date.fromisoformat(raw["start_date"])
     scenario = Scenario(**raw, beacons=beacons)
@@ -579,7 +587,7 @@ def load_scenario(path: Path, **overrides: Any) -> Scenario:
 def benign_services(mix: str) -> tuple[ServiceSpec, ...]:
     """The default benign periodic services of a mix: ``realistic``, ``legacy`` or ``none``."""
     if mix not in BENIGN_MIXES:
-        raise ValueError(f"benign_mix must be one of {', '.join(BENIGN_MIXES)}")
+        raise ConfigError(f"benign_mix must be one of {', '.join(BENIGN_MIXES)}")
     return BENIGN_MIXES[mix]
 
 

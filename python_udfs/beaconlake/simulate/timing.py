@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from beaconlake.errors import ConfigError
+
 JITTER_MODELS = ("none", "uniform", "sleep_reduction", "gaussian", "additive")
 
 #: Shortest interval the Gaussian model may draw, as a fraction of the period.
@@ -33,7 +35,7 @@ def mean_interval_factor(model: str, jitter: float) -> float:
         return 1.0 - jitter / 2.0
     if model == "additive":
         return 1.0 + jitter / 2.0
-    raise ValueError(f"unknown jitter model {model!r}; expected one of {JITTER_MODELS}")
+    raise ConfigError(f"unknown jitter model {model!r}; expected one of {JITTER_MODELS}")
 
 
 def draw_intervals(
@@ -50,7 +52,7 @@ def draw_intervals(
         return period * np.maximum(1.0 + rng.normal(0.0, jitter, n), GAUSSIAN_FLOOR)
     if model == "additive":
         return period * (1.0 + rng.uniform(0.0, jitter, n))
-    raise ValueError(f"unknown jitter model {model!r}; expected one of {JITTER_MODELS}")
+    raise ConfigError(f"unknown jitter model {model!r}; expected one of {JITTER_MODELS}")
 
 
 def beat_times(
@@ -68,7 +70,7 @@ def beat_times(
     period, as for an implant that was already running when the window opened.
     """
     if period <= 0:
-        raise ValueError("period must be positive")
+        raise ConfigError("period must be positive")
     if phase is None:
         phase = rng.uniform(0.0, period)
     first = start + phase

@@ -1,0 +1,5 @@
+"""``python -m beaconlake.cli``: the same as the ``beaconlake`` command."""
+
+from beaconlake.cli import main
+
+main()
