@@ -20,6 +20,7 @@ import pandas as pd
 
 from beaconlake import lock
 from beaconlake.confirm.batch import confirm, confirm_rotation_pools
+from beaconlake.confirm.scoring import SEVERITIES
 from beaconlake.confirm.settings import Settings, SettingsError, project_settings
 from beaconlake.errors import BeaconlakeError, ConfigError, DbtFailed, InputError
 from beaconlake.ingest.writer import contract_problem
@@ -816,7 +817,11 @@ def _run_settings(extra_vars: Mapping[str, Any] | None) -> Settings:
         raise PipelineError(str(exc)) from exc
 
 
-SEVERITY_ORDER = ("info", "low", "medium", "high", "critical")
+def severity_rank(severity: str) -> int:
+    """The rank of ``severity`` on the scale (0 = info), or PipelineError naming the scale."""
+    if severity not in SEVERITIES:
+        raise PipelineError(f"unknown severity {severity!r}: one of {', '.join(SEVERITIES)}")
+    return SEVERITIES.index(severity)
 
 
 def reader(
@@ -855,10 +860,6 @@ def read_incidents(
     new and changed first, then the most severe and best scored. Only open ones unless
     ``closed``; ``tenant``, ``host`` and ``since`` (last seen at or after) narrow them, bound
     as parameters."""
-    if min_severity not in SEVERITY_ORDER:
-        raise PipelineError(
-            f"unknown severity {min_severity!r}: one of {', '.join(SEVERITY_ORDER)}"
-        )
     wh = reader(target, db_path, wait, notify)
     return wh.query(
         f"""
@@ -875,7 +876,7 @@ def read_incidents(
             severity_rank desc, score desc, tenant_id, host_id, beacon_key
         limit {int(limit)}
         """,
-        [SEVERITY_ORDER.index(min_severity), closed, tenant, tenant, host, host, since, since],
+        [severity_rank(min_severity), closed, tenant, tenant, host, host, since, since],
     )
 
 
@@ -893,12 +894,8 @@ def read_findings(
     lock, or holds the file open) this waits up to ``wait`` seconds (``notify`` gets one line),
     then raises ``WarehouseBusy`` naming it.
     """
-    if min_severity not in SEVERITY_ORDER:
-        raise PipelineError(
-            f"unknown severity {min_severity!r}: one of {', '.join(SEVERITY_ORDER)}"
-        )
     wh = reader(target, db_path, wait, notify)
-    rank = SEVERITY_ORDER.index(min_severity)
+    rank = severity_rank(min_severity)
     return wh.query(
         f"""
         select
