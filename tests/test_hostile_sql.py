@@ -25,6 +25,7 @@ from click.testing import CliRunner
 
 from beaconlake import project, warehouse
 from beaconlake.cli import main
+from beaconlake.confirm.scoring import SEVERITIES
 from beaconlake.errors import ConfigError
 from beaconlake.ingest.writer import CONTRACT_SCHEMA
 
@@ -94,6 +95,25 @@ def test_numeric_default_vars_are_read_through_number_var() -> None:
     assert numeric and raw_reads == []
 
 
+def test_the_severity_scale_is_spelled_once() -> None:
+    """SQL and Python read one severity scale (var severities): no model, macro or test query
+    spells a severity name, no Python module lists the scale again."""
+    scale = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]["severities"]
+    assert list(SEVERITIES) == scale and scale[0] == "info" and scale[-1] == "critical"
+    names = "|".join(scale)
+    spelled = [
+        str(path.relative_to(ROOT))
+        for path in [*ROOT.glob("models/**/*.sql"), *ROOT.glob("macros/**/*.sql")]
+        if re.search(rf"'({names})'", path.read_text())
+    ]
+    listed = [
+        str(path.relative_to(ROOT))
+        for path in ROOT.glob("python_udfs/**/*.py")
+        if re.search(r"""["']info["'](:\s*\d+)?,\s*["']low["']""", path.read_text())
+    ]
+    assert spelled == [] and listed == []
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
@@ -104,6 +124,7 @@ def test_numeric_default_vars_are_read_through_number_var() -> None:
         ({"start_date": "2024-02-30"}, "var start_date must be a date YYYY-MM-DD"),
         ({"raw_dns_table": 7}, "var raw_dns_table must be text"),
         ({"no_such_var": 1}, "unknown dbt var 'no_such_var'"),
+        ({"severities": "info"}, "var severities is a fixed list, not a tunable"),
     ],
 )
 def test_check_vars_refuses_a_value_of_the_wrong_form(overrides: dict, message: str) -> None:

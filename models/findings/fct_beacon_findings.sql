@@ -46,13 +46,7 @@ final as (
         beats,
         score,
         severity,
-        case severity
-            when 'critical' then 4
-            when 'high' then 3
-            when 'medium' then 2
-            when 'low' then 1
-            else 0
-        end as severity_rank,
+        {{ severity_rank('severity') }} as severity_rank,
         reason,
         periodicity_score,
         renewal_score,

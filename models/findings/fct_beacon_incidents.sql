@@ -175,11 +175,11 @@ final as (
     select
         *,
         case
-            when triage_verdict = 'malicious' then 'critical'
+            when triage_verdict = 'malicious' then {{ severity_name(-1) }}
             else detected_severity
         end as severity,
         case
-            when triage_verdict = 'malicious' then 4
+            when triage_verdict = 'malicious' then {{ top_severity_rank() }}
             else detected_severity_rank
         end as severity_rank,
         case

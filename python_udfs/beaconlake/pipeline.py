@@ -20,6 +20,7 @@ import pandas as pd
 
 from beaconlake import lock
 from beaconlake.confirm.batch import confirm, confirm_rotation_pools
+from beaconlake.confirm.scoring import ALERT_SEVERITY, SEVERITIES
 from beaconlake.confirm.settings import Settings, project_settings
 from beaconlake.errors import BeaconlakeError, ConfigError, DbtFailed, InputError
 from beaconlake.ingest.writer import contract_problem
@@ -761,10 +762,10 @@ def run_pipeline(
         if not marts.success:
             raise DbtFailed("dbt build of the findings marts", marts.log_path, marts.error)
         published = warehouse_for(target, db_path, read_only=True, notify=notify)
+        queue = read_incidents(target, db_path, limit=top, notify=notify) if top else None
         outcome = RunResult(
             window, result, timings, read_event_counts(published, window),
-            count_alerts(published, window), skipped,
-            read_incidents(target, db_path, "medium", limit=top, notify=notify) if top else None,
+            count_alerts(published, window), skipped, queue,
         )  # fmt: skip
         if export:
             outcome.exported = export_marts(duckdb_path(db_path), export, notify=notify)
@@ -819,7 +820,11 @@ def _run_settings(extra_vars: Mapping[str, Any] | None) -> Settings:
     return project_settings(extra_vars)
 
 
-SEVERITY_ORDER = ("info", "low", "medium", "high", "critical")
+def severity_rank(severity: str) -> int:
+    """The rank of ``severity`` on the scale (0 = info), or ConfigError naming the scale."""
+    if severity not in SEVERITIES:
+        raise ConfigError(f"unknown severity {severity!r}: one of {', '.join(SEVERITIES)}")
+    return SEVERITIES.index(severity)
 
 
 def reader(
@@ -844,7 +849,7 @@ def reader(
 def read_incidents(
     target: str = "duckdb",
     db_path: str | None = None,
-    min_severity: str = "medium",
+    min_severity: str = ALERT_SEVERITY,
     *,
     tenant: str | None = None,
     host: str | None = None,
@@ -858,8 +863,7 @@ def read_incidents(
     new and changed first, then the most severe and best scored. Only open ones unless
     ``closed``; ``tenant``, ``host`` and ``since`` (last seen at or after) narrow them, bound
     as parameters."""
-    if min_severity not in SEVERITY_ORDER:
-        raise ConfigError(f"unknown severity {min_severity!r}: one of {', '.join(SEVERITY_ORDER)}")
+    rank = severity_rank(min_severity)
     wh = reader(target, db_path, wait, notify)
     return _read_published(
         wh,
@@ -877,7 +881,7 @@ def read_incidents(
             severity_rank desc, score desc, tenant_id, host_id, beacon_key
         limit {int(limit)}
         """,
-        [SEVERITY_ORDER.index(min_severity), closed, tenant, tenant, host, host, since, since],
+        [rank, closed, tenant, tenant, host, host, since, since],
     )
 
 
@@ -895,10 +899,8 @@ def read_findings(
     lock, or holds the file open) this waits up to ``wait`` seconds (``notify`` gets one line),
     then raises ``WarehouseBusy`` naming it.
     """
-    if min_severity not in SEVERITY_ORDER:
-        raise ConfigError(f"unknown severity {min_severity!r}: one of {', '.join(SEVERITY_ORDER)}")
+    rank = severity_rank(min_severity)
     wh = reader(target, db_path, wait, notify)
-    rank = SEVERITY_ORDER.index(min_severity)
     return _read_published(
         wh,
         f"""

@@ -92,6 +92,8 @@ def check_vars(overrides: Mapping[str, Any]) -> dict[str, Any]:
         if name not in defaults:
             raise ConfigError(f"unknown dbt var {name!r} (see vars in dbt_project.yml)")
         default = defaults[name]
+        if isinstance(default, list):
+            raise ConfigError(f"var {name} is a fixed list, not a tunable (see dbt_project.yml)")
         if name in DATE_VARS:
             empty = value is None or value == ""
             checked[name] = None if empty else parse_date(f"var {name}", value).isoformat()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from beaconlake.confirm.scoring import SEVERITIES
 from beaconlake.errors import ConfigError
 
 DAY = click.DateTime(["%Y-%m-%d"])
@@ -28,7 +29,7 @@ VAR = click.option("--var", "var_items", multiple=True, help="Override a dbt var
 WORKERS = click.option(
     "--workers", type=click.IntRange(1), help="Confirmation processes (default 2)."
 )
-SEVERITY = click.Choice(["info", "low", "medium", "high", "critical"])
+SEVERITY = click.Choice(list(SEVERITIES))
 
 
 def wait_option(default: float, what: str):  # type: ignore[no-untyped-def]

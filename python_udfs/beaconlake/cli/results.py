@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from beaconlake.cli.options import DAY, DB, SEVERITY, TARGET, exported_line, say, wait_option
+from beaconlake.confirm.scoring import ALERT_SEVERITY
 
 
 def findings_table(frame, wide: bool = False) -> str:  # type: ignore[no-untyped-def]
@@ -51,9 +52,9 @@ def _text_table(shown, wide: bool) -> str:  # type: ignore[no-untyped-def]
 @click.option(
     "--min-severity",
     type=SEVERITY,
-    default="medium",
+    default=ALERT_SEVERITY,
     show_default=True,
-    help="Lowest severity listed (alerts: medium).",
+    help="Lowest severity listed (the alert level by default).",
 )
 @click.option("--tenant", help="Only this tenant.")
 @click.option("--host", help="Only this host.")
@@ -145,7 +146,7 @@ def _json_records(frame: Any) -> list[dict[str, Any]]:
 @click.option(
     "--min-severity",
     type=SEVERITY,
-    default="medium",
+    default=ALERT_SEVERITY,
     show_default=True,
     help="Lowest severity in the report.",
 )

@@ -43,8 +43,13 @@ from beaconlake.confirm.lexical import Lexical, lexical
 from beaconlake.confirm.periodicity import COMMON_TTLS, Periodicity, cache_window
 from beaconlake.confirm.settings import Settings, project_settings
 from beaconlake.domains import registered_domain
+from beaconlake.project import project_vars
 
-SEVERITIES = ("info", "low", "medium", "high", "critical")
+#: The severity scale, lowest first (a severity's rank is its index): var severities, the one
+#: list SQL reads too.
+SEVERITIES: tuple[str, ...] = tuple(project_vars()["severities"])
+#: The lowest severity that alerts (the queue's floor): var alert_min_severity_rank, as in SQL.
+ALERT_SEVERITY: str = SEVERITIES[int(project_vars()["alert_min_severity_rank"])]
 #: Hosts of one tenant that may beacon to one name before it looks like a fleet-wide agent
 #: (C2 families in the wild and in the simulator sit on one to three hosts).
 FLEET_FREE_HOSTS = 3

@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from beaconlake.confirm.scoring import ALERT_SEVERITY, SEVERITIES
 from beaconlake.errors import InputError
 from beaconlake.ingest import ANY_TIME, ingest
 
@@ -17,9 +18,8 @@ US = 1_000_000
 DAY_US = 86_400 * US
 #: Captures whose first event is earlier than this have relative times (seconds since start).
 RELATIVE_BEFORE = dt.datetime(1990, 1, 1)
-#: Severity ranks as in fct_beacon_findings; alerts are medium and above.
-SEVERITY_RANK = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
-ALERT_RANK = SEVERITY_RANK["medium"]
+#: The lowest severity rank that alerts, as in the findings marts.
+ALERT_RANK = SEVERITIES.index(ALERT_SEVERITY)
 #: Output layout under --out.
 EVENTS_DIR = "events"
 GROUND_TRUTH_FILE = "ground_truth.csv"

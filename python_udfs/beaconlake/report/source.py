@@ -9,13 +9,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from beaconlake.confirm.scoring import SEVERITIES
+from beaconlake.confirm.scoring import ALERT_SEVERITY, SEVERITIES
 from beaconlake.report.view import IncidentView
 
 _EPOCH = pd.Timestamp("1970-01-01")
 
 
-def read_incident_views(wh: Any, min_severity: str = "medium") -> list[IncidentView]:
+def read_incident_views(wh: Any, min_severity: str = ALERT_SEVERITY) -> list[IncidentView]:
     """Every incident at or above ``min_severity`` (open or closed by a verdict), with its
     latest window's beats; a campaign's incident lists the tenant's hosts on its beacon."""
     incidents = wh.query(
