@@ -159,7 +159,7 @@ class BiTool:
                         time.sleep(0.02)
                 print("opened", flush=True)
             elif command.startswith("count "):
-                table = "main." + command.split()[1]
+                table = command.split()[1]
                 print(con.execute(f"select count(*) from {table}").fetchone()[0], flush=True)
             elif command == "close":
                 con.close()
@@ -316,7 +316,7 @@ def test_a_reader_between_the_phases_delays_the_run(
     tool.tell("open", "opened")
     _until("the run to wait for the BI tool", lambda: run.printed("retrying for up to"))
     assert f"held open by pid {tool.proc.pid} " in run.err
-    tool.tell("count fct_beacon_candidates", "\n")  # it reads while the run waits
+    tool.tell("count main.fct_beacon_candidates", "\n")  # it reads while the run waits
     tool.tell("close", "closed")
     assert run.wait() == 0, run.err
     assert "Traceback" not in run.err + run.out
@@ -426,7 +426,7 @@ def test_an_export_held_open_is_replaced_without_waiting(
                       "--wait", "0")  # fmt: skip
     assert second.popen.returncode == 0, second.err
     assert "fct_beacon_findings 0 rows" in second.out
-    tool.tell("count fct_beacon_findings", "\n")
+    tool.tell("count main_findings.fct_beacon_findings", "\n")
     assert int(tool.proc.out.split()[-1]) > 0  # the old copy, still open
     with duckdb.connect(str(out), read_only=True) as con:
         count = con.execute("select count(*) from main_findings.fct_beacon_findings").fetchone()
