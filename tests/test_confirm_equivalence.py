@@ -1,7 +1,8 @@
 """The fast confirmation finds what the straightforward one finds, candidate by candidate.
 
 The reference path below is the confirmation as first written, kept for this comparison: STL
-fitted by statsmodels on each series and the autocorrelation taken over every lag by FFT. The
+fitted by statsmodels on each series, the autocorrelation taken over every lag by FFT, one
+transform per permuted series and the folding weights picked by ``np.select``. The
 fast path (``periodicity.analyze`` and ``batch.confirm`` as shipped) must give every sub-score
 within 1e-9 and the same severity on a fixed, seeded sample of every shape the detector meets.
 """
@@ -22,7 +23,11 @@ from beaconlake.confirm import periodicity
 from beaconlake.confirm.batch import CONTEXT_DEFAULTS, confirm, context
 from beaconlake.confirm.periodicity import (
     BINS_PER_PERIOD,
+    FOLD_TOLERANCE,
+    FOLD_WEIGHTS,
     HILL_LAGS,
+    PAD_FACTOR,
+    PERMUTATIONS,
     analyze,
     autocorrelation,
     autocorrelation_lags,
@@ -57,16 +62,48 @@ def reference_seasonal_strength(beats: np.ndarray, start: float, end: float, per
     return strength(x, fit.seasonal, fit.trend)
 
 
+def reference_null_threshold(n_bins: int, n_beats: int, lo: int, hi: int, seed: int) -> float:
+    """``_null_threshold`` transforming one permuted series at a time, uncached."""
+    rng = np.random.default_rng([seed, n_bins, n_beats])
+    maxima = np.empty(PERMUTATIONS)
+    for i in range(PERMUTATIONS):
+        x = np.zeros(n_bins)
+        x[rng.choice(n_bins, min(n_beats, n_bins), replace=False)] = 1.0
+        n_fft = 1 << math.ceil(math.log2(n_bins * PAD_FACTOR))
+        maxima[i] = (np.abs(np.fft.rfft(x - x.mean(), n_fft)) ** 2 / n_bins)[lo:hi].max()
+    return float(np.quantile(maxima, 0.95))
+
+
+def reference_fold_score(intervals: np.ndarray, period: float):
+    """``fold_score`` with the weights picked by ``np.select``."""
+    if len(intervals) == 0 or period <= 0:
+        return 0.0, 0.0, np.zeros(0, dtype=int)
+    k = np.maximum(1, np.rint(intervals / period)).astype(int)
+    dev = np.abs(intervals / k - period) / (FOLD_TOLERANCE * period)
+    w = np.select([k == m for m in FOLD_WEIGHTS], list(FOLD_WEIGHTS.values()), 0.0)
+    score = float(np.mean(w * np.clip(1.0 - dev, 0.0, 1.0)))
+    return score, float(np.mean(k > 1)), k
+
+
+REFERENCE = {
+    "acf_hill": reference_acf_hill,
+    "seasonal_strength": reference_seasonal_strength,
+    "_null_threshold": reference_null_threshold,
+    "fold_score": reference_fold_score,
+}
+
+
 @contextmanager
 def reference_path() -> Iterator[None]:
     """``analyze`` (and everything that calls it) runs the reference checks meanwhile."""
-    fast = periodicity.acf_hill, periodicity.seasonal_strength
-    periodicity.acf_hill = reference_acf_hill  # type: ignore[assignment]
-    periodicity.seasonal_strength = reference_seasonal_strength  # type: ignore[assignment]
+    fast = {name: getattr(periodicity, name) for name in REFERENCE}
+    for name, reference in REFERENCE.items():
+        setattr(periodicity, name, reference)
     try:
         yield
     finally:
-        periodicity.acf_hill, periodicity.seasonal_strength = fast
+        for name, function in fast.items():
+            setattr(periodicity, name, function)
 
 
 def sample(seed: int = 11) -> list[tuple[str, np.ndarray, float, float]]:
