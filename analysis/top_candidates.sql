@@ -1,4 +1,4 @@
--- The 20 most regular beacon candidates of the latest day, for `make demo` and a first look:
+-- The 20 most regular beacon candidates of the latest day, for a first look:
 -- dbt compile --select top_candidates, then run the compiled SQL.
 
 with

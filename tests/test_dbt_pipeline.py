@@ -224,7 +224,7 @@ INCREMENTAL_TABLES = (
     "stg_dns__events_rejected",
     "int_dns_queries_aggregated_to_seconds",
     "int_dns_pairs_aggregated_to_days",
-    "int_dns_profiled_pairs",
+    "int_dns_beat_series",
     "int_dns_beat_intervals",
     "int_dns_queries_aggregated_to_minutes",
     "int_dns_pair_interval_stats",

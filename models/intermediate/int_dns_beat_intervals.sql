@@ -15,8 +15,8 @@
 
 with
 
-profiled_pairs as (
-    select * from {{ ref('int_dns_profiled_pairs') }}
+beat_series as (
+    select * from {{ ref('int_dns_beat_series') }}
     where {{ date_window_predicate('event_date') }}
 ),
 
@@ -31,7 +31,7 @@ series_names as (
         event_date as source_date,
         event_date,
         pair_key
-    from profiled_pairs
+    from beat_series
     where domain_level = 'query_name'
     union all
     select
@@ -41,7 +41,7 @@ series_names as (
         cast(event_date - interval '1' day as date) as source_date,
         event_date,
         pair_key
-    from profiled_pairs
+    from beat_series
     where domain_level = 'query_name'
     union all
     select
@@ -49,22 +49,22 @@ series_names as (
         pairs.host_id,
         pairs.domain as query_name,
         pairs.event_date as source_date,
-        profiled_pairs.event_date,
-        profiled_pairs.pair_key
+        beat_series.event_date,
+        beat_series.pair_key
     from {{ ref('int_dns_pairs_aggregated_to_days') }} as pairs
-    inner join profiled_pairs
+    inner join beat_series
         on
-            pairs.tenant_id = profiled_pairs.tenant_id
-            and pairs.host_id = profiled_pairs.host_id
-            and pairs.registered_domain = profiled_pairs.domain
+            pairs.tenant_id = beat_series.tenant_id
+            and pairs.host_id = beat_series.host_id
+            and pairs.registered_domain = beat_series.domain
             and (
-                pairs.event_date = profiled_pairs.event_date
-                or pairs.event_date = cast(profiled_pairs.event_date - interval '1' day as date)
+                pairs.event_date = beat_series.event_date
+                or pairs.event_date = cast(beat_series.event_date - interval '1' day as date)
             )
     where
         {{ date_window_predicate('pairs.event_date', lookback_days=1) }}
         and pairs.domain_level = 'query_name'
-        and profiled_pairs.domain_level = 'registered_domain'
+        and beat_series.domain_level = 'registered_domain'
 ),
 
 -- One pass over the per-second table: each second of a series' names, from the analysis day or

@@ -12,7 +12,7 @@
 with
 
 pairs as (
-    select * from {{ ref('int_dns_profiled_pairs') }}
+    select * from {{ ref('int_dns_beat_series') }}
     where {{ date_window_predicate('event_date') }}
 ),
 

@@ -82,12 +82,11 @@ def read_candidates(wh: Warehouse, window: Window) -> pd.DataFrame:
     """One row per (tenant, host, domain level, domain) that was a candidate on a window day.
 
     Query counts (``n_queries``, ``n_nxdomain``, ``n_tunnel_type_queries``, ``n_query_names``)
-    are summed over the window's days where the candidate model has them, null otherwise.
-    ``domain_regular_hosts`` (the most hosts regular on the domain on a window day) and
-    ``is_regular_on_popular_domain`` (a candidate for that reason on some day) are null and
-    false where the model lacks ``domain_n_regular_hosts`` / ``candidate_reason``.
-    ``answer_ttl_seconds`` is the longest of the daily answer TTLs (each already the longest the
-    resolver handed out that day, the closest to the zone's TTL), null where the model lacks it.
+    and the host's active seconds are summed over the window's days. ``domain_regular_hosts`` is
+    the most hosts regular on the domain on a window day, ``is_regular_on_popular_domain`` whether
+    the pair was a candidate for that reason on some day. ``answer_ttl_seconds`` is the longest of
+    the daily answer TTLs (each already the longest the resolver handed out that day, the closest
+    to the zone's TTL), null for logs without TTLs.
 
     ``campaign_hosts`` and ``campaign_first_seen_at`` describe a spreading campaign whose domain
     this is (``int_dns_campaign_domains``), null otherwise. ``company_beats`` of
@@ -100,33 +99,6 @@ def read_candidates(wh: Warehouse, window: Window) -> pd.DataFrame:
     cands = wh.relation("fct_beacon_candidates")
     prevalence = wh.relation("int_dns_domain_prevalence")
     in_window = f"event_date >= {_date(window.start)} and event_date < {_date(window.end)}"
-    columns = set(wh.query(f"select * from {cands} limit 0").columns)
-
-    def total(column: str) -> str:
-        """The column summed over the window's days, or null where the model lacks it."""
-        return f"sum({column})" if column in columns else "cast(null as bigint)"
-
-    # the host's active time over the candidate's days: the beats expected while it was on
-    active = (
-        "sum(host_active_seconds)" if "host_active_seconds" in columns else "cast(null as double)"
-    )
-    # hosts regular on the domain, and whether the pair is a candidate for being regular on a
-    # popular domain (older warehouses have neither: rarity then counts the querying hosts)
-    regular = (
-        "max(domain_n_regular_hosts)"
-        if "domain_n_regular_hosts" in columns
-        else "cast(null as bigint)"
-    )
-    popular = (
-        "max(case when candidate_reason = 'regular_on_popular_domain' then 1 else 0 end) = 1"
-        if "candidate_reason" in columns
-        else "false"
-    )
-    # the name's answer TTL from the log (older warehouses and logs without TTLs: null, and
-    # the cache-refresh evidence guesses a common TTL)
-    answer_ttl = (
-        "max(answer_ttl_seconds)" if "answer_ttl_seconds" in columns else "cast(null as double)"
-    )
     return wh.query(
         f"""
         with
@@ -142,14 +114,15 @@ def read_candidates(wh: Warehouse, window: Window) -> pd.DataFrame:
                 max(domain_n_hosts) as domain_hosts,
                 max(known_c2_family) as known_c2_family,
                 max(known_good_reason) as known_good_reason,
-                {active} as host_active_seconds,
-                {total("n_queries")} as n_queries,
-                {total("n_nxdomain")} as n_nxdomain,
-                {total("n_tunnel_type_queries")} as n_tunnel_type_queries,
-                {total("n_query_names")} as n_query_names,
-                {regular} as domain_regular_hosts,
-                {popular} as is_regular_on_popular_domain,
-                {answer_ttl} as answer_ttl_seconds,
+                sum(host_active_seconds) as host_active_seconds,
+                sum(n_queries) as n_queries,
+                sum(n_nxdomain) as n_nxdomain,
+                sum(n_tunnel_type_queries) as n_tunnel_type_queries,
+                sum(n_query_names) as n_query_names,
+                max(domain_n_regular_hosts) as domain_regular_hosts,
+                max(case when candidate_reason = 'regular_on_popular_domain' then 1 else 0 end) = 1
+                    as is_regular_on_popular_domain,
+                max(answer_ttl_seconds) as answer_ttl_seconds,
                 max(n_campaign_hosts) as campaign_hosts,
                 cast(min(campaign_first_seen_date) as timestamp) as campaign_first_seen_at
             from {cands}
