@@ -16,7 +16,7 @@ from beaconlake.confirm.settings import project_settings
 from beaconlake.domains import normalize_name, registered_domain
 from beaconlake.errors import InputError
 from beaconlake.ingest import ANY_TIME, ingest
-from beaconlake.ingest.writer import ContractWriter
+from beaconlake.ingest.writer import QUERY_COLUMNS, ContractWriter
 from beaconlake.replay.captures import (
     DAY_US,
     EVENTS_DIR,
@@ -296,12 +296,10 @@ def prepare(
             "its span); it is not looped or tiled"
         )
     writer = ContractWriter(events, prefix="c2")
-    text = placed[
-        ["host_id", "query_name", "tenant_id", "query_type", "response_code", "answer_ttl_seconds"]
-    ]
+    text = placed[list(QUERY_COLUMNS)]
     text = text.astype(object).where(text.notna(), None)
-    for event_us, values in zip(placed.event_us, text.itertuples(index=False), strict=True):
-        writer.add(int(event_us), *values)
+    for event_us, values in zip(placed.event_us, text.to_dict("records"), strict=True):
+        writer.add(int(event_us), **values)
     writer.flush()
     channel = Path(c2_paths[0]).parent.name or Path(c2_paths[0]).stem
     ground_truth(placed, tenant_id, channel).to_csv(out / GROUND_TRUTH_FILE, index=False)
