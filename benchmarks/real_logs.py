@@ -11,35 +11,17 @@ finding. Each run is one small pipeline run (about 40 s on two cores).
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from beaconlake.replay import run_replay
+from beaconlake.replay import REAL_BACKGROUNDS, REAL_C2, run_replay, shared_data_dir
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("BEACONLAKE_SHARED_DATA", ROOT.parent / "shared" / "data"))
-C2 = "saitama_foxit/dns.log"
-#: name -> (log files under real/, rebase date for captures with relative times). The
-#: Stratosphere capture's relative times go to the date in its own ``#open`` header.
-BACKGROUNDS: dict[str, tuple[list[str], dt.date | None]] = {
-    "rita_missing_host": (["rita_missing_host/dns_3days.log.gz"], None),
-    "rita_proxy": (["rita_proxy/proxy_dns.log.gz"], None),
-    "rita_proxy_rolling": (["rita_proxy/proxy_rolling_dns_2h.log.gz"], None),
-    "wrccdc2018": (["wrccdc2018/dns.log.gz"], None),
-    "stratosphere_009_kovter": (
-        ["stratosphere_009_kovter/dns.log.labeled.gz"],
-        dt.date(2017, 3, 1),
-    ),
-}
-#: Benign periodic lookups the report follows, by name.
+#: Benign periodic lookups the report follows (every background's), by label.
 LANDMARKS = {
-    "hourly reverse lookup": {"201.56.225.64.in-addr.arpa"},
-    "30 s health check": {"ise.wrccdc.org"},
-    "60 s health check": {"arena1.wrccdc.cpp.edu"},
+    label: names for bg in REAL_BACKGROUNDS.values() for label, names in bg.landmarks.items()
 }
 
 
@@ -72,24 +54,24 @@ def _landmarks(report: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "data" / "real_logs")
-    parser.add_argument("--only", action="append", choices=sorted(BACKGROUNDS))
+    parser.add_argument("--only", action="append", choices=sorted(REAL_BACKGROUNDS))
     parser.add_argument("--json", type=Path, help="Write every report as JSON here.")
     args = parser.parse_args(argv)
-    real = SHARED / "real"
+    real = shared_data_dir() / "real"
     if not real.is_dir():
         print(f"no real data at {real} (set BEACONLAKE_SHARED_DATA)", file=sys.stderr)
         return 2
     results: dict[str, Any] = {}
-    for name in args.only or list(BACKGROUNDS):
-        files, rebase = BACKGROUNDS[name]
-        paths = [real / f for f in files]
+    for name in args.only or list(REAL_BACKGROUNDS):
+        background = REAL_BACKGROUNDS[name]
+        paths = [real / f for f in background.files]
         replayed, placement = run_replay(
-            [real / C2], paths, args.out / name / "replay", overwrite=True,
-            background_rebase_date=rebase,
+            [real / REAL_C2], paths, args.out / name / "replay", overwrite=True,
+            background_rebase_date=background.rebase_date,
         )  # fmt: skip
         benign, _ = run_replay(
             None, paths, args.out / name / "benign", overwrite=True,
-            background_rebase_date=rebase,
+            background_rebase_date=background.rebase_date,
         )  # fmt: skip
         results[name] = {"placement": placement, "replay": replayed, "benign": benign}
     print("\n| background | C2 host (overlap) | Saitama per registered domain: rank, score, "

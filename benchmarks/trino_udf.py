@@ -6,12 +6,14 @@
 Trino (>= 468) runs `LANGUAGE PYTHON` functions: CPython 3.13 compiled to WebAssembly, run by
 Chicory inside the JVM, standard library only (no numpy). The section between the `udf:`
 markers below is `confirm.periodicity.analyze` rewritten with the standard library only; it is
-the function body sent to Trino as it is, and the same code runs here natively so it can be
-compared with the numpy path on the same series:
+the function body sent to Trino, after the constants it shares with `confirm.periodicity` and
+the project's beat rule (var `beat_merge_seconds`), written in front of it by `udf_source()` from
+their one definition. The same code runs here natively so it can be compared with the numpy path
+on the same series:
 
 - agreement: the numpy `analyze` and the port on `--check` series, max |difference| of each
   comparable quantity (beacons and random series apart) and the share of other verdicts
-  (periodicity score >= 0.4);
+  (periodicity score >= var confirm_min_periodicity);
 - speed, wall and CPU seconds: the numpy path (1 process and `--workers` processes, as
   `confirm.batch` runs it), the port natively, and the port as a UDF inside Trino over a table
   of the same series (Parquet, `--files` files so the scan runs on every worker thread): a
@@ -52,7 +54,6 @@ import os
 import resource
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -64,32 +65,47 @@ from pathlib import Path
 
 import numpy as np
 
+from beaconlake.confirm.periodicity import (
+    BINS_PER_PERIOD,
+    FOLD_TOLERANCE,
+    FOLD_WEIGHTS,
+    FREE_GAPS_PER_DAY,
+    FULL_CONFIDENCE_BEATS,
+    GAP_MASS,
+    LLR_MIDPOINT,
+    LLR_SCALE,
+    MAX_BINS,
+    MAX_SPREAD,
+    MIN_GAP_S,
+    MIN_RUN_BEATS,
+    MIN_SPAN_PERIODS,
+    MIN_SPAN_S,
+    MIN_SPREAD,
+    PAD_FACTOR,
+    STL_PERIODS,
+    WEIGHTS,
+)
+from beaconlake.confirm.settings import project_settings
+
 ROOT = Path(__file__).resolve().parents[1]
 SERVER = ROOT / "trino" / "server.sh"
 DAY = 86_400.0
 WINDOW_START = 1_767_225_600.0  # 2026-01-01 00:00 UTC
 WINDOW_END = WINDOW_START + DAY
-CONFIRM_THRESHOLD = 0.4
+CONFIRM_THRESHOLD = project_settings().confirm_min_periodicity
+#: The beat rule's gap (var beat_merge_seconds), read when the benchmark starts.
+BEAT_MERGE_SECONDS = project_settings().beat_merge_seconds
+#: Names the port uses that are defined outside it (above): udf_source() writes their values in
+#: front of the UDF's body.
+SHARED_CONSTANTS = (
+    "BEAT_MERGE_SECONDS", "BINS_PER_PERIOD", "FOLD_TOLERANCE", "FOLD_WEIGHTS",
+    "FREE_GAPS_PER_DAY", "FULL_CONFIDENCE_BEATS", "GAP_MASS", "LLR_MIDPOINT", "LLR_SCALE",
+    "MAX_BINS", "MAX_SPREAD", "MIN_GAP_S", "MIN_RUN_BEATS", "MIN_SPAN_PERIODS", "MIN_SPAN_S",
+    "MIN_SPREAD", "PAD_FACTOR", "STL_PERIODS", "WEIGHTS",
+)  # fmt: skip
 
-# --- udf: begin (standard library only; udf_source() adds the imports) ---
+# --- udf: begin (standard library only; udf_source() adds the imports and SHARED_CONSTANTS) ---
 
-BURST_GAP_S = 1.0
-FOLD_WEIGHTS = {1: 1.0, 2: 0.8, 3: 0.65, 4: 0.5}
-FOLD_TOLERANCE = 0.5
-PAD_FACTOR = 4
-MAX_BINS = 1 << 13
-BINS_PER_PERIOD = 8
-STL_PERIODS = 24
-WEIGHTS = {"renewal_score": 0.5, "interval_score": 0.2, "confirmation": 0.3}
-LLR_MIDPOINT, LLR_SCALE = 3.0, 2.0
-MIN_GAP_S = 1800.0
-FREE_GAPS_PER_DAY = 1.0
-MIN_RUN_BEATS = 4
-FULL_CONFIDENCE_BEATS = 12
-MIN_SPAN_S = 3600.0
-MIN_SPAN_PERIODS = 8
-MIN_SPREAD, MAX_SPREAD = 0.02, 0.5
-GAP_MASS = 0.05
 #: Trial frequencies: the fundamental of the mean interval searched within this share of its
 #: frequency, its harmonics up to MAX_HARMONIC, and a log grid over the band.
 FUNDAMENTAL_BAND = 0.15
@@ -122,14 +138,13 @@ def _mean(v: list[float]) -> float:
     return sum(v) / len(v)
 
 
-def merge_bursts(times: list[float]) -> list[float]:
-    """Sorted beat times: events within BURST_GAP_S of the previous event join its beat."""
-    t = sorted(times)
-    if not t:
-        return t
-    beats = [t[0]]
-    for prev, cur in pairwise(t):
-        if cur - prev >= BURST_GAP_S:
+def merge_beats(times: list[float]) -> list[float]:
+    """Sorted beat times, by the project's beat rule (confirm.periodicity.merge_beats): times cut
+    to whole seconds, each second at most BEAT_MERGE_SECONDS after the previous one in its beat."""
+    seconds = sorted({float(math.floor(t)) for t in times})
+    beats = seconds[:1]
+    for prev, cur in pairwise(seconds):
+        if cur - prev > BEAT_MERGE_SECONDS:
             beats.append(cur)
     return beats
 
@@ -487,7 +502,7 @@ def analyze(
     checks: "full" (every check), "core" (all but STL) or "intervals" (the interval
     statistics only: no periodogram, autocorrelation or STL).
     """
-    beats = merge_bursts(times)
+    beats = merge_beats(times)
     n = len(beats)
     if n < 4:
         return (n, 0.0, 1.0, 0.0, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0)
@@ -564,11 +579,14 @@ RESULT_TYPE = (
 
 
 def udf_source() -> str:
-    """The code between the `udf:` markers of this file, as a UDF body."""
+    """The code between the `udf:` markers of this file, as a UDF body, after the imports and
+    the values of SHARED_CONSTANTS."""
     text = Path(__file__).read_text()
     begin = text.index("# --- udf: begin")
     body = text[text.index("\n", begin) + 1 : text.index("# --- udf: end ---")]
-    return "import math\nfrom itertools import pairwise\nfrom operator import mul\n\n" + body
+    constants = "".join(f"{name} = {globals()[name]!r}\n" for name in SHARED_CONSTANTS)
+    imports = "import math\nfrom itertools import pairwise\nfrom operator import mul\n\n"
+    return imports + constants + body
 
 
 def udf_sql(name: str, handler: str) -> str:
@@ -651,20 +669,6 @@ def _cpu_here() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def check_constants() -> None:
-    """The port's constants are periodicity's (a change there must reach the UDF)."""
-    from beaconlake.confirm import periodicity as p
-
-    names = (
-        "BURST_GAP_S FOLD_WEIGHTS FOLD_TOLERANCE PAD_FACTOR MAX_BINS BINS_PER_PERIOD "
-        "STL_PERIODS WEIGHTS LLR_MIDPOINT LLR_SCALE MIN_GAP_S FREE_GAPS_PER_DAY MIN_RUN_BEATS "
-        "FULL_CONFIDENCE_BEATS MIN_SPAN_S MIN_SPAN_PERIODS MIN_SPREAD MAX_SPREAD GAP_MASS"
-    ).split()
-    differ = [n for n in names if getattr(p, n) != globals()[n]]
-    if differ:
-        sys.exit(f"constants differ from confirm.periodicity: {', '.join(differ)}")
-
-
 def agreement(series: list[tuple[str, np.ndarray]]) -> list[tuple[str, float, float, float]]:
     """(quantity, max |numpy - port| on beacons, on random series, 99th percentile of all)."""
     from statsmodels.tsa.seasonal import STL
@@ -699,7 +703,8 @@ def agreement(series: list[tuple[str, np.ndarray]]) -> list[tuple[str, float, fl
         other_period = not got[1] or abs(ref.period_seconds / got[1] - 1) > 0.01
         add("different period (> 1 %): share", kind, float(other_period))
         confirmed = ref.periodicity_score >= CONFIRM_THRESHOLD, got[-1] >= CONFIRM_THRESHOLD
-        add("different verdict (score >= 0.4): share", kind, float(confirmed[0] != confirmed[1]))
+        add(f"different verdict (score >= {CONFIRM_THRESHOLD}): share", kind,
+            float(confirmed[0] != confirmed[1]))  # fmt: skip
         # STL alone on random binned input of 3 to 24 periods: statsmodels vs the port
         x = rng.poisson(0.3, 8 * int(rng.integers(3, 25))).astype(float)
         if x.std() > 0:
@@ -994,13 +999,12 @@ def main() -> None:
     ap.add_argument("--files", type=int, default=8, help="Parquet files per table")
     ap.add_argument("--no-trino", action="store_true", help="native measurements only")
     args = ap.parse_args()
-    check_constants()
 
     largest = max(args.series)
     series = synthetic(max(largest, args.check, args.udf_series))
     arrays = [t for _, t in series]
     events = sum(len(t) for t in arrays[:largest])
-    beats = sum(len(merge_bursts(t.tolist())) for t in arrays[:largest])
+    beats = sum(len(merge_beats(t.tolist())) for t in arrays[:largest])
     print(
         f"{largest} series: {events} events, {beats} beats ({beats / largest:.0f} per series)",
         flush=True,

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from beaconlake.replay import shared_data_dir
 from beaconlake.simulate.generator import SimulationSummary, simulate
 from beaconlake.simulate.scenario import BeaconSpec, Scenario
 
 #: Real logs and lists from public sources, kept beside the repository (never copied into it).
-_BESIDE_REPO = Path(__file__).resolve().parents[2] / "shared" / "data"
-SHARED_DATA = Path(os.environ.get("BEACONLAKE_SHARED_DATA", _BESIDE_REPO))
+SHARED_DATA = shared_data_dir()
 
 #: Planted beacons whose parameters the simulator tests check statistically.
 PLANTED = (

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+import yaml
 from click.testing import CliRunner
 
 from beaconlake.cli import main
 from beaconlake.ingest import Note, Reason, ingest
 from beaconlake.ingest.mapping import Mapping
+from beaconlake.ingest.writer import CONTRACT_SCHEMA
+from beaconlake.project import project_dir
 
 FIELDS = (
     "ts uid id.orig_h id.orig_p id.resp_h id.resp_p proto trans_id query qclass qclass_name qtype "
@@ -231,3 +236,20 @@ def test_real_zeek_captures_carry_answer_ttls(tmp_path: Path, shared_data: Path)
     # a TTL only where an answer came back, and within what DNS allows (0 to 2^31 - 1 s)
     assert df.answer_ttl_seconds[~answered].isna().all()
     assert df.answer_ttl_seconds.dropna().between(0, 2**31 - 1).all()
+
+
+def test_the_raw_table_and_source_declare_the_contracts_columns() -> None:
+    # the writer's schema is the contract: the Trino table of the on-run-start hook and the dbt
+    # source have its columns, in its order, with its types
+    root = project_dir()
+    macro = (root / "macros" / "engine" / "register_raw_dns_events.sql").read_text()
+    block = macro[macro.index("{%- set columns = [") : macro.index("] -%}")]
+    types = {"beaconlake.timestamp_type()": pa.timestamp("us"), "'varchar'": pa.string(),
+             "'double'": pa.float64()}  # fmt: skip
+    declared = [(name, types[kind]) for name, kind in re.findall(r"\('(\w+)', (.+?)\),?\n", block)]
+    assert declared == list(zip(CONTRACT_SCHEMA.names, CONTRACT_SCHEMA.types, strict=True))
+    sources = yaml.safe_load(
+        (root / "models" / "staging" / "dns" / "_dns__sources.yml").read_text()
+    )
+    (raw,) = [t for s in sources["sources"] for t in s["tables"] if t["name"] == "raw_events"]
+    assert [c["name"] for c in raw["columns"]] == [*CONTRACT_SCHEMA.names, "event_date"]

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
+import pandas as pd
 import pytest
+import yaml
 
 from beaconlake.confirm.periodicity import (
     analyze,
     fold_score,
-    merge_bursts,
+    merge_beats,
     renewal_llr,
     ttl_floor,
 )
+from beaconlake.confirm.settings import project_settings
+from beaconlake.project import project_dir
 from beaconlake.simulate.timing import JITTER_MODELS, beat_times
 
 DAY = 86_400.0
@@ -58,8 +64,52 @@ def test_missing_beats_are_folded_onto_the_period() -> None:
 def test_a_and_aaaa_in_the_same_instant_are_one_beat() -> None:
     beats = np.arange(0.0, DAY, 600.0)
     both = np.concatenate([beats, beats + 0.003, beats + 0.6])
-    assert len(merge_bursts(both)) == len(beats)
+    assert len(merge_beats(both, project_settings().beat_merge_seconds)) == len(beats)
     assert analyze(both, 0, DAY).n_beats == len(beats)
+
+
+def test_the_beat_gap_is_the_var_and_joins_seconds() -> None:
+    t = np.array([100.9, 101.2, 102.5, 105.0])  # seconds 100, 101, 102 and 105
+    assert merge_beats(t, 1).tolist() == [100.0, 105.0]  # 1 s apart: one beat
+    assert merge_beats(t, 0).tolist() == [100.0, 101.0, 102.0, 105.0]
+    assert merge_beats(t, 3).tolist() == [100.0]
+
+
+def test_beats_are_those_of_the_sql_beat_rule() -> None:
+    # the SQL rule's dbt unit test: its seconds (as event times within them) merged in Python
+    # give the beats and intervals it expects
+    models = yaml.safe_load(
+        (project_dir() / "models" / "intermediate" / "_intermediate__models.yml").read_text()
+    )
+    case = next(
+        u for u in models["unit_tests"] if u["name"] == "test_retry_merge_and_midnight_lookback"
+    )
+    rows = next(g["rows"] for g in case["given"] if "aggregated_to_seconds" in g["input"])
+
+    def epochs(values: list[str]) -> np.ndarray:
+        return pd.to_datetime(values).to_numpy(dtype="datetime64[s]").astype(float)
+
+    seconds = epochs([r["second_at"] for r in rows])
+    events = seconds + np.random.default_rng(0).uniform(0.0, 0.999, len(seconds))
+    beats = merge_beats(events, case["overrides"]["vars"]["beat_merge_seconds"])
+    expected = case["expect"]["rows"]
+    beat_at = epochs([r["beat_at"] for r in expected])
+    assert beats[beats >= beat_at.min()].tolist() == beat_at.tolist()
+    previous = beats[np.searchsorted(beats, beat_at) - 1]
+    assert (beat_at - previous).tolist() == [r["interval_seconds"] for r in expected]
+
+
+def test_the_sql_states_the_beat_rule_once() -> None:
+    # every SQL beat is cut by the macro starts_beat, the one reader of var beat_merge_seconds
+    root = project_dir()
+    reads = re.compile(r"""var\(\s*['"]beat_merge_seconds['"]""")
+    readers = sorted(
+        str(path.relative_to(root))
+        for folder in ("models", "macros", "tests")
+        for path in (root / folder).rglob("*.sql")
+        if reads.search(path.read_text())
+    )
+    assert readers == ["macros/dns/starts_beat.sql"]
 
 
 def test_sessions_that_stop_and_start_lose_continuity() -> None:

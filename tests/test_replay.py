@@ -18,6 +18,8 @@ from beaconlake.evaluate import load_truth
 from beaconlake.replay import (
     GROUND_TRUTH_FILE,
     PLAN_FILE,
+    REAL_BACKGROUNDS,
+    REAL_C2,
     prepare,
     read_c2,
     read_contract,
@@ -222,17 +224,6 @@ def test_cli_errors_are_one_line_with_exit_code_2(
 
 # --- real captures (../shared/data): each background with the Saitama implant replayed ---------
 
-#: name -> (background files under real/, rebase date for relative times)
-REAL_BACKGROUNDS = {
-    "rita_missing_host": (["rita_missing_host/dns_3days.log.gz"], None),
-    "rita_proxy": (["rita_proxy/proxy_dns.log.gz"], None),
-    "rita_proxy_rolling": (["rita_proxy/proxy_rolling_dns_2h.log.gz"], None),
-    "wrccdc2018": (["wrccdc2018/dns.log.gz"], None),
-    "stratosphere_009_kovter": (
-        ["stratosphere_009_kovter/dns.log.labeled.gz"],
-        dt.date(2017, 3, 1),
-    ),
-}
 SAITAMA_DOMAINS = {f"saitama-fake-domain-{n}.com" for n in ("one", "two", "three")}
 
 
@@ -244,12 +235,12 @@ def replayed(
     request: pytest.FixtureRequest, shared_data: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Replayed:
     """The Saitama capture replayed into one real background, pipeline run, report read."""
-    files, rebase = REAL_BACKGROUNDS[request.param]
+    background = REAL_BACKGROUNDS[request.param]
     out = tmp_path_factory.mktemp(f"replay-{request.param}")
     real = shared_data / "real"
     report, placement = run_replay(
-        [real / "saitama_foxit" / "dns.log"], [real / f for f in files], out,
-        background_rebase_date=rebase, workers=1,
+        [real / REAL_C2], [real / f for f in background.files], out,
+        background_rebase_date=background.rebase_date, workers=1,
     )  # fmt: skip
     assert placement is not None
     return request.param, out, report, placement
@@ -260,7 +251,7 @@ def test_real_replay_keeps_saitama_intact_on_a_background_host(
     replayed: Replayed, shared_data: Path
 ) -> None:
     _, out, _, placement = replayed
-    original = read_c2([shared_data / "real" / "saitama_foxit" / "dns.log"])
+    original = read_c2([shared_data / "real" / REAL_C2])
     events = read_contract(out / "events")
     placed = events[events.query_name.str.contains("saitama-fake-domain", na=False)]
     assert len(placed) == len(original) == 116
@@ -297,21 +288,16 @@ def test_real_saitama_is_alerted_at_the_registered_domain_level(
     assert report["c2_found"], [c.get("why_not") for c in report["c2"]]
 
 
-#: Benign periodic lookups of a background that must rank below the replayed C2.
-LANDMARKS = {
-    "rita_missing_host": {"201.56.225.64.in-addr.arpa"},  # the hourly reverse lookup
-    "wrccdc2018": {"ise.wrccdc.org", "arena1.wrccdc.cpp.edu"},  # 30 s and 60 s health checks
-}
-
-
 @pytest.mark.slow
 def test_real_benign_periodic_lookups_rank_below_the_c2(
     replayed: Replayed, request: pytest.FixtureRequest
 ) -> None:
+    # a background's benign periodic lookups (its landmarks) must rank below the replayed C2
     name, _, report, _ = replayed
-    if name not in LANDMARKS:
+    landmarks = set().union(*REAL_BACKGROUNDS[name].landmarks.values())
+    if not landmarks:
         pytest.skip(f"{name} has no named benign periodic lookup")
-    ranks = [f["rank"] for f in report["other_findings_list"] if f["domain"] in LANDMARKS[name]]
+    ranks = [f["rank"] for f in report["other_findings_list"] if f["domain"] in landmarks]
     assert ranks, f"the benign periodic lookups of {name} are no longer findings"
     if name in NOT_FOUND_YET:
         request.applymarker(pytest.mark.xfail(strict=True, reason=NOT_FOUND_YET[name]))

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from beaconlake.ingest.writer import CONTRACT_SCHEMA
 from trino_support import HOST, PORT, local_uri, require_server
 
 trino = pytest.importorskip("trino")
@@ -24,6 +25,9 @@ trino = pytest.importorskip("trino")
 pytestmark = pytest.mark.trino
 
 DAYS = (dt.date(2024, 5, 1), dt.date(2024, 5, 2), dt.date(2024, 5, 3))
+#: Trino's type for each type of the input contract, as the macro register_raw_dns_events
+#: declares them.
+TRINO_TYPES = {pa.timestamp("us"): "timestamp(6)", pa.string(): "varchar", pa.float64(): "double"}
 ROWS_PER_DAY = {DAYS[0]: 7, DAYS[1]: 5, DAYS[2]: 3}
 
 
@@ -89,21 +93,14 @@ def _write_day(root: Path, day: dt.date, **kwargs: bool) -> None:
 
 
 def _create_raw_table(cur: trino.dbapi.Cursor, schema: str, root: Path) -> str:
-    """The raw-events contract as a Hive external table; partition column last."""
+    """The raw-events contract (the writer's schema) as a Hive external table; partition column
+    last."""
     table = f"hive.{schema}.raw_events"
+    columns = "".join(f"{f.name} {TRINO_TYPES[f.type]}, " for f in CONTRACT_SCHEMA)
     _run(
         cur,
         f"""
-        create table {table} (
-            event_time timestamp(6),
-            host_id varchar,
-            query_name varchar,
-            tenant_id varchar,
-            query_type varchar,
-            response_code varchar,
-            answer_ttl_seconds double,
-            event_date date
-        )
+        create table {table} ({columns}event_date date)
         with (
             format = 'PARQUET',
             external_location = '{local_uri(root)}',

@@ -102,16 +102,16 @@ second_gaps as (
     from key_seconds
 ),
 
--- A beat is a run of seconds each at most beat_merge_seconds after the previous one: the A,
--- AAAA and retry queries of one call-home, even when they straddle a second boundary. (A
--- repeated second has a gap of 0, so it never starts a second beat.)
+-- A beat is a run of seconds each at most beat_merge_seconds after the previous one (the macro
+-- starts_beat): the A, AAAA and retry queries of one call-home, even when they straddle a
+-- second boundary.
 beats as (
     select
         event_date,
         pair_key,
         second_at as beat_at
     from second_gaps
-    where gap_seconds is null or gap_seconds > {{ number_var('beat_merge_seconds') }}
+    where {{ starts_beat('gap_seconds') }}
 ),
 
 intervals as (

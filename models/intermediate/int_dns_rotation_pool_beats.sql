@@ -66,7 +66,7 @@ member_beats as (
         second_at as beat_at,
         gap_seconds as member_interval_seconds
     from member_gaps
-    where gap_seconds is null or gap_seconds > {{ number_var('beat_merge_seconds') }}
+    where {{ starts_beat('gap_seconds') }}
 ),
 
 pool_gaps as (
@@ -90,7 +90,7 @@ final as (
         member_interval_seconds,
         pool_gap_seconds,
         -- the first beat of a pool call-home (others within beat_merge_seconds join it)
-        coalesce(pool_gap_seconds > {{ number_var('beat_merge_seconds') }}, true) as is_pool_beat
+        {{ starts_beat('pool_gap_seconds') }} as is_pool_beat
     from pool_gaps
 )
 

@@ -114,7 +114,7 @@ beats as (
         second_at as beat_at,
         has_company
     from second_gaps
-    where gap_seconds is null or gap_seconds > {{ number_var('beat_merge_seconds') }}
+    where {{ starts_beat('gap_seconds') }}
 ),
 
 final as (

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
@@ -858,32 +858,43 @@ def read_incidents(
     )
 
 
+#: The columns of ``fct_beacon_findings`` that ``read_findings`` returns unless told others.
+FINDINGS_LIST_COLUMNS = (
+    "tenant_id", "host_id", "domain", "domain_level", "period_seconds", "jitter", "events",
+    "score", "severity", "reason", "window_start", "window_end",
+)  # fmt: skip
+
+
 def read_findings(
     target: str = "duckdb",
     db_path: str | None = None,
     min_severity: str = "low",
-    limit: int = 50,
+    limit: int | None = 50,
     wait: float = lock.DEFAULT_OPEN_WAIT,
     notify: Callable[[str], None] | None = None,
+    columns: Sequence[str] = FINDINGS_LIST_COLUMNS,
 ) -> pd.DataFrame:
-    """Confirmed findings at or above ``min_severity``, most severe and highest score first.
+    """Confirmed findings at or above ``min_severity``, most severe and highest score first
+    (their rank, as ``beaconlake findings --per-window`` lists them), at most ``limit`` (None:
+    all), with ``columns`` of ``fct_beacon_findings``.
 
     On DuckDB the file is opened read-only; while another process writes it (a run holds its
     lock, or holds the file open) this waits up to ``wait`` seconds (``notify`` gets one line),
     then raises ``WarehouseBusy`` naming it.
     """
     rank = severity_rank(min_severity)
+    unknown = [c for c in columns if not c.isidentifier()]
+    if unknown:
+        raise ValueError(f"not column names: {', '.join(unknown)}")
     wh = reader(target, db_path, wait, notify)
     return _read_published(
         wh,
         f"""
-        select
-            tenant_id, host_id, domain, domain_level, period_seconds, jitter, events, score,
-            severity, reason, window_start, window_end
+        select {", ".join(columns)}
         from {wh.relation("fct_beacon_findings")}
         where severity_rank >= {rank}
         order by severity_rank desc, score desc, tenant_id, host_id, domain
-        limit {int(limit)}
+        {"" if limit is None else f"limit {int(limit)}"}
         """,
     )
 

@@ -133,7 +133,8 @@ def context(key: tuple[str, str, str], ctx: dict[str, object]) -> Context:
 
 def _score(job: Job, start: float, end: float, settings: Settings) -> dict[str, object]:
     key, times, ctx = job
-    p = analyze(times, start, end, active_seconds=ctx["host_active_seconds"])  # type: ignore[arg-type]
+    active = ctx["host_active_seconds"]
+    p = analyze(times, start, end, active, merge_seconds=settings.beat_merge_seconds)  # type: ignore[arg-type]
     context_ = context(key, ctx)
     return {"tenant_id": key[0], "host_id": key[1], "domain": key[2],
             **score_candidate(p, context_, start, end, settings)}  # fmt: skip
@@ -254,7 +255,7 @@ def confirm_rotation_pools(
         active = pool.host_active_seconds.max()
         found = rotation.score_pool(
             beats, window_start, window_end, float(active) if pd.notna(active) else None,
-            settings.confirm_min_periodicity,
+            settings.confirm_min_periodicity, settings.beat_merge_seconds,
         )  # fmt: skip
         if found is None:
             continue
@@ -292,15 +293,17 @@ def _score_rotations(
         ]
     )
     for group, p in rotation.score_groups(
-        members, lambda i: jobs[i][1], start, end, settings.confirm_min_periodicity
-    ):
+        members, lambda i: jobs[i][1], start, end, settings.confirm_min_periodicity,
+        settings.beat_merge_seconds,
+    ):  # fmt: skip
         for i in group:
             key, times, ctx = jobs[i]
             others = tuple(str(members.domain[j]) for j in group if j != i)
             ctx_ = replace(context(key, ctx), rotates_with=others)
             own = float(rows[i]["periodicity_score"])  # type: ignore[arg-type]
             if own > p.periodicity_score:  # stronger alone: its own result, the group's evidence
-                mine = analyze(times, start, end, active_seconds=ctx["host_active_seconds"])  # type: ignore[arg-type]
+                mine = analyze(times, start, end, ctx["host_active_seconds"],  # type: ignore[arg-type]
+                               merge_seconds=settings.beat_merge_seconds)  # fmt: skip
                 rows[i] = {"tenant_id": key[0], "host_id": key[1], "domain": key[2],
                            **score_candidate(mine, ctx_, start, end, settings)}  # fmt: skip
             else:

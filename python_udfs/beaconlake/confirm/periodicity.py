@@ -17,9 +17,8 @@ import numpy as np
 from scipy.special import expit
 
 from beaconlake.confirm.seasonal import stl
+from beaconlake.confirm.settings import project_settings
 
-#: Queries closer than this are one beat (A + AAAA, retries).
-BURST_GAP_S = 1.0
 #: Weight of an interval that spans k periods (k - 1 missing beats) in the folding score.
 FOLD_WEIGHTS = {1: 1.0, 2: 0.8, 3: 0.65, 4: 0.5}
 #: Half-width of the folding kernel as a fraction of the period (covers ±50 % jitter).
@@ -128,13 +127,16 @@ def ttl_bound(intervals: np.ndarray) -> float:
     return 0.0
 
 
-def merge_bursts(times: np.ndarray, gap_s: float = BURST_GAP_S) -> np.ndarray:
-    """Sorted beat times: events within ``gap_s`` of the previous event join its beat."""
-    t = np.sort(np.asarray(times, dtype=float))
-    if len(t) == 0:
-        return t
-    keep = np.concatenate(([True], np.diff(t) >= gap_s))
-    return t[keep]
+def merge_beats(times: np.ndarray, merge_seconds: float) -> np.ndarray:
+    """Beat times of a series' event times (epoch seconds, any order), sorted: the SQL's beat
+    rule (macro ``starts_beat``). Times are cut to whole seconds, and a run of seconds each at
+    most ``merge_seconds`` (var ``beat_merge_seconds``) after the previous one is one beat, at
+    its first second: the A, AAAA and retries of one call-home, even across a second boundary.
+    """
+    seconds = np.unique(np.floor(np.asarray(times, dtype=float)))
+    if len(seconds) == 0:
+        return seconds
+    return seconds[np.concatenate(([True], np.diff(seconds) > merge_seconds))]
 
 
 #: ``FOLD_WEIGHTS`` by multiple k (index), 0 for k = 0 (never) and for k beyond the last.
@@ -356,8 +358,10 @@ def analyze(
     end: float,
     active_seconds: float | None = None,
     seed: int = 0,
+    merge_seconds: float | None = None,
 ) -> Periodicity:
-    """Run every test on one series of event times within the window ``[start, end)``.
+    """Run every test on one series of event times within the window ``[start, end)``, merged
+    into beats with ``merge_seconds`` (the project's var ``beat_merge_seconds`` when None).
 
     Coverage counts beats against the series' own lifetime (first to last beat), no longer than
     ``active_seconds`` (how long the host sent any DNS in the window; without it the whole
@@ -368,7 +372,9 @@ def analyze(
     workstation's night).
     """
     n_events = len(times)
-    beats = merge_bursts(times)
+    if merge_seconds is None:
+        merge_seconds = project_settings().beat_merge_seconds
+    beats = merge_beats(times, merge_seconds)
     n = len(beats)
     if n < 4:
         return _empty(n_events, n)

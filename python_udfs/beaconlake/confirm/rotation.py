@@ -105,11 +105,13 @@ def score_pool(
     end: float,
     active_seconds: float | None,
     min_periodicity: float,
+    merge_seconds: float | None = None,
 ) -> tuple[list[str], Periodicity] | None:
     """The members of one host's rotation pool that form a confirmed beacon, and its result.
 
     ``beats`` maps each member domain to its beat times (epoch seconds). The union of all
-    members is analysed; while more than two remain, the member whose removal makes the union
+    members is analysed (beats of two members within ``merge_seconds`` are one call-home, see
+    ``periodicity.analyze``); while more than two remain, the member whose removal makes the union
     most periodic is dropped if that raises the score (a browsing visit or another beacon that
     happened to be in the pool). None when what remains is not confirmed periodic (a score
     below ``min_periodicity``), is looser
@@ -120,7 +122,7 @@ def score_pool(
 
     def union(names: list[str]) -> Periodicity:
         times = np.sort(np.concatenate([beats[m] for m in names]))
-        return analyze(times, start, end, active_seconds=active_seconds)
+        return analyze(times, start, end, active_seconds, merge_seconds=merge_seconds)
 
     if len(members) < 2:
         return None
@@ -134,7 +136,9 @@ def score_pool(
         best = p
     if best.periodicity_score < min_periodicity or best.jitter > MAX_POOL_JITTER:
         return None
-    alone = (analyze(beats[m], start, end, active_seconds=active_seconds) for m in members)
+    alone = (
+        analyze(beats[m], start, end, active_seconds, merge_seconds=merge_seconds) for m in members
+    )
     if any(p.periodicity_score >= best.periodicity_score for p in alone):
         return None
     return members, best
@@ -146,19 +150,20 @@ def score_groups(
     start: float,
     end: float,
     min_periodicity: float,
+    merge_seconds: float | None = None,
 ) -> list[tuple[list[int], Periodicity]]:
     """Each sibling group whose union of beats is confirmed periodic, with that union's result
     (more periodic than the group's members that are not confirmed alone).
 
     ``times(i)`` returns the beat times of candidate ``i``; ``host_active_seconds`` of the
-    members gives the host's activity.
+    members gives the host's activity; ``merge_seconds`` as in ``score_pool``.
     """
     found = []
     for group in groups(members, min_periodicity):
         union = np.sort(np.concatenate([times(i) for i in group]))
         active = members.loc[group, "host_active_seconds"].max()
         active = float(active) if pd.notna(active) else None
-        p = analyze(union, start, end, active_seconds=active)
+        p = analyze(union, start, end, active, merge_seconds=merge_seconds)
         alone = members.loc[group, "periodicity_score"]
         best_weak = float(alone[alone < min_periodicity].max())
         if p.periodicity_score >= min_periodicity and p.periodicity_score > best_weak:

@@ -19,8 +19,11 @@ from beaconlake.project import project_vars
 
 @dataclass(frozen=True)
 class Settings:
-    """Thresholds of the confirmation and of severity (see ``dbt_project.yml`` for each)."""
+    """Tunables of the confirmation and of severity (see ``dbt_project.yml`` for each)."""
 
+    #: The beat rule's gap (seconds): a query at most this long after the previous one joins its
+    #: beat, as the SQL beat models merge them.
+    beat_merge_seconds: float
     confirm_min_periodicity: float
     severity_low_min_score: float
     severity_medium_min_score: float

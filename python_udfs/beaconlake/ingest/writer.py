@@ -25,6 +25,9 @@ CONTRACT_SCHEMA = pa.schema(
         ("answer_ttl_seconds", pa.float64()),
     ]
 )
+#: Every contract column but the event time, in the contract's order (``ContractWriter.add``
+#: takes them by name after the event time).
+QUERY_COLUMNS = tuple(name for name in CONTRACT_SCHEMA.names if name != "event_time")
 US_PER_DAY = 86_400 * 1_000_000
 #: Columns every input file must have; the others of CONTRACT_SCHEMA are optional.
 REQUIRED_COLUMNS = ("event_time", "host_id", "query_name", "tenant_id")

@@ -20,7 +20,8 @@ and the findings per host-day. ``--benign-only`` runs an untouched background th
 
 Modules: ``captures`` (reading the logs; units and file names), ``mixing`` (placement and the
 combined input), ``ranking`` (findings and stage verdicts after the run), ``reporting`` (the
-report and ``run_replay``).
+report and ``run_replay``), ``real_captures`` (the real C2 capture and benign backgrounds the
+replay is measured on).
 """
 
 from __future__ import annotations
@@ -51,6 +52,12 @@ from beaconlake.replay.ranking import (
     host_days,
     ranked_findings,
 )
+from beaconlake.replay.real_captures import (
+    REAL_BACKGROUNDS,
+    REAL_C2,
+    RealBackground,
+    shared_data_dir,
+)
 from beaconlake.replay.reporting import (
     analyse,
     render,
@@ -64,11 +71,14 @@ __all__ = [
     "EVENTS_DIR",
     "GROUND_TRUTH_FILE",
     "PLAN_FILE",
+    "REAL_BACKGROUNDS",
+    "REAL_C2",
     "RELATIVE_BEFORE",
     "REPORT_FILE",
     "US",
     "Background",
     "Placement",
+    "RealBackground",
     "analyse",
     "choose_host",
     "ground_truth",
@@ -80,5 +90,6 @@ __all__ = [
     "read_contract",
     "render",
     "run_replay",
+    "shared_data_dir",
     "summarise_background",
 ]

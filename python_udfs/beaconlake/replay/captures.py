@@ -13,6 +13,7 @@ import pandas as pd
 from beaconlake.confirm.scoring import ALERT_SEVERITY, SEVERITIES
 from beaconlake.errors import InputError
 from beaconlake.ingest import ANY_TIME, ingest
+from beaconlake.ingest.writer import QUERY_COLUMNS
 
 US = 1_000_000
 DAY_US = 86_400 * US
@@ -44,18 +45,14 @@ def parquet_query(text: str) -> duckdb.DuckDBPyConnection:
 
 
 def read_contract(folder: Path) -> pd.DataFrame:
-    """The contract rows under ``folder`` with ``event_us`` (epoch microseconds, int64)."""
+    """The contract rows under ``folder`` with ``event_us`` (epoch microseconds, int64) in place
+    of ``event_time``."""
     files = list(folder.rglob("*.parquet"))
     if not files:
-        return pd.DataFrame(
-            columns=["event_us", "host_id", "query_name", "tenant_id", "query_type",
-                     "response_code", "answer_ttl_seconds"]
-        )  # fmt: skip
+        return pd.DataFrame(columns=["event_us", *QUERY_COLUMNS])
     return parquet_query(
         f"""
-        select
-            epoch_us(event_time) as event_us, host_id, query_name, tenant_id, query_type,
-            response_code, answer_ttl_seconds
+        select epoch_us(event_time) as event_us, {", ".join(QUERY_COLUMNS)}
         from read_parquet('{parquet_glob(folder)}', hive_partitioning = false, union_by_name = true)
         order by event_us, host_id, query_name
         """

@@ -11,10 +11,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from beaconlake.confirm.periodicity import merge_beats
+from beaconlake.confirm.settings import project_settings
 from beaconlake.domains import normalize_name, registered_domain
 from beaconlake.errors import InputError
 from beaconlake.ingest import ANY_TIME, ingest
-from beaconlake.ingest.writer import ContractWriter
+from beaconlake.ingest.writer import QUERY_COLUMNS, ContractWriter
 from beaconlake.replay.captures import (
     DAY_US,
     EVENTS_DIR,
@@ -188,17 +190,13 @@ def choose_host(events: Path, start_us: int, end_us: int, host: str | None) -> t
     return str(row.host_id), f"busiest background host overall ({row.events:,} events)"
 
 
-def _beats(seconds: np.ndarray) -> int:
-    """Queries merged into beats the way the pipeline does: adjacent whole seconds are one beat."""
-    s = np.unique(seconds)
-    return int(1 + np.count_nonzero(np.diff(s) > 1)) if len(s) else 0
-
-
 def ground_truth(c2: pd.DataFrame, tenant_id: str, channel: str) -> pd.DataFrame:
     """One row per C2 registered domain, in the columns ``beaconlake evaluate`` reads.
 
-    A real capture has no known period or jitter, so those columns are left empty.
+    A real capture has no known period or jitter, so those columns are left empty; its beats
+    are counted with the pipeline's beat rule.
     """
+    merge_seconds = project_settings().beat_merge_seconds
     names = c2.query_name.map(normalize_name)
     frame = c2.assign(name=names, registered_domain=names.map(registered_domain))
     rows = []
@@ -216,7 +214,7 @@ def ground_truth(c2: pd.DataFrame, tenant_id: str, channel: str) -> pd.DataFrame
                 "period_seconds": None,
                 "jitter": None,
                 "jitter_model": None,
-                "n_beats": _beats(group.event_us.to_numpy() // US),
+                "n_beats": len(merge_beats(group.event_us.to_numpy() // US, merge_seconds)),
                 "n_queries": len(group),
                 "n_query_names": n_names,
                 "missing_share": None,
@@ -298,12 +296,10 @@ def prepare(
             "its span); it is not looped or tiled"
         )
     writer = ContractWriter(events, prefix="c2")
-    text = placed[
-        ["host_id", "query_name", "tenant_id", "query_type", "response_code", "answer_ttl_seconds"]
-    ]
+    text = placed[list(QUERY_COLUMNS)]
     text = text.astype(object).where(text.notna(), None)
-    for event_us, values in zip(placed.event_us, text.itertuples(index=False), strict=True):
-        writer.add(int(event_us), *values)
+    for event_us, values in zip(placed.event_us, text.to_dict("records"), strict=True):
+        writer.add(int(event_us), **values)
     writer.flush()
     channel = Path(c2_paths[0]).parent.name or Path(c2_paths[0]).stem
     ground_truth(placed, tenant_id, channel).to_csv(out / GROUND_TRUTH_FILE, index=False)

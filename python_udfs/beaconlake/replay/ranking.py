@@ -10,6 +10,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from beaconlake.confirm.scoring import SEVERITIES
 from beaconlake.domains import normalize_name, registered_domain
 from beaconlake.replay.captures import (
     EVENTS_DIR,
@@ -18,7 +19,12 @@ from beaconlake.replay.captures import (
     parquet_query,
     read_contract,
 )
-from beaconlake.store import DuckDBWarehouse
+
+#: What the report says about each finding (columns of ``fct_beacon_findings``).
+FINDING_COLUMNS = (
+    "tenant_id", "host_id", "domain_level", "domain", "registered_domain", "period_seconds",
+    "jitter", "beats", "score", "severity", "severity_rank", "reason",
+)  # fmt: skip
 
 
 def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
@@ -43,16 +49,12 @@ def host_days(events: Path) -> int:
 
 
 def ranked_findings(db: Path) -> pd.DataFrame:
-    """Every confirmed finding, ranked as ``beaconlake findings --per-window`` lists them."""
-    wh = DuckDBWarehouse(str(db), read_only=True)
-    frame = wh.query(
-        f"""
-        select
-            tenant_id, host_id, domain_level, domain, registered_domain, period_seconds,
-            jitter, beats, score, severity, severity_rank, reason
-        from {wh.relation("fct_beacon_findings")}
-        order by severity_rank desc, score desc, tenant_id, host_id, domain
-        """
+    """Every confirmed finding of the DuckDB file ``db``, ranked as ``beaconlake findings
+    --per-window`` lists them (``rank`` from 1)."""
+    from beaconlake.pipeline import read_findings
+
+    frame = read_findings(
+        "duckdb", str(db), min_severity=SEVERITIES[0], limit=None, columns=FINDING_COLUMNS
     )
     frame.insert(0, "rank", np.arange(1, len(frame) + 1))
     return frame

@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 
 from beaconlake.domains import registered_domain
 from beaconlake.errors import InputError
+from beaconlake.ingest.writer import CONTRACT_SCHEMA
 from beaconlake.simulate.population import DAY, Population, build_population, work_segments
 from beaconlake.simulate.scenario import (
     C2_TTLS_S,
@@ -849,11 +850,13 @@ def _dga_decoys(
 # --- writing -------------------------------------------------------------------------------
 
 
-def _dict_column(codes: np.ndarray, values: np.ndarray) -> pa.DictionaryArray:
-    """Dictionary-encode ``values[codes]`` keeping only the values used."""
+def _dict_column(codes: np.ndarray, values: np.ndarray, column: str) -> pa.DictionaryArray:
+    """Dictionary-encode ``values[codes]`` keeping only the values used, of the type of the
+    contract's ``column``."""
     used, inverse = np.unique(codes, return_inverse=True)
+    value_type = CONTRACT_SCHEMA.field(column).type
     return pa.DictionaryArray.from_arrays(
-        pa.array(inverse.astype(np.int32)), pa.array(values[used].tolist(), type=pa.string())
+        pa.array(inverse.astype(np.int32)), pa.array(values[used].tolist(), type=value_type)
     )
 
 
@@ -866,17 +869,20 @@ def write_day(
     order = np.argsort(ev.t_us, kind="stable")
     ev = ev.take(order)
     ttl = np.where(ev.rcode == NXDOMAIN, np.nan, ttls[ev.name])
-    table = pa.table(
-        {
-            "event_time": pa.array(ev.t_us, type=pa.timestamp("us")),
-            "host_id": _dict_column(ev.host, pop.host_ids),
-            "query_name": _dict_column(ev.name, names),
-            "tenant_id": _dict_column(pop.tenant[ev.host], np.array(pop.tenant_ids, dtype=object)),
-            "query_type": _dict_column(ev.qtype, QUERY_TYPES),
-            "response_code": _dict_column(ev.rcode, RESPONSE_CODES),
-            "answer_ttl_seconds": pa.array(ttl, type=pa.float64(), from_pandas=True),
-        }
-    )
+    tenants = np.array(pop.tenant_ids, dtype=object)
+    columns = {
+        "event_time": pa.array(ev.t_us, type=CONTRACT_SCHEMA.field("event_time").type),
+        "host_id": _dict_column(ev.host, pop.host_ids, "host_id"),
+        "query_name": _dict_column(ev.name, names, "query_name"),
+        "tenant_id": _dict_column(pop.tenant[ev.host], tenants, "tenant_id"),
+        "query_type": _dict_column(ev.qtype, QUERY_TYPES, "query_type"),
+        "response_code": _dict_column(ev.rcode, RESPONSE_CODES, "response_code"),
+        "answer_ttl_seconds": pa.array(
+            ttl, type=CONTRACT_SCHEMA.field("answer_ttl_seconds").type, from_pandas=True
+        ),
+    }
+    # every column of the input contract, in its order (a missing one fails here)
+    table = pa.table({name: columns[name] for name in CONTRACT_SCHEMA.names})
     folder = ctx.out / "events" / f"event_date={day.isoformat()}"
     folder.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, folder / f"part-{chunk:05d}.parquet", compression="zstd",

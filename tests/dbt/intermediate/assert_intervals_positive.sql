@@ -3,4 +3,4 @@
 
 select *
 from {{ ref('int_dns_beat_intervals') }}
-where interval_seconds <= {{ number_var('beat_merge_seconds') }}
+where not {{ starts_beat('interval_seconds') }}
