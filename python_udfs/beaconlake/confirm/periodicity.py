@@ -215,7 +215,7 @@ def spectral_peak(
     lo_t = start if (end - start) / bin_s <= MAX_BINS else max(start, float(beats[0]))
     hi_t = min(end, lo_t + MAX_BINS * bin_s)
     inside = beats[(beats >= lo_t) & (beats < hi_t)]
-    # binned, not lombscargle of the beats: 1.4 s a series, and exact beats peak on any harmonic
+    # binned, not lombscargle of the beats: 0.5 s a series, and exact beats peak on any harmonic
     x = np.minimum(bin_counts(inside, lo_t, hi_t, bin_s), 1.0)
     n = len(x)
     if n < 16 or x.sum() < 4:
@@ -233,7 +233,7 @@ def spectral_peak(
 
 
 def _acf(x: np.ndarray) -> np.ndarray:
-    # not scipy.signal.correlate: the same values and speed on the chart's series, 0.7 s to import
+    # not scipy.signal.correlate: the same values, no faster on the chart's series, 0.6 s to import
     x = x - x.mean()
     n = len(x)
     f = np.fft.rfft(x, 1 << math.ceil(math.log2(2 * n)))
