@@ -168,6 +168,7 @@ def bin_counts(beats: np.ndarray, start: float, end: float, bin_s: float) -> np.
 def _padded_power(x: np.ndarray) -> np.ndarray:
     """Periodogram of the series ``x`` (or of each row of a 2-D ``x``), zero-padded to a power of
     two at least ``PAD_FACTOR`` times its length."""
+    # not scipy.signal.periodogram: the same power to 1e-13 at 3.5x the CPU per spectral_peak
     m = x.shape[-1]
     n = 1 << math.ceil(math.log2(m * PAD_FACTOR))
     return np.abs(np.fft.rfft(x - x.mean(axis=-1, keepdims=True), n, axis=-1)) ** 2 / m
@@ -216,6 +217,7 @@ def spectral_peak(
     lo_t = start if (end - start) / bin_s <= MAX_BINS else max(start, float(beats[0]))
     hi_t = min(end, lo_t + MAX_BINS * bin_s)
     inside = beats[(beats >= lo_t) & (beats < hi_t)]
+    # binned, not lombscargle of the beats: 0.5 s a series, and exact beats peak on any harmonic
     x = np.minimum(bin_counts(inside, lo_t, hi_t, bin_s), 1.0)
     n = len(x)
     if n < 16 or x.sum() < 4:
@@ -233,6 +235,7 @@ def spectral_peak(
 
 
 def _acf(x: np.ndarray) -> np.ndarray:
+    # not scipy.signal.correlate: the same values, no faster on the chart's series, 0.6 s to import
     x = x - x.mean()
     n = len(x)
     f = np.fft.rfft(x, 1 << math.ceil(math.log2(2 * n)))
@@ -250,6 +253,7 @@ def autocorrelation_lags(
     of beats rather than the number of bins: a 20-second beacon binned at 2.5 s over a day
     needs no transform of 35,000 bins for eleven lags.
     """
+    # not statsmodels' acf: the same values from every bin, 18x the CPU (0.15 s for a strobe)
     n = max(1, math.ceil((end - start) / bin_s))
     idx = np.clip(((beats - start) / bin_s).astype(np.int64), 0, n - 1)
     occupied, counts = np.unique(idx, return_counts=True)
@@ -320,7 +324,7 @@ def strength(x: np.ndarray, seasonal: np.ndarray, trend: np.ndarray) -> float:
 def seasonal_strength(beats: np.ndarray, start: float, end: float, period: float) -> float:
     """STL seasonal strength of ``seasonal_series`` (0 when shorter than three periods or
     constant). STL runs as matrix products (``confirm.seasonal``), the same decomposition as
-    statsmodels' ``STL(x, 8, robust=False)`` at a twentieth of its cost per series."""
+    statsmodels' ``STL(x, 8, robust=False)`` at a twelfth of its CPU per series."""
     x = seasonal_series(beats, start, end, period)
     if len(x) < 3 * BINS_PER_PERIOD or x.std() == 0:
         return 0.0
