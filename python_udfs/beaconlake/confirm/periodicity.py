@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from scipy.special import expit
@@ -166,7 +167,7 @@ def bin_counts(beats: np.ndarray, start: float, end: float, bin_s: float) -> np.
 def _padded_power(x: np.ndarray) -> np.ndarray:
     """Periodogram of the series ``x`` (or of each row of a 2-D ``x``), zero-padded to a power of
     two at least ``PAD_FACTOR`` times its length."""
-    m = x.shape[-1]
+    m: int = x.shape[-1]
     n = 1 << math.ceil(math.log2(m * PAD_FACTOR))
     return np.abs(np.fft.rfft(x - x.mean(axis=-1, keepdims=True), n, axis=-1)) ** 2 / m
 
@@ -528,6 +529,6 @@ def _harmonic(a: float, b: float, tol: float = 0.1) -> bool:
 
 
 def _empty(n_events: int, n_beats: int) -> Periodicity:
-    zero = {f.name: 0.0 for f in fields(Periodicity)}
+    zero: dict[str, Any] = {f.name: 0.0 for f in fields(Periodicity)}
     return Periodicity(**{**zero, "n_events": n_events, "n_beats": n_beats, "jitter": 1.0,
                           "renewal_llr": -1.0})  # fmt: skip

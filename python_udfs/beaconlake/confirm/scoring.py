@@ -223,8 +223,11 @@ def evidence(p: Periodicity, ctx: Context, lex: Lexical | None) -> list[Evidence
         out.append(Evidence(1.0, text))
     if lex is not None:
         if lex.dga >= DGA_LIKENESS:
-            out.append(Evidence(1.0 + 0.3 * lex.dga, f"machine-made-looking name (DGA-likeness "
-                                f"{lex.dga:.2f})"))  # fmt: skip
+            out.append(
+                Evidence(
+                    1.0 + 0.3 * lex.dga, f"machine-made-looking name (DGA-likeness {lex.dga:.2f})"
+                )
+            )
         if lex.random_subdomain:
             out.append(Evidence(1.2, "random-looking subdomain label"))
         if lex.abused_tld:
