@@ -25,7 +25,7 @@ import pandas as pd
 from beaconlake.confirm import rotation
 from beaconlake.confirm.lexical import local_kind
 from beaconlake.confirm.periodicity import analyze
-from beaconlake.confirm.scoring import Context, company_evidence, score_candidate
+from beaconlake.confirm.scoring import Context, Record, company_evidence, score_candidate
 from beaconlake.confirm.settings import Settings, project_settings
 from beaconlake.domains import registered_domain
 
@@ -134,7 +134,7 @@ def context(key: tuple[str, str, str], ctx: RowContext) -> Context:
     )
 
 
-def _score(job: Job, start: float, end: float, settings: Settings) -> dict[str, object]:
+def _score(job: Job, start: float, end: float, settings: Settings) -> Record:
     key, times, ctx = job
     p = analyze(times, start, end, active_seconds=ctx["host_active_seconds"])
     context_ = context(key, ctx)
@@ -146,7 +146,7 @@ def _score(job: Job, start: float, end: float, settings: Settings) -> dict[str, 
     }
 
 
-def _score_batch(args: tuple[list[Job], float, float, Settings]) -> list[dict[str, object]]:
+def _score_batch(args: tuple[list[Job], float, float, Settings]) -> list[Record]:
     batch, start, end, settings = args
     return [_score(job, start, end, settings) for job in batch]
 
@@ -204,10 +204,10 @@ def confirm(
         for i in range(0, len(jobs), BATCH_SIZE)
     ]
     workers = workers or min(2, os.cpu_count() or 1)
-    rows: list[dict[str, object]] = []
+    rows: list[Record] = []
     with ExitStack() as stack:
         if workers == 1 or len(batches) <= 1:
-            parts: Iterator[list[dict[str, object]]] = map(_score_batch, batches)
+            parts: Iterator[list[Record]] = map(_score_batch, batches)
         else:
             pool = ProcessPoolExecutor(
                 workers, initializer=_die_with_parent, initargs=(os.getpid(),)
@@ -257,7 +257,7 @@ def confirm_rotation_pools(
         key: group.event_epoch.to_numpy(dtype=float)
         for key, group in events.groupby(KEY, sort=False)
     }
-    rows: list[dict[str, object]] = []
+    rows: list[Record] = []
     for (tenant, host), pool in cands.groupby(["tenant_id", "host_id"], sort=False):
         beats = {str(d): times.get((tenant, host, d), np.empty(0)) for d in pool.domain}
         active = pool.host_active_seconds.max()
@@ -282,7 +282,7 @@ def confirm_rotation_pools(
 
 
 def _score_rotations(
-    jobs: list[Job], rows: list[dict[str, object]], start: float, end: float, settings: Settings
+    jobs: list[Job], rows: list[Record], start: float, end: float, settings: Settings
 ) -> None:
     """Replace, in place, the rows of sibling domains whose union is a confirmed beacon."""
     members = pd.DataFrame(
@@ -310,8 +310,7 @@ def _score_rotations(
             key, times, ctx = jobs[i]
             others = tuple(str(members.domain[j]) for j in group if j != i)
             ctx_ = replace(context(key, ctx), rotates_with=others)
-            own = rows[i]["periodicity_score"]
-            assert isinstance(own, float)  # Periodicity.periodicity_score
+            own = float(rows[i]["periodicity_score"])
             if own > p.periodicity_score:  # stronger alone: its own result, the group's evidence
                 mine = analyze(times, start, end, active_seconds=ctx["host_active_seconds"])
                 rows[i] = {
