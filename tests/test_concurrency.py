@@ -404,7 +404,7 @@ def test_run_exports_the_published_marts(
             keys = [k for k in _KEYS if k in frame]
             frame = frame.sort_values(keys, kind="stable").reset_index(drop=True)
             pd.testing.assert_frame_equal(frame, expected[table], obj=table)
-        (source,) = con.execute("select source from main.beaconlake_export").fetchone()
+        [(source,)] = con.execute("select source from main.beaconlake_export").fetchall()
     assert source == str(reference.resolve())
 
 
@@ -492,7 +492,8 @@ def test_a_killed_writer_leaves_the_lock_free(tmp_path: Path, with_child: bool) 
         _until("the writer to take the lock", lambda: holder.printed("held", "out"), timeout=60)
         if with_child:
             child = int(holder.out.split()[1])
-        assert lock.holder(db).pid == holder.pid  # type: ignore[union-attr]
+        held = lock.holder(db)
+        assert held is not None and held.pid == holder.pid
         holder.kill()
         if child is not None:
             assert _alive(child)

@@ -33,7 +33,7 @@ def _row(ts: str, host: str, query: str, qtype: str = "A", rcode: str = "NOERROR
 
 
 def _read(out: Path) -> pd.DataFrame:
-    return duckdb.sql(
+    return duckdb.execute(
         f"select * from read_parquet('{out}/**/*.parquet', hive_partitioning = true) "
         "order by event_time"
     ).df()

@@ -75,21 +75,21 @@ def test_run_ends_with_counts_per_day_and_for_the_window(run_dir: Path) -> None:
     summary = re.search(r"candidates, .* confirmed periodic, (\d+) alerts", log)
     assert summary and int(summary.group(1)) > 0
     with duckdb.connect(str(run_dir / "bl.duckdb"), read_only=True) as con:
-        (alerts,) = con.execute("select count(*) from main_findings.rpt_beacon_alerts").fetchone()
+        [(alerts,)] = con.execute("select count(*) from main_findings.rpt_beacon_alerts").fetchall()
     assert int(summary.group(1)) == alerts
 
 
 def test_rerunning_a_window_replaces_its_rows(run_dir: Path) -> None:
     db = run_dir / "bl.duckdb"
     with duckdb.connect(str(db), read_only=True) as con:
-        before = con.execute("select count(*) from main.beacon_findings").fetchone()[0]
+        [(before,)] = con.execute("select count(*) from main.beacon_findings").fetchall()
     result = CliRunner().invoke(main, ["run", "--input", str(run_dir / "sim"), "--db", str(db)])
     assert result.exit_code == 0, result.output
     with duckdb.connect(str(db), read_only=True) as con:
-        after = con.execute("select count(*) from main.beacon_findings").fetchone()[0]
-        windows = con.execute(
+        [(after,)] = con.execute("select count(*) from main.beacon_findings").fetchall()
+        [(windows,)] = con.execute(
             "select count(distinct (window_start, window_end)) from main.beacon_findings"
-        ).fetchone()[0]
+        ).fetchall()
     assert after == before and windows == 1
 
 

@@ -29,7 +29,7 @@ P = 1000.0
 
 
 def _events(out: Path) -> pd.DataFrame:
-    return duckdb.sql(
+    return duckdb.execute(
         f"select * from read_parquet('{out}/events/**/*.parquet', hive_partitioning = true)"
     ).df()
 

@@ -47,7 +47,7 @@ def shaped(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SimulationSu
 @pytest.fixture(scope="module")
 def events(shaped: tuple[Path, SimulationSummary]) -> pd.DataFrame:
     out, _ = shaped
-    frame = duckdb.sql(
+    frame = duckdb.execute(
         f"select * from read_parquet('{out}/events/**/*.parquet', hive_partitioning = true)"
     ).df()
     frame["t"] = frame.event_time.astype("int64").to_numpy() / 1e6
@@ -378,7 +378,7 @@ def week(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SimulationSumm
 
 @pytest.fixture(scope="module")
 def week_events(week: tuple[Path, SimulationSummary]) -> pd.DataFrame:
-    frame = duckdb.sql(
+    frame = duckdb.execute(
         f"select host_id, query_name, event_time from read_parquet('{week[0]}/events/**/*.parquet')"
     ).df()
     frame["t"] = frame.event_time.astype("int64").to_numpy() / 1e6
