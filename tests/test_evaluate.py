@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from beaconlake.cli import main
 from beaconlake.errors import InputError
@@ -40,7 +40,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 def truth_row(tenant: str, host: str, label: str, query: str, reg: str, **over: object) -> dict:
     """One ground-truth row with harmless defaults for the bucket columns."""
-    row = {
+    row: dict[str, object] = {
         "tenant_id": tenant,
         "host_id": host,
         "label": label,
@@ -157,7 +157,7 @@ def write_inputs(tmp_path: Path) -> tuple[Path, Path]:
     return truth_path, findings_path
 
 
-def run_cli(*args: str):
+def run_cli(*args: object) -> Result:
     return CliRunner().invoke(main, ["evaluate", *(str(a) for a in args)])
 
 

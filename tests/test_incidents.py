@@ -194,8 +194,8 @@ def test_a_malicious_domain_is_critical_and_joins_the_known_c2_list(
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "applies from the next build" in result.output
-    result = warehouse.build(out, db_path=db)  # the whole project: lists, candidates, findings
-    assert result.success, result.error
+    built = warehouse.build(out, db_path=db)  # the whole project: lists, candidates, findings
+    assert built.success, built.error
     incident = _query(db, f"select * from main_findings.fct_beacon_incidents "
                           f"where incident_id = '{low.incident_id}'").iloc[0]  # fmt: skip
     assert (incident.severity, incident.status) == ("critical", "malicious")

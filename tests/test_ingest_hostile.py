@@ -18,6 +18,7 @@ import os
 import re
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
@@ -80,9 +81,9 @@ def _written(out: Path) -> list[dict[str, object]]:
     return [row for f in files for row in pq.read_table(f).to_pylist()]
 
 
-def _checked(paths: list[Path], out: Path, **kwargs: object) -> tuple[IngestReport, list[dict]]:
+def _checked(paths: list[Path], out: Path, **kwargs: Any) -> tuple[IngestReport, list[dict]]:
     """Ingest; check the identity, the rows written and that no temporary folder is left."""
-    report = ingest(paths, out, **kwargs)  # type: ignore[arg-type]
+    report = ingest(paths, out, **kwargs)
     assert report.lines == (
         report.rows + report.rejected + report.header_lines + report.blank_lines
     )
@@ -218,7 +219,7 @@ def test_zeek_json_reader_counts_every_line_of_arbitrary_json(
 
 
 #: (value, whether a row with it is written) for a JSON ``ts``
-_json_ts = st.one_of(
+_json_ts: st.SearchStrategy[tuple[object, bool]] = st.one_of(
     st.floats(T0, T1).map(lambda t: (t, True)),
     st.floats(T0, T1).map(lambda t: (repr(t), True)),
     st.datetimes(dt.datetime(2000, 1, 2), dt.datetime(2025, 12, 30)).map(
@@ -624,8 +625,8 @@ def test_overwrite_keeps_the_old_output_when_the_new_run_fails(
     path, out = _old_output(tmp_path)
     real_add = ContractWriter.add
 
-    def add_then_fail(self: ContractWriter, *args: object) -> None:
-        real_add(self, *args)  # type: ignore[arg-type]
+    def add_then_fail(self: ContractWriter, *args: Any) -> None:
+        real_add(self, *args)
         if len(self._cols["event_time"]) == 10:
             self.flush()  # some Parquet is already in the temporary folder
         if self.rows_written:

@@ -174,7 +174,7 @@ def test_a_short_background_surrounds_the_c2_stretch_with_the_most_queries(
     ],
 )  # fmt: skip
 def test_bad_input_gives_a_clear_message(
-    tmp_path: Path, setup: str, kwargs: dict[str, object], message: str
+    tmp_path: Path, setup: str, kwargs: dict[str, Any], message: str
 ) -> None:
     hosts = ("192.168.1.112", "192.168.1.113") if setup == "two_hosts" else ("192.168.1.112",)
     c2 = _c2_log(tmp_path / "c2.log", 1_659_869_201.0, hosts)
@@ -183,7 +183,7 @@ def test_bad_input_gives_a_clear_message(
     bg_start = 19.3 if setup == "relative" else DAY
     bg = _background(tmp_path / "bg.log", bg_start, hours=1)
     with pytest.raises(InputError, match=None) as err:
-        prepare([c2], [bg], tmp_path / "out", **kwargs)  # type: ignore[arg-type]
+        prepare([c2], [bg], tmp_path / "out", **kwargs)
     assert message in str(err.value)
 
 
