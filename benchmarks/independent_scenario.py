@@ -975,7 +975,9 @@ def c2_classic(c: C2Context, k: int) -> None:
         start = 0.0 if hr.random() < 0.5 else float(hr.uniform(0, 0.3) * c.cfg.window_s)
         beats, missing = implant_beats(hr, host, start, c.cfg.window_s, period, jitter, model, drop)
         if subdomain:
-            names = c.vocab.add_many(fresh_names(hr, len(beats), zone, style, length), 60.0)
+            names: np.ndarray | int = c.vocab.add_many(
+                fresh_names(hr, len(beats), zone, style, length), 60.0
+            )
         else:
             names = c.vocab.add(query_name, 60.0)
         second = Q_AAAA if qtype == Q_A else Q_TXT
@@ -1094,7 +1096,9 @@ def c2_interactive(c: C2Context, k: int) -> None:
             parts.append(burst[inside(burst, *host.online)])
         beats = np.sort(np.concatenate(parts))
         if subdomain:
-            names = c.vocab.add_many(fresh_names(hr, len(beats), reg, "hex", 24), 0.0)
+            names: np.ndarray | int = c.vocab.add_many(
+                fresh_names(hr, len(beats), reg, "hex", 24), 0.0
+            )
         else:
             names = c.vocab.add(f"ns1.{reg}", 0.0)
         emit(c.ev, hr, beats, host.index, names, qtype=Q_TXT, p_retry=0.01)

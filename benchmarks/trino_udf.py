@@ -597,7 +597,7 @@ def synthetic(count: int, seed: int = 7) -> list[tuple[str, np.ndarray]]:
             period = float(np.exp(rng.uniform(math.log(30), math.log(1200))))
             jitter = float(rng.uniform(0.0, 0.5))
             t0 = rng.uniform(0.0, max(1.0, DAY - beats * period))
-            t = t0 + period * (np.arange(beats) + rng.uniform(-jitter, jitter, beats))
+            t: np.ndarray = t0 + period * (np.arange(beats) + rng.uniform(-jitter, jitter, beats))
             t = t[rng.random(beats) >= rng.uniform(0.0, 0.2)]
             kind = "beacon"
         else:
@@ -707,7 +707,7 @@ def agreement(series: list[tuple[str, np.ndarray]]) -> list[tuple[str, float, fl
             season, resid = stl(x.tolist(), 8)
             worst = max(np.max(np.abs(res.seasonal - season)), np.max(np.abs(res.resid - resid)))
             add("STL seasonal and resid (statsmodels vs port)", kind, float(worst))
-    out = []
+    out: list[tuple[str, float, float, float]] = []
     for what, pairs in diffs.items():
         share = what.endswith("share")
         by_kind = []
@@ -715,7 +715,8 @@ def agreement(series: list[tuple[str, np.ndarray]]) -> list[tuple[str, float, fl
             v = [x for kind, x in pairs if kind == k] or [float("nan")]
             by_kind.append(float(np.mean(v) if share else np.max(v)))
         every = np.asarray([x for _, x in pairs])
-        out.append((what, *by_kind, float(np.mean(every) if share else np.quantile(every, 0.99))))
+        every_kind = float(np.mean(every) if share else np.quantile(every, 0.99))
+        out.append((what, by_kind[0], by_kind[1], every_kind))
     return out
 
 
