@@ -42,6 +42,7 @@ def require_chromium() -> str:
 
 def _run(binary: str, url: str, *args: str) -> subprocess.CompletedProcess[str]:
     with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
+        # left as written: each flag beside its value
         command = [
             binary, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
             "--no-first-run", "--no-default-browser-check", "--disable-extensions",

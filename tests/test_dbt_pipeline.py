@@ -267,9 +267,10 @@ def test_python_finds_every_model_where_dbt_built_it(built: tuple[Path, int]) ->
     model lives (``project.schema_of``) names the schema dbt really built each relation in."""
     db, _ = built
     relations = _query(
-        db, "select table_schema, table_name from information_schema.tables "
-        "where table_schema like 'main%'"
-    )  # fmt: skip
+        db,
+        "select table_schema, table_name from information_schema.tables "
+        "where table_schema like 'main%'",
+    )
     wh = DuckDBWarehouse(str(db), read_only=True)
     assert {wh.relation(name) for _, name in relations} == {
         f'"{schema}"."{name}"' for schema, name in relations

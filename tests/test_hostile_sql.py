@@ -92,8 +92,11 @@ def test_numeric_default_vars_are_read_through_number_var() -> None:
         k for k, v in defaults.items() if isinstance(v, int | float) and not isinstance(v, bool)
     }
     raw_reads = []
-    for path in [*ROOT.glob("models/**/*.sql"), *ROOT.glob("macros/**/*.sql"),
-                 *ROOT.glob("tests/dbt/**/*.sql")]:  # fmt: skip
+    for path in [
+        *ROOT.glob("models/**/*.sql"),
+        *ROOT.glob("macros/**/*.sql"),
+        *ROOT.glob("tests/dbt/**/*.sql"),
+    ]:
         for name in re.findall(r"""(?<![a-z_])var\(\s*['"]([a-z_]+)['"]""", path.read_text()):
             if name in numeric and path.name != "number_var.sql":
                 raw_reads.append(f"{path.relative_to(ROOT)}: {name}")
@@ -139,9 +142,15 @@ def test_check_vars_refuses_a_value_of_the_wrong_form(overrides: dict, message: 
 
 def test_check_vars_keeps_values_of_the_right_form() -> None:
     checked = project.check_vars(
-        {"min_beats": 15, "max_prevalence": 0.4, "end_date": dt.date(2024, 4, 20),
-         "start_date": None, "raw_dns_register": False, "raw_dns_location": "s3://b/dns"}
-    )  # fmt: skip
+        {
+            "min_beats": 15,
+            "max_prevalence": 0.4,
+            "end_date": dt.date(2024, 4, 20),
+            "start_date": None,
+            "raw_dns_register": False,
+            "raw_dns_location": "s3://b/dns",
+        }
+    )
     assert checked["end_date"] == "2024-04-20" and checked["min_beats"] == 15
     assert checked["start_date"] is None and checked["raw_dns_register"] is False
 
@@ -246,6 +255,7 @@ def _write_table(root: Path, partition: str, table: pa.Table) -> None:
     pq.write_table(table, folder / "part-00000.parquet")
 
 
+# left as written: one record per line
 @pytest.mark.parametrize(
     ("partition", "columns", "message"),
     [
@@ -283,6 +293,7 @@ def test_run_refuses_a_window_without_rows_and_keeps_earlier_findings(dbt_folder
     """A window that holds no row of the input must not replace its findings with nothing."""
     events = dbt_folders / "events"
     _write_day(events, DAY1, 5)
+    # left as written: each flag beside its value
     result = CliRunner().invoke(
         main,
         ["run", "--input", str(events), "--db", str(dbt_folders / "w.duckdb"),

@@ -32,7 +32,7 @@ from beaconlake.report import (
     read_incident_views,
     render_html,
     write_report,
-)  # fmt: skip
+)
 from beaconlake.report.view import queue_order
 from beaconlake.simulate.generator import simulate
 from beaconlake.simulate.scenario import BeaconSpec, Scenario
@@ -371,11 +371,22 @@ def run_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     until = dt.date.today() + dt.timedelta(days=7)
     verdicts = [
-        decision("benign", host=queue.host_id[0], domain=queue.beacon_key[0], by="analyst",
-                 note="reviewed: the vendor's updater"),
-        decision("snoozed", host=queue.host_id[1], domain=queue.beacon_key[1], until=until,
-                 by="analyst", note="waiting for the owner"),
-    ]  # fmt: skip
+        decision(
+            "benign",
+            host=queue.host_id[0],
+            domain=queue.beacon_key[0],
+            by="analyst",
+            note="reviewed: the vendor's updater",
+        ),
+        decision(
+            "snoozed",
+            host=queue.host_id[1],
+            domain=queue.beacon_key[1],
+            until=until,
+            by="analyst",
+            note="waiting for the owner",
+        ),
+    ]
     record(DuckDBWarehouse(str(db)), verdicts)
     assert warehouse.build(out / "sim", db_path=db, selector="findings").success
     warehouse._release_duckdb()
@@ -387,6 +398,7 @@ def report(run_db: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path
     """The page ``beaconlake report`` writes for the run (low and above), and the same
     incidents plus a hand-made hostile one rendered as a second page."""
     folder = tmp_path_factory.mktemp("report")
+    # left as written: each flag beside its value
     written = CliRunner().invoke(
         main, ["report", "--html", str(folder / "cli.html"), "--db", str(run_db),
                "--min-severity", "low", "--title", TITLE],

@@ -277,8 +277,11 @@ def test_dbt_and_the_server_agree_on_the_default_lake_root(
             mp.setenv(key, value)
         server = subprocess.run(
             ["bash", str(repo / "trino" / "server.sh"), "lake"],
-            capture_output=True, text=True, check=True,
-        ).stdout.strip()  # fmt: skip
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        # left as written: each flag beside its value
         compiled = dbtRunner().invoke(
             [
                 "compile", "--inline", "{{ local_file_root() }}", "--quiet",
