@@ -84,17 +84,25 @@ def main(argv: list[str] | None = None) -> int:
         files, rebase = BACKGROUNDS[name]
         paths = [real / f for f in files]
         replayed, placement = run_replay(
-            [real / C2], paths, args.out / name / "replay", overwrite=True,
+            [real / C2],
+            paths,
+            args.out / name / "replay",
+            overwrite=True,
             background_rebase_date=rebase,
-        )  # fmt: skip
+        )
         benign, _ = run_replay(
-            None, paths, args.out / name / "benign", overwrite=True,
+            None,
+            paths,
+            args.out / name / "benign",
+            overwrite=True,
             background_rebase_date=rebase,
-        )  # fmt: skip
+        )
         results[name] = {"placement": placement, "replay": replayed, "benign": benign}
-    print("\n| background | C2 host (overlap) | Saitama per registered domain: rank, score, "
-          "severity | benign findings (alerts) / host-days | per host-day | benign landmarks "
-          "(replay rank) | findings above the C2 |")  # fmt: skip
+    print(
+        "\n| background | C2 host (overlap) | Saitama per registered domain: rank, score, "
+        "severity | benign findings (alerts) / host-days | per host-day | benign landmarks "
+        "(replay rank) | findings above the C2 |"
+    )
     print("|---|---|---|---|---|---|---|")
     for name, r in results.items():
         p, rep, ben = r["placement"], r["replay"], r["benign"]

@@ -359,8 +359,10 @@ def _ess(y: list[float], n: int, span: int) -> list[float]:
     """statsmodels' STL `_ess` (jump 1): loess smoothing of y[:n] with window span."""
     if n < 2:
         return [y[0]]
-    return [y[i] if w is None else sum(map(mul, w, y[a:b]))
-            for i, (a, b, w) in enumerate(_plan(n, span))]  # fmt: skip
+    return [
+        y[i] if w is None else sum(map(mul, w, y[a:b]))
+        for i, (a, b, w) in enumerate(_plan(n, span))
+    ]
 
 
 def _ma(x: list[float], n: int, span: int) -> list[float]:
@@ -472,6 +474,7 @@ def _expit(z: float) -> float:
 
 
 #: The fields the UDF returns, in order (a Trino ROW).
+# left as written: items in rows, not one per line
 RESULT_FIELDS = (
     "n_beats", "period_seconds", "jitter", "interval_score", "renewal_llr", "spectral_ratio",
     "acf_score", "seasonal_strength", "coverage", "periodicity_score",
@@ -479,9 +482,12 @@ RESULT_FIELDS = (
 
 
 def analyze(
-    times: list[float], start: float, end: float, active_seconds: float | None = None,
+    times: list[float],
+    start: float,
+    end: float,
+    active_seconds: float | None = None,
     checks: str = "full",
-) -> tuple:  # fmt: skip
+) -> tuple:
     """confirm.periodicity.analyze on the standard library: a tuple of RESULT_FIELDS.
 
     checks: "full" (every check), "core" (all but STL) or "intervals" (the interval
@@ -530,6 +536,7 @@ def analyze(
         + WEIGHTS["confirmation"] * max(spectral_score, acf_score, seasonal)
     )
     combined = regularity * math.sqrt(continuity) * min(1.0, n / FULL_CONFIDENCE_BEATS)
+    # left as written: items in rows, not one per line
     return (n, float(period), min(1.0, 2.0 * mad), fold, llr, float(ratio), acf_score,
             seasonal, coverage, combined)  # fmt: skip
 
@@ -1058,8 +1065,10 @@ def main() -> None:
                     f"WITH (format = 'PARQUET', external_location = 'local:///{folder.relative_to(lake)}')"
                 )
             first = min(tables)
-            db.run(f"WITH {udf_sql('f', 'confirm_full')} "
-                   f"SELECT f(times, 0, 1) FROM {tables[first]} LIMIT 1")  # fmt: skip
+            db.run(
+                f"WITH {udf_sql('f', 'confirm_full')} "
+                f"SELECT f(times, 0, 1) FROM {tables[first]} LIMIT 1"
+            )
             for n in sorted(tables):
                 variants = (cheap if n in args.series else []) + (
                     list(VARIANTS)[3:] if n == args.udf_series else []
