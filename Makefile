@@ -33,6 +33,7 @@ demo: venv
 lint: venv lint-sql
 	$(BIN)/ruff check python_udfs tests benchmarks
 	$(BIN)/ruff format --check python_udfs tests benchmarks
+	$(BIN)/mypy
 
 lint-sql: venv
 	$(BIN)/sqlfluff lint models tests/dbt analysis

@@ -59,6 +59,7 @@ def timed(command: list[str], log: Path) -> tuple[float, float, float]:
 def build(db: Path, input_path: Path, hosts: int, day: dt.date) -> None:
     """Simulate one day of ``hosts`` hosts and build the warehouse ``db`` from it."""
     if not (input_path / "ground_truth.csv").exists():
+        # left as written: each flag beside its value
         subprocess.run(
             [
                 str(BIN / "beaconlake"), "simulate", "--out", str(input_path),
@@ -88,8 +89,7 @@ def main() -> None:
             raise SystemExit(f"{args.db} does not exist: give --input to build it")
         build(args.db, args.input, args.hosts, args.day)
     work = Path(tempfile.mkdtemp(prefix="bench_confirm_"))
-    command = [sys.executable, "-c", CONFIRM, str(args.db), args.day.isoformat(),
-               str(args.workers)]  # fmt: skip
+    command = [sys.executable, "-c", CONFIRM, str(args.db), args.day.isoformat(), str(args.workers)]
     print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print("| run | candidates | wall s | read s | score s | candidates/s | CPU s | peak GB |")
     print("|---|---|---|---|---|---|---|---|")

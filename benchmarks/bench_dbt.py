@@ -85,9 +85,9 @@ def main() -> None:
 
     results = json.loads((work / "target" / "run_results.json").read_text())["results"]
     with duckdb.connect(str(db), read_only=True) as con:
-        (n_raw,) = con.execute(f"select count(*) from read_parquet('{glob}')").fetchone()
-        (n_candidates,) = con.execute("select count(*) from fct_beacon_candidates").fetchone()
-        (n_profiled,) = con.execute("select count(*) from int_dns_pair_profiles").fetchone()
+        [(n_raw,)] = con.execute(f"select count(*) from read_parquet('{glob}')").fetchall()
+        [(n_candidates,)] = con.execute("select count(*) from fct_beacon_candidates").fetchall()
+        [(n_profiled,)] = con.execute("select count(*) from int_dns_pair_profiles").fetchall()
     print(f"input            {glob}")
     print(f"raw events       {n_raw:,}")
     print(f"wall time        {wall:,.1f} s  ({n_raw / wall:,.0f} events/s)")

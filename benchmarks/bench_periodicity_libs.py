@@ -17,6 +17,7 @@ tests.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import statistics
@@ -29,6 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import numpy as np
 from scipy import signal
@@ -42,10 +44,11 @@ from beaconlake.confirm.periodicity import (
     PAD_FACTOR,
     analyze,
     bin_counts,
-    merge_bursts,
+    merge_beats,
     seasonal_series,
     strength,
 )
+from beaconlake.confirm.settings import project_settings
 from beaconlake.report import charts
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
@@ -205,26 +208,17 @@ def best_us(call: Callable[[], object], repeat: int, budget_s: float = 0.5) -> f
 
 def per_call_us(function: Callable[..., Any], calls: list[tuple[Any, ...]], repeat: int):
     """(mean, median, max) µs per call over the recorded calls."""
-    us = [best_us(lambda a=args: function(*a), repeat) for args in calls]
+    us = [best_us(functools.partial(function, *args), repeat) for args in calls]
     return statistics.fmean(us), statistics.median(us), max(us)
 
 
 def chart_calls(found: list[periodicity.Periodicity]) -> list[tuple[Any, ...]]:
     """The arguments of every ``autocorrelation`` the drill-down chart takes on the sample."""
-    calls: list[tuple[Any, ...]] = []
-    shipped = charts.autocorrelation
-
-    def record(*args: Any) -> Any:
-        calls.append(args)
-        return shipped(*args)
-
-    charts.autocorrelation = record
-    try:
+    merge = project_settings().beat_merge_seconds
+    with mock.patch.object(charts, "autocorrelation", wraps=charts.autocorrelation) as spy:
         for (_, t, s, e), p in zip(SAMPLE, found, strict=True):
-            charts.autocorrelation_svg(merge_bursts(t), s, e, p.period_seconds or None)
-    finally:
-        charts.autocorrelation = shipped
-    return calls
+            charts.autocorrelation_svg(merge_beats(t, merge), s, e, p.period_seconds or None)
+    return [call.args for call in spy.call_args_list]
 
 
 def import_cpu_s(module: str, repeat: int = 3) -> float:

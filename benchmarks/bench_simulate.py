@@ -22,6 +22,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--out", type=Path, default=Path("data/bench"))
     args = parser.parse_args()
+    # left as written: each flag beside its value
     cmd = [
         sys.executable, "-m", "beaconlake.cli", "simulate", "--out", str(args.out),
         "--hosts", str(args.hosts), "--days", str(args.days), "--tenants", str(args.tenants),

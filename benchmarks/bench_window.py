@@ -76,6 +76,7 @@ def build_day(input_path: str, db: Path, day: dt.date, name: str, work: Path) ->
         "DBT_LOG_PATH": str(work / name / "logs"),
         "BEACONLAKE_DUCKDB_TEMP_DIR": str(db.with_suffix(".spill")),
     }
+    # left as written: each flag beside its value
     command = [
         str(BIN / "beaconlake"), "build", "--input", input_path, "--db", str(db),
         "--start-date", day.isoformat(), "--end-date", day.isoformat(),
@@ -112,6 +113,7 @@ def main() -> None:
 
     glob_text = warehouse.raw_glob(args.input)
     if args.simulate_hosts or not events_by_day(glob_text):
+        # left as written: each flag beside its value
         subprocess.run(
             [
                 str(BIN / "beaconlake"), "simulate", "--out", args.input,
@@ -131,8 +133,13 @@ def main() -> None:
     load_before = os.getloadavg()
 
     rows: list[tuple[str, dt.date, Step]] = []
-    rows.append(("alone", first, build_day(input_path, work / "alone_first.duckdb", first,
-                                           "alone_first", work)))  # fmt: skip
+    rows.append(
+        (
+            "alone",
+            first,
+            build_day(input_path, work / "alone_first.duckdb", first, "alone_first", work),
+        )
+    )
     print(f"built {first} alone: {rows[-1][2].wall:.1f} s", flush=True)
     incremental = work / "incremental.duckdb"
     for i, day in enumerate(days, 1):
@@ -143,14 +150,17 @@ def main() -> None:
     rows.append(("alone", last, last_alone))
     confirm_log = work / "confirm.log"
     confirmed = timed(
-        [sys.executable, "-c", CONFIRM, str(incremental), last.isoformat()], dict(os.environ),
+        [sys.executable, "-c", CONFIRM, str(incremental), last.isoformat()],
+        dict(os.environ),
         confirm_log,
-    )  # fmt: skip
+    )
     counts = json.loads(confirm_log.read_text().strip().splitlines()[-1])
     load_after = os.getloadavg()
 
-    print(f"\ninput {glob_text}: {sum(events[d] for d in days):,} events, "
-          f"{first} .. {last} ({len(days)} days); work folder {work}")  # fmt: skip
+    print(
+        f"\ninput {glob_text}: {sum(events[d] for d in days):,} events, "
+        f"{first} .. {last} ({len(days)} days); work folder {work}"
+    )
     print(
         f"load average {'/'.join(f'{x:.2f}' for x in load_before)} before, "
         f"{'/'.join(f'{x:.2f}' for x in load_after)} after (1/5/15 min)\n"
@@ -163,8 +173,10 @@ def main() -> None:
             wall_x, cpu_x = step.wall / last_alone.wall, step.cpu / last_alone.cpu
             verdict = "within" if wall_x <= PROMISE else "over"
             ratio = f"wall {wall_x:.2f}x, CPU {cpu_x:.2f}x ({verdict} {PROMISE}x)"
-        print(f"| {day} | {kind} | {events[day]:,} | {step.wall:.1f} | {step.cpu:.1f} "
-              f"| {step.peak_gb:.2f} | {ratio} |")  # fmt: skip
+        print(
+            f"| {day} | {kind} | {events[day]:,} | {step.wall:.1f} | {step.cpu:.1f} "
+            f"| {step.peak_gb:.2f} | {ratio} |"
+        )
     print(
         f"| {last} | confirm, incremental file | {events[last]:,} | {confirmed.wall:.1f} "
         f"| {confirmed.cpu:.1f} | {confirmed.peak_gb:.2f} | {counts['candidates']:,} candidates, "

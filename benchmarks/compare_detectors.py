@@ -45,10 +45,13 @@ def detectors(db: Path) -> pd.DataFrame:
             "where severity_rank >= 2"
         ).df()
     return pd.concat(
-        [fft.assign(detector="FFT alone"), sql.assign(detector="SQL statistics alone"),
-         full.assign(detector="beaconlake pipeline")],
+        [
+            fft.assign(detector="FFT alone"),
+            sql.assign(detector="SQL statistics alone"),
+            full.assign(detector="beaconlake pipeline"),
+        ],
         ignore_index=True,
-    )  # fmt: skip
+    )
 
 
 def main() -> None:

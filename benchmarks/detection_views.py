@@ -43,10 +43,12 @@ def simulate(view: str, out: Path, hosts: int, days: int) -> None:
     if (out / "ground_truth.csv").exists():
         return
     if view == "ours":
+        # left as written: each flag beside its value
         command = [sys.executable, "-m", "beaconlake.cli", "simulate", "--out", str(out),
                    "--hosts", str(hosts), "--days", str(days), "--tenants", "3", "--seed", "7",
                    "--start-date", "2026-03-02", "--overwrite"]  # fmt: skip
     else:
+        # left as written: each flag beside its value
         command = [sys.executable, str(ROOT / "benchmarks" / "independent_scenario.py"),
                    "--out", str(out), "--hosts", str(hosts), "--days", str(days),
                    "--start-date", "2026-03-02", "--seed", "11", "--overwrite"]  # fmt: skip
@@ -93,8 +95,10 @@ def render(results: dict[str, tuple[EvaluationReport, float]]) -> str:
     row("recall", [_fmt(r.recall) for r in reports])
     row("average precision", [_fmt(r.average_precision) for r in reports])
     row("precision", [_fmt(r.precision) for r in reports])
-    row("non-C2 alerts per 100 host-days", [_fmt(r.alert_load_per_100_host_days, 2)
-                                            for r in reports])  # fmt: skip
+    row(
+        "non-C2 alerts per 100 host-days",
+        [_fmt(r.alert_load_per_100_host_days, 2) for r in reports],
+    )
     shapes = sorted({b.bucket for r in reports for b in r.recall_by.get("shape", [])})
     for shape in shapes:
         cells = []

@@ -84,17 +84,20 @@ ALWAYS_ON, OFFICE, LAPTOP, SERVER = range(4)
 S_WORLD, S_FLEET, S_HOST, S_SESSION, S_BROWSE, S_BG, S_BENIGN, S_C2, S_CAMPAIGN = range(9)
 
 #: Suffixes of made-up sites and their shares.
+# left as written: items in rows, not one per line
 SITE_SUFFIXES = (
     ("com", 0.46), ("net", 0.08), ("org", 0.07), ("co.uk", 0.06), ("de", 0.07), ("io", 0.05),
     ("fr", 0.03), ("nl", 0.03), ("com.au", 0.02), ("info", 0.02), ("app", 0.02), ("es", 0.03),
     ("it", 0.02), ("ca", 0.02), ("co", 0.02),
 )  # fmt: skip
 C2_TLDS = ("com", "net", "org", "info", "biz", "top", "xyz", "online", "site", "club", "live")
+# left as written: items in rows, not one per line
 TECH_WORDS = (
     "update", "cdn", "service", "cloud", "sync", "secure", "api", "static", "portal", "data",
     "check", "node", "edge", "metrics", "login", "web", "app", "status", "assets", "host",
     "stream", "media", "soft", "net", "link", "store", "health", "report", "office", "track",
 )  # fmt: skip
+# left as written: items in rows, not one per line
 ONSETS = (
     "b", "c", "d", "f", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "w", "z",
     "br", "cl", "dr", "fl", "gr", "pl", "st", "tr", "sh", "ch", "qu",
@@ -975,7 +978,9 @@ def c2_classic(c: C2Context, k: int) -> None:
         start = 0.0 if hr.random() < 0.5 else float(hr.uniform(0, 0.3) * c.cfg.window_s)
         beats, missing = implant_beats(hr, host, start, c.cfg.window_s, period, jitter, model, drop)
         if subdomain:
-            names = c.vocab.add_many(fresh_names(hr, len(beats), zone, style, length), 60.0)
+            names: np.ndarray | int = c.vocab.add_many(
+                fresh_names(hr, len(beats), zone, style, length), 60.0
+            )
         else:
             names = c.vocab.add(query_name, 60.0)
         second = Q_AAAA if qtype == Q_A else Q_TXT
@@ -1094,7 +1099,9 @@ def c2_interactive(c: C2Context, k: int) -> None:
             parts.append(burst[inside(burst, *host.online)])
         beats = np.sort(np.concatenate(parts))
         if subdomain:
-            names = c.vocab.add_many(fresh_names(hr, len(beats), reg, "hex", 24), 0.0)
+            names: np.ndarray | int = c.vocab.add_many(
+                fresh_names(hr, len(beats), reg, "hex", 24), 0.0
+            )
         else:
             names = c.vocab.add(f"ns1.{reg}", 0.0)
         emit(c.ev, hr, beats, host.index, names, qtype=Q_TXT, p_retry=0.01)

@@ -66,17 +66,25 @@ def main(argv: list[str] | None = None) -> int:
         background = REAL_BACKGROUNDS[name]
         paths = [real / f for f in background.files]
         replayed, placement = run_replay(
-            [real / REAL_C2], paths, args.out / name / "replay", overwrite=True,
+            [real / REAL_C2],
+            paths,
+            args.out / name / "replay",
+            overwrite=True,
             background_rebase_date=background.rebase_date,
-        )  # fmt: skip
+        )
         benign, _ = run_replay(
-            None, paths, args.out / name / "benign", overwrite=True,
+            None,
+            paths,
+            args.out / name / "benign",
+            overwrite=True,
             background_rebase_date=background.rebase_date,
-        )  # fmt: skip
+        )
         results[name] = {"placement": placement, "replay": replayed, "benign": benign}
-    print("\n| background | C2 host (overlap) | Saitama per registered domain: rank, score, "
-          "severity | benign findings (alerts) / host-days | per host-day | benign landmarks "
-          "(replay rank) | findings above the C2 |")  # fmt: skip
+    print(
+        "\n| background | C2 host (overlap) | Saitama per registered domain: rank, score, "
+        "severity | benign findings (alerts) / host-days | per host-day | benign landmarks "
+        "(replay rank) | findings above the C2 |"
+    )
     print("|---|---|---|---|---|---|---|")
     for name, r in results.items():
         p, rep, ben = r["placement"], r["replay"], r["benign"]

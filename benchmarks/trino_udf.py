@@ -374,8 +374,10 @@ def _ess(y: list[float], n: int, span: int) -> list[float]:
     """statsmodels' STL `_ess` (jump 1): loess smoothing of y[:n] with window span."""
     if n < 2:
         return [y[0]]
-    return [y[i] if w is None else sum(map(mul, w, y[a:b]))
-            for i, (a, b, w) in enumerate(_plan(n, span))]  # fmt: skip
+    return [
+        y[i] if w is None else sum(map(mul, w, y[a:b]))
+        for i, (a, b, w) in enumerate(_plan(n, span))
+    ]
 
 
 def _ma(x: list[float], n: int, span: int) -> list[float]:
@@ -487,6 +489,7 @@ def _expit(z: float) -> float:
 
 
 #: The fields the UDF returns, in order (a Trino ROW).
+# left as written: items in rows, not one per line
 RESULT_FIELDS = (
     "n_beats", "period_seconds", "jitter", "interval_score", "renewal_llr", "spectral_ratio",
     "acf_score", "seasonal_strength", "coverage", "periodicity_score",
@@ -494,9 +497,12 @@ RESULT_FIELDS = (
 
 
 def analyze(
-    times: list[float], start: float, end: float, active_seconds: float | None = None,
+    times: list[float],
+    start: float,
+    end: float,
+    active_seconds: float | None = None,
     checks: str = "full",
-) -> tuple:  # fmt: skip
+) -> tuple:
     """confirm.periodicity.analyze on the standard library: a tuple of RESULT_FIELDS.
 
     checks: "full" (every check), "core" (all but STL) or "intervals" (the interval
@@ -545,6 +551,7 @@ def analyze(
         + WEIGHTS["confirmation"] * max(spectral_score, acf_score, seasonal)
     )
     combined = regularity * math.sqrt(continuity) * min(1.0, n / FULL_CONFIDENCE_BEATS)
+    # left as written: items in rows, not one per line
     return (n, float(period), min(1.0, 2.0 * mad), fold, llr, float(ratio), acf_score,
             seasonal, coverage, combined)  # fmt: skip
 
@@ -615,7 +622,7 @@ def synthetic(count: int, seed: int = 7) -> list[tuple[str, np.ndarray]]:
             period = float(np.exp(rng.uniform(math.log(30), math.log(1200))))
             jitter = float(rng.uniform(0.0, 0.5))
             t0 = rng.uniform(0.0, max(1.0, DAY - beats * period))
-            t = t0 + period * (np.arange(beats) + rng.uniform(-jitter, jitter, beats))
+            t: np.ndarray = t0 + period * (np.arange(beats) + rng.uniform(-jitter, jitter, beats))
             t = t[rng.random(beats) >= rng.uniform(0.0, 0.2)]
             kind = "beacon"
         else:
@@ -712,7 +719,7 @@ def agreement(series: list[tuple[str, np.ndarray]]) -> list[tuple[str, float, fl
             season, resid = stl(x.tolist(), 8)
             worst = max(np.max(np.abs(res.seasonal - season)), np.max(np.abs(res.resid - resid)))
             add("STL seasonal and resid (statsmodels vs port)", kind, float(worst))
-    out = []
+    out: list[tuple[str, float, float, float]] = []
     for what, pairs in diffs.items():
         share = what.endswith("share")
         by_kind = []
@@ -720,7 +727,8 @@ def agreement(series: list[tuple[str, np.ndarray]]) -> list[tuple[str, float, fl
             v = [x for kind, x in pairs if kind == k] or [float("nan")]
             by_kind.append(float(np.mean(v) if share else np.max(v)))
         every = np.asarray([x for _, x in pairs])
-        out.append((what, *by_kind, float(np.mean(every) if share else np.quantile(every, 0.99))))
+        every_kind = float(np.mean(every) if share else np.quantile(every, 0.99))
+        out.append((what, by_kind[0], by_kind[1], every_kind))
     return out
 
 
@@ -1061,8 +1069,10 @@ def main() -> None:
                     f"WITH (format = 'PARQUET', external_location = 'local:///{folder.relative_to(lake)}')"
                 )
             first = min(tables)
-            db.run(f"WITH {udf_sql('f', 'confirm_full')} "
-                   f"SELECT f(times, 0, 1) FROM {tables[first]} LIMIT 1")  # fmt: skip
+            db.run(
+                f"WITH {udf_sql('f', 'confirm_full')} "
+                f"SELECT f(times, 0, 1) FROM {tables[first]} LIMIT 1"
+            )
             for n in sorted(tables):
                 variants = (cheap if n in args.series else []) + (
                     list(VARIANTS)[3:] if n == args.udf_series else []

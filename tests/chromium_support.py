@@ -42,6 +42,7 @@ def require_chromium() -> str:
 
 def _run(binary: str, url: str, *args: str) -> subprocess.CompletedProcess[str]:
     with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
+        # left as written: each flag beside its value
         command = [
             binary, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
             "--no-first-run", "--no-default-browser-check", "--disable-extensions",
@@ -68,11 +69,13 @@ def dump_dom(binary: str, url: str) -> str:
     return _run(binary, url, "--dump-dom").stdout
 
 
-def colours(png: Path) -> Counter[tuple[int, int, int]]:
+def colours(png: Path) -> Counter[tuple[int, ...]]:
     """How many pixels of the image have each RGB colour."""
     with Image.open(png) as image:
         pixels = image.convert("RGB").getcolors(maxcolors=image.width * image.height)
-    return Counter({rgb: n for n, rgb in pixels})
+    if pixels is None:  # only with more colours than maxcolors, here every pixel
+        raise AssertionError(f"{png}: more colours than pixels")
+    return Counter({rgb: n for n, rgb in pixels if isinstance(rgb, tuple)})
 
 
 def image_size(png: Path) -> tuple[int, int]:

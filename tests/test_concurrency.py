@@ -33,19 +33,30 @@ pytestmark = pytest.mark.slow
 
 PLANTED = (
     BeaconSpec("c2-50m", 3000, 0.3, "uniform", queries_per_beat=2, query_name="api.kolibrax.top"),
-    BeaconSpec("c2-10m", 600, 0.2, "sleep_reduction", subdomain_per_beat=True,
-               query_name="t.zumbaxo.xyz"),
-)  # fmt: skip
+    BeaconSpec(
+        "c2-10m", 600, 0.2, "sleep_reduction", subdomain_per_beat=True, query_name="t.zumbaxo.xyz"
+    ),
+)
 #: A bound for anything a tiny run does, on a busy machine; never a measurement.
 PATIENCE = 600.0
 #: What a run publishes, compared between runs (``confirmed_at`` set aside).
 PUBLISHED = (
-    "beacon_findings", "fct_beacon_findings", "fct_beacon_incidents", "rpt_beacon_alerts",
-    "fct_dns_event_counts", "fct_beacon_candidates",
-)  # fmt: skip
+    "beacon_findings",
+    "fct_beacon_findings",
+    "fct_beacon_incidents",
+    "rpt_beacon_alerts",
+    "fct_dns_event_counts",
+    "fct_beacon_candidates",
+)
 _KEYS = (
-    "window_start", "tenant_id", "host_id", "domain_level", "domain", "event_date", "incident_id",
-)  # fmt: skip
+    "window_start",
+    "tenant_id",
+    "host_id",
+    "domain_level",
+    "domain",
+    "event_date",
+    "incident_id",
+)
 
 
 def _until(what: str, check: Callable[[], object], timeout: float = PATIENCE) -> object:
@@ -64,16 +75,24 @@ class Proc:
     """A child process with its stdout and stderr in files (read while it runs)."""
 
     def __init__(
-        self, args: list[str], folder: Path, name: str, stdin: bool = False,
+        self,
+        args: list[str],
+        folder: Path,
+        name: str,
+        stdin: bool = False,
         env: dict[str, str] | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.out_path, self.err_path = folder / f"{name}.out", folder / f"{name}.err"
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
         with self.out_path.open("w") as out, self.err_path.open("w") as err:
             self.popen = subprocess.Popen(
-                args, stdout=out, stderr=err, env=env,
-                stdin=subprocess.PIPE if stdin else subprocess.DEVNULL, text=True,
-            )  # fmt: skip
+                args,
+                stdout=out,
+                stderr=err,
+                env=env,
+                stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+                text=True,
+            )
         self.pid = self.popen.pid
 
     @property
@@ -125,6 +144,7 @@ def _cli_run(folder: Path, name: str, *args: str, env: dict[str, str] | None = N
 
 def _listing(db: Path) -> list[str]:
     """``beaconlake findings`` listing every finding of ``db`` as CSV."""
+    # left as written: each flag beside its value
     return ["findings", "--db", str(db), "--per-window", "--format", "csv", "--min-severity",
             "info", "--limit", "100000"]  # fmt: skip
 
@@ -229,6 +249,7 @@ def reference(fleet: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An undisturbed run on a fresh database, with its export."""
     folder = tmp_path_factory.mktemp("reference")
     db = folder / "bl.duckdb"
+    # left as written: each flag beside its value
     proc = _cli_run(folder, "run", "run", "--input", str(fleet), "--db", str(db),
                     "--export", str(folder / "bi.duckdb"))  # fmt: skip
     assert proc.popen.returncode == 0, proc.err
@@ -250,9 +271,12 @@ def _window(expected: dict[str, pd.DataFrame]) -> tuple[str, str]:
 
 
 def test_during_a_run_writers_get_one_line_and_readers_wait(
-    fleet: Path, reference: Path, expected: dict[str, pd.DataFrame], tmp_path: Path,
+    fleet: Path,
+    reference: Path,
+    expected: dict[str, pd.DataFrame],
+    tmp_path: Path,
     bi_tools: Callable[[Path], BiTool],
-) -> None:  # fmt: skip
+) -> None:
     """A run (held at its first open by a BI tool, so it owns the lock for as long as the
     checks take) turns away a second run, a confirm and a build with one line each, and a
     reader that will not wait; a reader and a writer that wait get their turn after it, and
@@ -263,6 +287,7 @@ def test_during_a_run_writers_get_one_line_and_readers_wait(
     tool = bi_tools(db)
     tool.tell("open", "opened")
     # held at its first open for as long as the checks below take
+    # left as written: each flag beside its value
     run = _start(tmp_path, "run", "run", "--input", str(fleet), "--db", str(db),
                  env={lock.OPEN_WAIT_ENV: str(PATIENCE)})  # fmt: skip
     _until("the run to wait for the BI tool", lambda: run.printed("retrying for up to"))
@@ -280,11 +305,13 @@ def test_during_a_run_writers_get_one_line_and_readers_wait(
         assert line.startswith(f"Error: {busy}") and line.endswith(
             "; wait for it or use another --db"
         ), line
-    impatient = _one_error_line(_cli_run(tmp_path, "now", "findings", "--db", str(db),
-                                         "--wait", "0"))  # fmt: skip
+    impatient = _one_error_line(
+        _cli_run(tmp_path, "now", "findings", "--db", str(db), "--wait", "0")
+    )
     assert impatient.startswith(f"Error: {busy}"), impatient
 
     reader = _start(tmp_path, "reader", *_listing(db), "--wait", str(PATIENCE))
+    # left as written: each flag beside its value
     writer = _start(tmp_path, "writer", "confirm", "--db", str(db), "--start", start,
                     "--end", end, "--wait", str(PATIENCE))  # fmt: skip
     waiting = f"waiting up to {PATIENCE:.0f} s: {busy}"
@@ -304,9 +331,11 @@ def test_during_a_run_writers_get_one_line_and_readers_wait(
 
 
 def test_a_reader_between_the_phases_delays_the_run(
-    fleet: Path, expected: dict[str, pd.DataFrame], tmp_path: Path,
+    fleet: Path,
+    expected: dict[str, pd.DataFrame],
+    tmp_path: Path,
     bi_tools: Callable[[Path], BiTool],
-) -> None:  # fmt: skip
+) -> None:
     """A program that opens the file while the run scores (no connection of the run is open
     then) makes the run's next open wait, with one line naming it, until it lets go."""
     db = tmp_path / "bl.duckdb"
@@ -324,9 +353,11 @@ def test_a_reader_between_the_phases_delays_the_run(
 
 
 def test_a_reader_that_never_lets_go_fails_the_run_in_one_line(
-    fleet: Path, expected: dict[str, pd.DataFrame], tmp_path: Path,
+    fleet: Path,
+    expected: dict[str, pd.DataFrame],
+    tmp_path: Path,
     bi_tools: Callable[[Path], BiTool],
-) -> None:  # fmt: skip
+) -> None:
     """Held past the bound while the run scores: the run fails with one line naming the
     program; its lock is free again, and the same command afterwards restores the findings."""
     db = tmp_path / "bl.duckdb"
@@ -349,9 +380,11 @@ def test_a_reader_that_never_lets_go_fails_the_run_in_one_line(
 
 
 def test_findings_and_export_read_beside_another_reader(
-    reference: Path, expected: dict[str, pd.DataFrame], tmp_path: Path,
+    reference: Path,
+    expected: dict[str, pd.DataFrame],
+    tmp_path: Path,
     bi_tools: Callable[[Path], BiTool],
-) -> None:  # fmt: skip
+) -> None:
     """DuckDB refuses a read-write open while another process reads the file, so these
     succeed only because they open it read-only."""
     db = tmp_path / "bl.duckdb"
@@ -362,6 +395,7 @@ def test_findings_and_export_read_beside_another_reader(
     listed = _cli_run(tmp_path, "findings", *_listing(db), "--wait", "0")
     assert listed.popen.returncode == 0, listed.err
     assert len(pd.read_csv(listed.out_path)) == len(expected["fct_beacon_findings"])
+    # left as written: each flag beside its value
     exported = _cli_run(tmp_path, "export", "export", "--db", str(db), "--out",
                         str(tmp_path / "bi.duckdb"), "--wait", "0")  # fmt: skip
     assert exported.popen.returncode == 0, exported.err
@@ -381,9 +415,11 @@ def test_findings_on_a_read_only_folder(
         listed = _cli_run(tmp_path, "findings", *_listing(db))
         assert listed.popen.returncode == 0, listed.err
         assert len(pd.read_csv(listed.out_path)) == len(expected["fct_beacon_findings"])
-        exported = _cli_run(tmp_path, "export", "export", "--db", str(db), "--out",
-                            str(tmp_path / "bi.duckdb"))  # fmt: skip
+        exported = _cli_run(
+            tmp_path, "export", "export", "--db", str(db), "--out", str(tmp_path / "bi.duckdb")
+        )
         assert exported.popen.returncode == 0, exported.err
+        # left as written: each flag beside its value
         writer = _cli_run(tmp_path, "confirm", "confirm", "--db", str(db), "--start",
                           "2026-11-02", "--end", "2026-11-03")  # fmt: skip
         assert "cannot create the lock file" in _one_error_line(writer)
@@ -404,7 +440,7 @@ def test_run_exports_the_published_marts(
             keys = [k for k in _KEYS if k in frame]
             frame = frame.sort_values(keys, kind="stable").reset_index(drop=True)
             pd.testing.assert_frame_equal(frame, expected[table], obj=table)
-        (source,) = con.execute("select source from main.beaconlake_export").fetchone()
+        [(source,)] = con.execute("select source from main.beaconlake_export").fetchall()
     assert source == str(reference.resolve())
 
 
@@ -422,6 +458,7 @@ def test_an_export_held_open_is_replaced_without_waiting(
     shutil.copy(reference, db)
     with duckdb.connect(str(db)) as con:  # a later run that found nothing
         con.execute("delete from main_findings.fct_beacon_findings")
+    # left as written: each flag beside its value
     second = _cli_run(tmp_path, "second", "export", "--db", str(db), "--out", str(out),
                       "--wait", "0")  # fmt: skip
     assert second.popen.returncode == 0, second.err
@@ -485,14 +522,18 @@ _HOLD = textwrap.dedent(
 def test_a_killed_writer_leaves_the_lock_free(tmp_path: Path, with_child: bool) -> None:
     """The kernel drops the lock of a killed writer, also when a child it forked lives on."""
     db = tmp_path / "bl.duckdb"
-    holder = Proc([sys.executable, "-c", _HOLD, str(db), "fork" if with_child else "alone"],
-                  tmp_path, "holder")  # fmt: skip
+    holder = Proc(
+        [sys.executable, "-c", _HOLD, str(db), "fork" if with_child else "alone"],
+        tmp_path,
+        "holder",
+    )
     child = None
     try:
         _until("the writer to take the lock", lambda: holder.printed("held", "out"), timeout=60)
         if with_child:
             child = int(holder.out.split()[1])
-        assert lock.holder(db).pid == holder.pid  # type: ignore[union-attr]
+        held = lock.holder(db)
+        assert held is not None and held.pid == holder.pid
         holder.kill()
         if child is not None:
             assert _alive(child)

@@ -130,8 +130,9 @@ def sample(seed: int = 11) -> list[tuple[str, np.ndarray, float, float]]:
     for period in (120.0, 900.0):
         t = beat_times(rng, 0, DAY, period, 0.2, "uniform")
         out.append(("missing beats", t[rng.random(len(t)) >= 0.4], 0.0, DAY))
-        out.append(("bursts", np.concatenate([t, t + 0.2, t + rng.uniform(0, 0.9, len(t))]),
-                    0.0, DAY))  # fmt: skip
+        out.append(
+            ("bursts", np.concatenate([t, t + 0.2, t + rng.uniform(0, 0.9, len(t))]), 0.0, DAY)
+        )
     for n in (5, 12, 30, 120, 600, 3000):
         out.append((f"poisson {n}", np.sort(rng.uniform(0, DAY, n)), 0.0, DAY))
     for period in (1.0, 2.0, 5.0):
@@ -205,8 +206,14 @@ def candidates() -> tuple[pd.DataFrame, pd.DataFrame]:
         if (start, end) != (0.0, DAY):
             continue
         key = {"tenant_id": "t1", "host_id": f"h{i % 7}", "domain": f"d{i}.example.com"}
-        rows.append({**key, "tenant_hosts": 50, "domain_hosts": 1 + i % 3,
-                     "host_active_seconds": DAY if i % 2 else None})  # fmt: skip
+        rows.append(
+            {
+                **key,
+                "tenant_hosts": 50,
+                "domain_hosts": 1 + i % 3,
+                "host_active_seconds": DAY if i % 2 else None,
+            }
+        )
         events.append(pd.DataFrame({**key, "event_epoch": times}))
     return pd.DataFrame(rows), pd.concat(events, ignore_index=True)
 
@@ -220,8 +227,12 @@ def reference_confirm(cands: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame
         ctx = {**CONTEXT_DEFAULTS, **row}
         ctx = {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in ctx.items()}
         with reference_path():
-            p = analyze(mine.event_epoch.to_numpy(dtype=float), 0.0, DAY,
-                        active_seconds=ctx["host_active_seconds"])  # fmt: skip
+            p = analyze(
+                mine.event_epoch.to_numpy(dtype=float),
+                0.0,
+                DAY,
+                active_seconds=ctx["host_active_seconds"],
+            )
         scored = score_candidate(p, context(key, ctx), 0.0, DAY)
         rows.append({"tenant_id": key[0], "host_id": key[1], "domain": key[2], **scored})
     return pd.DataFrame(rows)

@@ -48,7 +48,7 @@ def _planted_events(rng: np.random.Generator, day: dt.datetime) -> list[tuple]:
         times = _beats(rng, day, period, jitter, model)
         times = times[rng.random(len(times)) >= missing]
         for i, t in enumerate(times):
-            qname = f"s{i:05d}{rng.integers(1e6):06d}.{name}" if fresh else name
+            qname = f"s{i:05d}{rng.integers(1_000_000):06d}.{name}" if fresh else name
             burst = [(t, "A"), (t + 0.002, "AAAA"), (t + rng.uniform(0.2, 0.9), "A")]
             rows += [(ts, host, qname, qt) for ts, qt in burst]
     return rows
@@ -252,12 +252,12 @@ def test_full_refresh_equals_day_by_day(tmp_path: Path) -> None:
         con.execute(f"attach '{full_db}' as full_run (read_only)")
         con.execute(f"attach '{daily_db}' as daily_run (read_only)")
         for table in INCREMENTAL_TABLES:
-            (n_rows,) = con.execute(f"select count(*) from full_run.main.{table}").fetchone()
-            (diff,) = con.execute(
+            [(n_rows,)] = con.execute(f"select count(*) from full_run.main.{table}").fetchall()
+            [(diff,)] = con.execute(
                 f"select count(*) from ((select * from full_run.main.{table} except all "
                 f"select * from daily_run.main.{table}) union all (select * from "
                 f"daily_run.main.{table} except all select * from full_run.main.{table}))"
-            ).fetchone()
+            ).fetchall()
             assert n_rows > 0, table
             assert diff == 0, table
 
@@ -267,9 +267,10 @@ def test_python_finds_every_model_where_dbt_built_it(built: tuple[Path, int]) ->
     model lives (``project.schema_of``) names the schema dbt really built each relation in."""
     db, _ = built
     relations = _query(
-        db, "select table_schema, table_name from information_schema.tables "
-        "where table_schema like 'main%'"
-    )  # fmt: skip
+        db,
+        "select table_schema, table_name from information_schema.tables "
+        "where table_schema like 'main%'",
+    )
     wh = DuckDBWarehouse(str(db), read_only=True)
     assert {wh.relation(name) for _, name in relations} == {
         f'"{schema}"."{name}"' for schema, name in relations

@@ -153,10 +153,10 @@ def test_full_refresh_equals_day_by_day_for_the_new_models(planted: Path, tmp_pa
         con.execute(f"attach '{full_db}' as full_run (read_only)")
         con.execute(f"attach '{daily_db}' as daily_run (read_only)")
         for table in (*NEW_INCREMENTAL_TABLES, "fct_beacon_slow_candidates"):
-            (n_rows,) = con.execute(f"select count(*) from full_run.main.{table}").fetchone()
-            (diff,) = con.execute(
+            [(n_rows,)] = con.execute(f"select count(*) from full_run.main.{table}").fetchall()
+            [(diff,)] = con.execute(
                 f"select count(*) from ((select * from full_run.main.{table} except all "
                 f"select * from daily_run.main.{table}) union all (select * from "
                 f"daily_run.main.{table} except all select * from full_run.main.{table}))"
-            ).fetchone()
+            ).fetchall()
             assert n_rows > 0 and diff == 0, table

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from beaconlake.cli import main
 from beaconlake.errors import InputError
@@ -40,7 +40,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 def truth_row(tenant: str, host: str, label: str, query: str, reg: str, **over: object) -> dict:
     """One ground-truth row with harmless defaults for the bucket columns."""
-    row = {
+    row: dict[str, object] = {
         "tenant_id": tenant,
         "host_id": host,
         "label": label,
@@ -157,7 +157,7 @@ def write_inputs(tmp_path: Path) -> tuple[Path, Path]:
     return truth_path, findings_path
 
 
-def run_cli(*args: str):
+def run_cli(*args: object) -> Result:
     return CliRunner().invoke(main, ["evaluate", *(str(a) for a in args)])
 
 
@@ -561,6 +561,7 @@ def test_plot_has_one_line_per_detector(tmp_path: Path, truth, findings) -> None
 
 def shaped_truth() -> pd.DataFrame:
     """Three C2 channels of different shapes and two benign periodic channels."""
+    # left as written: items in rows, not one per line
     return pd.DataFrame(
         [
             truth_row("t1", "h1", "c2", "api.ipcheck-nova.top", "ipcheck-nova.top",
@@ -645,6 +646,7 @@ def test_cli_alert_load_from_manifest_and_severity(tmp_path: Path) -> None:
     shaped_truth().to_csv(tmp_path / "ground_truth.csv", index=False)
     shaped_findings().to_csv(tmp_path / "det.csv", index=False)
     (tmp_path / "manifest.json").write_text(json.dumps({"summary": {"host_days": 200}}))
+    # left as written: each flag beside its value
     result = run_cli("--ground-truth", tmp_path, "--findings", tmp_path / "det.csv",
                      "--severity", "medium", "--json", "-")  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -657,10 +659,12 @@ def test_cli_alert_load_from_manifest_and_severity(tmp_path: Path) -> None:
     for key in ("precision", "precision_vs_human", "recall", "benign_by_category", "recall_by"):
         assert key in det
     assert "alert load" in result.stderr
+    # left as written: each flag beside its value
     override = run_cli("--ground-truth", tmp_path, "--findings", tmp_path / "det.csv",
                        "--host-days", 50, "--json", "-")  # fmt: skip
     det = json.loads(override.stdout)["detectors"]["det"]
     assert det["alert_load_per_100_host_days"] == pytest.approx(100 * 4 / 50)
+    # left as written: each flag beside its value
     bad = run_cli("--ground-truth", tmp_path, "--findings", tmp_path / "det.csv",
                   "--severity", "urgent")  # fmt: skip
     assert_one_line_error(bad, "severity must be one of")
@@ -675,6 +679,7 @@ def test_null_query_type_survives_the_csv(tmp_path: Path) -> None:
 
 def test_one_finding_on_a_shared_domain_is_one_alert() -> None:
     # Two directory channels of one host share the registered domain corp.internal.
+    # left as written: one record per line
     truth = prepare_truth(
         pd.DataFrame(
             [

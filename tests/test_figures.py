@@ -37,6 +37,8 @@ def test_cli_writes_three_pngs(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     pngs = sorted(tmp_path.glob("*.png"))
     assert [p.name for p in pngs] == [
-        "figure_a_fft.png", "figure_b_fft_jitter.png", "figure_c_sliding_window.png"
-    ]  # fmt: skip
+        "figure_a_fft.png",
+        "figure_b_fft_jitter.png",
+        "figure_c_sliding_window.png",
+    ]
     assert all(p.read_bytes()[:8] == PNG_MAGIC and p.stat().st_size > 10_000 for p in pngs)

@@ -82,8 +82,7 @@ def daily(small_dataset: tuple[Path, SimulationSummary], days, tmp_path_factory)
     out, _ = small_dataset
     db = tmp_path_factory.mktemp("daily") / "bl.duckdb"
     for day in days:
-        run_pipeline(str(out), db_path=str(db), start=day, last_day=day,
-                     workers=1)  # fmt: skip
+        run_pipeline(str(out), db_path=str(db), start=day, last_day=day, workers=1)
     return db
 
 
@@ -117,11 +116,9 @@ def test_rerun_and_overlapping_windows_keep_the_incidents(
 ) -> None:
     out, _ = small_dataset
     db = tmp_path / "bl.duckdb"
-    run_pipeline(str(out), db_path=str(db), start=days[0], last_day=days[0],
-                 workers=1)  # fmt: skip
+    run_pipeline(str(out), db_path=str(db), start=days[0], last_day=days[0], workers=1)
     first = _incidents(db)
-    run_pipeline(str(out), db_path=str(db), start=days[0], last_day=days[0],
-                 workers=1)  # fmt: skip
+    run_pipeline(str(out), db_path=str(db), start=days[0], last_day=days[0], workers=1)
     again = _incidents(db)
     evidence = [c for c in first.columns if c != "triage_decided_at"]
     pd.testing.assert_frame_equal(first[evidence], again[evidence])  # a re-run changes nothing
@@ -155,15 +152,24 @@ def test_a_verdict_takes_effect_at_the_next_build_and_lapses_when_it_expires(
     assert len(queue) and set(queue.status) <= {"new", "changed", "open"}
     target = queue.iloc[0]
     until = dt.date.today() + dt.timedelta(days=3)
-    made = decision("snoozed", tenant=target.tenant_id, domain=target.beacon_key.split(" + ")[0],
-                    until=until, by="analyst", note="change window")  # fmt: skip
+    made = decision(
+        "snoozed",
+        tenant=target.tenant_id,
+        domain=target.beacon_key.split(" + ")[0],
+        until=until,
+        by="analyst",
+        note="change window",
+    )
     record(DuckDBWarehouse(str(db)), [made])
 
     _build_findings(out, db)
     queue_after = _query(db, "select incident_id from main_findings.rpt_beacon_alerts")
     assert target.incident_id not in set(queue_after.incident_id)
-    incident = _query(db, f"select * from main_findings.fct_beacon_incidents "
-                          f"where incident_id = '{target.incident_id}'").iloc[0]  # fmt: skip
+    incident = _query(
+        db,
+        f"select * from main_findings.fct_beacon_incidents "
+        f"where incident_id = '{target.incident_id}'",
+    ).iloc[0]
     assert incident.status == incident.triage_verdict == "snoozed" and not incident.is_open
     audit = _query(db, "select * from main_findings.fct_triage_audit")
     assert list(audit.state) == ["applied"] and audit.n_incidents[0] >= 1
@@ -187,6 +193,7 @@ def test_a_malicious_domain_is_critical_and_joins_the_known_c2_list(
         "select * from main_findings.fct_beacon_incidents where severity_rank < 4 "
         "and beacon_kind = 'domain' order by score desc limit 1",
     ).iloc[0]
+    # left as written: each flag beside its value
     result = CliRunner().invoke(
         main,
         ["triage", "mark", "malicious", "--domain", low.beacon_key, "--by", "analyst",
@@ -194,13 +201,18 @@ def test_a_malicious_domain_is_critical_and_joins_the_known_c2_list(
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "applies from the next build" in result.output
-    result = warehouse.build(out, db_path=db)  # the whole project: lists, candidates, findings
-    assert result.success, result.error
-    incident = _query(db, f"select * from main_findings.fct_beacon_incidents "
-                          f"where incident_id = '{low.incident_id}'").iloc[0]  # fmt: skip
+    built = warehouse.build(out, db_path=db)  # the whole project: lists, candidates, findings
+    assert built.success, built.error
+    incident = _query(
+        db,
+        f"select * from main_findings.fct_beacon_incidents where incident_id = '{low.incident_id}'",
+    ).iloc[0]
     assert (incident.severity, incident.status) == ("critical", "malicious")
-    listed = _query(db, "select * from main.int_known_domains where list_name = 'known_c2' "
-                        f"and listed_domain = '{low.beacon_key}'")  # fmt: skip
+    listed = _query(
+        db,
+        "select * from main.int_known_domains where list_name = 'known_c2' "
+        f"and listed_domain = '{low.beacon_key}'",
+    )
     assert list(listed.list_category) == ["analyst verdict"]
     assert "analyst" in listed.list_detail[0]
 
@@ -242,6 +254,7 @@ def test_hostile_scope_values_are_data_not_sql(tmp_path: Path) -> None:
 def test_incidents_list_filters_and_json_lines(whole: Path) -> None:
     incidents = _incidents(whole)
     tenant = incidents.tenant_id.iloc[0]
+    # left as written: each flag beside its value
     listed = CliRunner().invoke(
         main, ["findings", "--db", str(whole), "--tenant", tenant, "--format", "jsonl",
                "--min-severity", "info"],
@@ -273,16 +286,16 @@ def test_a_real_capture_is_one_incident_whatever_the_windows(
 
     real = shared_data / "real"
     out = tmp_path / "replay"
-    placement = prepare([real / "saitama_foxit" / "dns.log"],
-                        [real / "rita_missing_host" / "dns_3days.log.gz"], out)  # fmt: skip
+    placement = prepare(
+        [real / "saitama_foxit" / "dns.log"], [real / "rita_missing_host" / "dns_3days.log.gz"], out
+    )
     assert placement is not None
     saitama = {f"saitama-fake-domain-{n}.com" for n in ("one", "two", "three")}
     days = sorted(dt.date.fromisoformat(d) for d in placement.background_days)
     whole, daily = tmp_path / "whole.duckdb", tmp_path / "daily.duckdb"
     run_pipeline(str(out / "events"), db_path=str(whole), workers=1)
     for day in days:
-        run_pipeline(str(out / "events"), db_path=str(daily), start=day,
-                     last_day=day, workers=1)  # fmt: skip
+        run_pipeline(str(out / "events"), db_path=str(daily), start=day, last_day=day, workers=1)
 
     def on_saitama(db: Path) -> pd.DataFrame:
         incidents = _incidents(db)
@@ -296,7 +309,8 @@ def test_a_real_capture_is_one_incident_whatever_the_windows(
     assert in_whole.severity_rank.iloc[0] >= 3
 
     before = _incidents(daily)
-    run_pipeline(str(out / "events"), db_path=str(daily), start=days[-1],
-                 last_day=days[-1], workers=1)  # fmt: skip
+    run_pipeline(
+        str(out / "events"), db_path=str(daily), start=days[-1], last_day=days[-1], workers=1
+    )
     after = _incidents(daily)
     pd.testing.assert_frame_equal(before[IDENTITY], after[IDENTITY])

@@ -25,20 +25,23 @@ FIELDS = (
 ).split()
 HEADER = (
     "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tdns\n"
-    "#open\t2024-04-19-00-00-01\n#fields\t" + "\t".join(FIELDS) + "\n#types\t" + "\t".join(
-        ["time"] + ["string"] * (len(FIELDS) - 1)
-    ) + "\n"
-)  # fmt: skip
+    "#open\t2024-04-19-00-00-01\n#fields\t"
+    + "\t".join(FIELDS)
+    + "\n#types\t"
+    + "\t".join(["time"] + ["string"] * (len(FIELDS) - 1))
+    + "\n"
+)
 
 
 def _row(ts: str, host: str, query: str, qtype: str = "A", rcode: str = "NOERROR") -> str:
+    # left as written: items in rows, not one per line
     values = [ts, "C1", host, "5353", "10.0.0.53", "53", "udp", "1", query, "1", "C_INTERNET",
               "1", qtype, "0", rcode]  # fmt: skip
     return "\t".join(values) + "\n"
 
 
 def _read(out: Path) -> pd.DataFrame:
-    return duckdb.sql(
+    return duckdb.execute(
         f"select * from read_parquet('{out}/**/*.parquet', hive_partitioning = true) "
         "order by event_time"
     ).df()
@@ -63,8 +66,9 @@ def test_rotated_gzip_tsv_with_unset_empty_and_malformed_lines(tmp_path: Path) -
     report = ingest([path], tmp_path / "out", tenant_id="acme")
     assert (report.rows, report.rejected) == (4, 2)
     assert {r: [e.line_no for e in report.examples[r]] for r in report.rejections} == {
-        Reason.FIELD_COUNT: [21], Reason.BAD_TIME: [22]
-    }  # fmt: skip
+        Reason.FIELD_COUNT: [21],
+        Reason.BAD_TIME: [22],
+    }
     df = _read(tmp_path / "out")
     assert len(df) == 4 and set(df.tenant_id) == {"acme"}
     assert df.event_time.iloc[0] == pd.Timestamp("2024-04-19 00:00:00.441203")
@@ -75,11 +79,21 @@ def test_rotated_gzip_tsv_with_unset_empty_and_malformed_lines(tmp_path: Path) -
 
 def test_json_lines_with_epoch_and_iso_times_and_a_host_map(tmp_path: Path) -> None:
     lines = [
-        {"ts": 1659869201.481371, "id.orig_h": "192.168.1.112", "query": "a.evil.com",
-         "qtype_name": "A", "rcode_name": "NOERROR"},
-        {"ts": "2022-08-07T10:47:44.011415Z", "id.orig_h": "192.168.1.112", "query": "b.evil.com",
-         "qtype_name": "TXT", "rcode_name": "NOERROR"},
-    ]  # fmt: skip
+        {
+            "ts": 1659869201.481371,
+            "id.orig_h": "192.168.1.112",
+            "query": "a.evil.com",
+            "qtype_name": "A",
+            "rcode_name": "NOERROR",
+        },
+        {
+            "ts": "2022-08-07T10:47:44.011415Z",
+            "id.orig_h": "192.168.1.112",
+            "query": "b.evil.com",
+            "qtype_name": "TXT",
+            "rcode_name": "NOERROR",
+        },
+    ]
     path = tmp_path / "dns.log"
     path.write_text("\n".join(json.dumps(x) for x in lines) + "\n{not json\n")
     hosts = tmp_path / "hosts.csv"
@@ -101,8 +115,9 @@ def test_rebase_moves_relative_times_by_whole_days(tmp_path: Path) -> None:
     ingest([path], tmp_path / "o", rebase_date=pd.Timestamp("2026-11-02").date())
     df = _read(tmp_path / "o")
     assert df.event_time.tolist() == [
-        pd.Timestamp("2026-11-02 00:00:19.5"), pd.Timestamp("2026-11-03 00:00:19.5")
-    ]  # fmt: skip
+        pd.Timestamp("2026-11-02 00:00:19.5"),
+        pd.Timestamp("2026-11-03 00:00:19.5"),
+    ]
 
 
 def test_mapped_csv_with_local_times(tmp_path: Path) -> None:
@@ -205,8 +220,10 @@ def test_mapped_export_with_an_answer_ttl_column(tmp_path: Path) -> None:
         'answer_ttl_seconds = "ttl"\n[time]\nformat = "epoch"\n'
     )
     data = tmp_path / "d.csv"
-    data.write_text("t,h,q,ttl\n1700000000,pc1,x.com,300\n1700000001,pc1,x.com,\n"
-                    "1700000002,pc1,x.com,n/a\n1700000003,pc1,x.com,59.5\n")  # fmt: skip
+    data.write_text(
+        "t,h,q,ttl\n1700000000,pc1,x.com,300\n1700000001,pc1,x.com,\n"
+        "1700000002,pc1,x.com,n/a\n1700000003,pc1,x.com,59.5\n"
+    )
     report = ingest([data], tmp_path / "o", mapping=Mapping.load(mapping))
     assert (report.rows, report.rejected, report.notes[Note.BAD_TTL]) == (4, 0, 1)
     ttl = _read(tmp_path / "o").answer_ttl_seconds.tolist()
@@ -217,8 +234,10 @@ def test_mapped_export_with_an_answer_ttl_column(tmp_path: Path) -> None:
         'answer_ttl_seconds = "answer.ttls"\n[time]\nformat = "epoch"\n'
     )
     data = tmp_path / "d.jsonl"
-    data.write_text(json.dumps({"t": 1700000000, "h": "pc1", "q": "x.com",
-                                "answer": {"ttls": [600, 450]}}) + "\n")  # fmt: skip
+    data.write_text(
+        json.dumps({"t": 1700000000, "h": "pc1", "q": "x.com", "answer": {"ttls": [600, 450]}})
+        + "\n"
+    )
     ingest([data], tmp_path / "o2", mapping=Mapping.load(jsonl))
     assert _read(tmp_path / "o2").answer_ttl_seconds.tolist() == [450.0]
 

@@ -18,6 +18,7 @@ import os
 import re
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
@@ -45,10 +46,12 @@ FIELDS = (
 ).split()
 HEADER = (
     "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tdns\n"
-    "#fields\t" + "\t".join(FIELDS) + "\n#types\t" + "\t".join(
-        ["time"] + ["string"] * (len(FIELDS) - 1)
-    ) + "\n"
-)  # fmt: skip
+    "#fields\t"
+    + "\t".join(FIELDS)
+    + "\n#types\t"
+    + "\t".join(["time"] + ["string"] * (len(FIELDS) - 1))
+    + "\n"
+)
 HEADER_LINES = HEADER.count("\n")
 SURROGATE = re.compile("[\ud800-\udfff]")
 #: Valid event times: inside every run's default range, whatever day the tests run on.
@@ -65,6 +68,7 @@ JSONL_MAPPING = (
 
 
 def _tsv_row(ts: str, host: str = "10.0.0.1", query: str = "a.example.com") -> str:
+    # left as written: items in rows, not one per line
     values = [ts, "C1", host, "5353", "10.0.0.53", "53", "udp", "1", query, "1", "C_INTERNET",
               "1", "A", "0", "NOERROR"]  # fmt: skip
     return "\t".join(values) + "\n"
@@ -80,9 +84,9 @@ def _written(out: Path) -> list[dict[str, object]]:
     return [row for f in files for row in pq.read_table(f).to_pylist()]
 
 
-def _checked(paths: list[Path], out: Path, **kwargs: object) -> tuple[IngestReport, list[dict]]:
+def _checked(paths: list[Path], out: Path, **kwargs: Any) -> tuple[IngestReport, list[dict]]:
     """Ingest; check the identity, the rows written and that no temporary folder is left."""
-    report = ingest(paths, out, **kwargs)  # type: ignore[arg-type]
+    report = ingest(paths, out, **kwargs)
     assert report.lines == (
         report.rows + report.rejected + report.header_lines + report.blank_lines
     )
@@ -101,6 +105,7 @@ def _mapping(tmp: Path, text: str) -> Mapping:
 # --- property-based: arbitrary input never escapes as an exception, every line is counted -------
 
 _junk_line = st.binary(max_size=60).map(lambda b: b.replace(b"\n", b""))
+# left as written: items in rows, not one per line
 _tsv_line = st.one_of(
     _junk_line,
     st.sampled_from(HEADER.encode().splitlines()),
@@ -154,14 +159,17 @@ _garbage_line = st.text(max_size=40).filter(
 @given(
     items=st.lists(
         st.one_of(
-            st.builds(lambda ts, q: ("row", _tsv_row(f"{ts:.6f}", query=q)),
-                      st.floats(T0, T1), st.from_regex(r"[a-z0-9.-]{0,20}", fullmatch=True)),
+            st.builds(
+                lambda ts, q: ("row", _tsv_row(f"{ts:.6f}", query=q)),
+                st.floats(T0, T1),
+                st.from_regex(r"[a-z0-9.-]{0,20}", fullmatch=True),
+            ),
             st.builds(lambda t: ("bad", t + "\n"), _garbage_line),
             st.sampled_from([("blank", "\n"), ("blank", "  \t\n"), ("header", "#close\tx\n")]),
         ),
         max_size=40,
     )
-)  # fmt: skip
+)
 def test_zeek_tsv_reader_writes_exactly_the_valid_rows(items: list[tuple[str, str]]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "dns.log"
@@ -195,20 +203,22 @@ _zeek_keys = st.sampled_from(["ts", "id.orig_h", "id", "query", "qtype_name", "r
 @given(
     records=st.lists(
         st.one_of(
-            st.dictionaries(_zeek_keys | st.text(max_size=4), _json_value, max_size=7)
-            .map(json.dumps),
+            st.dictionaries(_zeek_keys | st.text(max_size=4), _json_value, max_size=7).map(
+                json.dumps
+            ),
             _json_value.map(json.dumps),
             _junk_line.map(lambda b: b.decode("utf-8", "replace")),
         ),
         max_size=25,
     ),
     final_newline=st.booleans(),
-)  # fmt: skip
+)
 def test_zeek_json_reader_counts_every_line_of_arbitrary_json(
     records: list[str], final_newline: bool
 ) -> None:
-    data = _file_bytes([b"{}", *(r.encode("utf-8", "surrogatepass") for r in records)], False,
-                       final_newline)  # fmt: skip
+    data = _file_bytes(
+        [b"{}", *(r.encode("utf-8", "surrogatepass") for r in records)], False, final_newline
+    )
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "dns.log"
         path.write_bytes(data)
@@ -218,7 +228,8 @@ def test_zeek_json_reader_counts_every_line_of_arbitrary_json(
 
 
 #: (value, whether a row with it is written) for a JSON ``ts``
-_json_ts = st.one_of(
+# left as written: items in rows, not one per line
+_json_ts: st.SearchStrategy[tuple[object, bool]] = st.one_of(
     st.floats(T0, T1).map(lambda t: (t, True)),
     st.floats(T0, T1).map(lambda t: (repr(t), True)),
     st.datetimes(dt.datetime(2000, 1, 2), dt.datetime(2025, 12, 30)).map(
@@ -240,10 +251,12 @@ _json_text = st.one_of(
     _json_str.map(lambda v: (v, True, _as_written(v))),
     st.integers().map(lambda v: (v, True, str(v))),
     st.floats(allow_nan=False).map(lambda v: (v, True, str(v))),
-    st.one_of(st.booleans(), st.lists(st.integers(), max_size=2),
-              st.dictionaries(st.text(max_size=2), st.integers(), max_size=2))
-    .map(lambda v: (v, False, None)),
-)  # fmt: skip
+    st.one_of(
+        st.booleans(),
+        st.lists(st.integers(), max_size=2),
+        st.dictionaries(st.text(max_size=2), st.integers(), max_size=2),
+    ).map(lambda v: (v, False, None)),
+)
 
 
 @PROPERTY
@@ -291,20 +304,26 @@ def test_mapped_csv_reader_counts_every_record_of_arbitrary_bytes(
 _csv_time = st.one_of(
     st.integers(int(T0), int(T1)).map(lambda t: (str(t), True)),
     st.floats(T0, T1).map(lambda t: (repr(t), True)),
-    st.sampled_from(["", "abc", "nan", "inf", "1e12", "1e13", "-5", "1e400", "19.5", "12:00",
-                     "1" * 5000]).map(lambda t: (t, False)),
-)  # fmt: skip
+    st.sampled_from(
+        ["", "abc", "nan", "inf", "1e12", "1e13", "-5", "1e400", "19.5", "12:00", "1" * 5000]
+    ).map(lambda t: (t, False)),
+)
 
 
 @PROPERTY
 @given(
     records=st.lists(
-        st.tuples(_csv_time, st.text(max_size=12), st.text(max_size=12), st.text(max_size=12),
-                  st.sampled_from([0, 0, 0, -1, 1])),
+        st.tuples(
+            _csv_time,
+            st.text(max_size=12),
+            st.text(max_size=12),
+            st.text(max_size=12),
+            st.sampled_from([0, 0, 0, -1, 1]),
+        ),
         max_size=25,
     ),
     delimiter=st.sampled_from([",", ";", "\t"]),
-)  # fmt: skip
+)
 def test_mapped_csv_reader_writes_exactly_the_valid_rows(
     records: list[tuple], delimiter: str
 ) -> None:
@@ -335,13 +354,17 @@ def test_mapped_csv_reader_writes_exactly_the_valid_rows(
 @given(
     records=st.lists(
         st.one_of(
-            st.tuples(_json_ts, st.one_of(_json_text, st.just(("absent", True, None))), _json_text,
-                      _json_value),
+            st.tuples(
+                _json_ts,
+                st.one_of(_json_text, st.just(("absent", True, None))),
+                _json_text,
+                _json_value,
+            ),
             _json_value.map(json.dumps),
         ),
         max_size=25,
     )
-)  # fmt: skip
+)
 def test_mapped_jsonl_reader_writes_exactly_the_valid_rows(records: list) -> None:
     lines, expected = [], []
     for record in records:
@@ -372,8 +395,11 @@ def test_mapped_jsonl_reader_writes_exactly_the_valid_rows(records: list) -> Non
         assert sorted(map(str, (r["query_name"] for r in rows))) == sorted(map(str, expected))
 
 
-_dns_name = st.lists(st.from_regex(r"[A-Za-z0-9]([A-Za-z0-9-]{0,10}[A-Za-z0-9])?", fullmatch=True),
-                     min_size=1, max_size=5).map(".".join)  # fmt: skip
+_dns_name = st.lists(
+    st.from_regex(r"[A-Za-z0-9]([A-Za-z0-9-]{0,10}[A-Za-z0-9])?", fullmatch=True),
+    min_size=1,
+    max_size=5,
+).map(".".join)
 
 
 @PROPERTY
@@ -398,8 +424,9 @@ def test_normalize_name_of_a_dns_name(name: str, root: bool, pad: str) -> None:
 
 
 def test_a_truncated_gzip_keeps_its_rows_before_the_cut_and_the_other_files(tmp_path: Path) -> None:
-    rows = "".join(_tsv_row(f"{1713484800 + i}.{i:06d}", query=f"q{i:05d}.example.com")
-                   for i in range(3000))  # fmt: skip
+    rows = "".join(
+        _tsv_row(f"{1713484800 + i}.{i:06d}", query=f"q{i:05d}.example.com") for i in range(3000)
+    )
     packed = gzip.compress((HEADER + rows).encode())
     (tmp_path / "cut.log.gz").write_bytes(packed[: len(packed) // 2])
     (tmp_path / "whole.log").write_text(HEADER + _tsv_row("1713484800.5"))
@@ -418,11 +445,19 @@ def test_a_truncated_gzip_keeps_its_rows_before_the_cut_and_the_other_files(tmp_
 
 @pytest.mark.parametrize(
     ("ts", "reason"),
-    [("NaN", Reason.BAD_TIME), ("Infinity", Reason.BAD_TIME), ("-Infinity", Reason.BAD_TIME),
-     ("1e12", Reason.TIME_OUT_OF_RANGE), ("1e13", Reason.TIME_OUT_OF_RANGE),
-     ('"1e13"', Reason.TIME_OUT_OF_RANGE), ("1e400", Reason.BAD_TIME), ("true", Reason.BAD_TIME),
-     ("[1]", Reason.BAD_TIME), ("null", Reason.NO_TIME)],
-)  # fmt: skip
+    [
+        ("NaN", Reason.BAD_TIME),
+        ("Infinity", Reason.BAD_TIME),
+        ("-Infinity", Reason.BAD_TIME),
+        ("1e12", Reason.TIME_OUT_OF_RANGE),
+        ("1e13", Reason.TIME_OUT_OF_RANGE),
+        ('"1e13"', Reason.TIME_OUT_OF_RANGE),
+        ("1e400", Reason.BAD_TIME),
+        ("true", Reason.BAD_TIME),
+        ("[1]", Reason.BAD_TIME),
+        ("null", Reason.NO_TIME),
+    ],
+)
 def test_non_finite_and_far_future_times_are_rejected(
     tmp_path: Path, ts: str, reason: Reason
 ) -> None:
@@ -441,20 +476,28 @@ def test_non_finite_and_far_future_times_are_rejected(
 
 def test_a_number_in_a_text_field_is_its_text_and_a_list_rejects_the_row(tmp_path: Path) -> None:
     base = {"ts": 1713484800.5, "id.orig_h": "10.0.0.1", "query": "a.example.com"}
-    lines = [{**base, "query": 1}, {**base, "id.orig_h": 167772161, "qtype_name": 28},
-             {**base, "query": ["a"]}, {**base, "rcode_name": {"x": 1}}, {**base, "query": True},
-             {**base, "id": "not an object", "id.orig_h": None}]  # fmt: skip
+    lines = [
+        {**base, "query": 1},
+        {**base, "id.orig_h": 167772161, "qtype_name": 28},
+        {**base, "query": ["a"]},
+        {**base, "rcode_name": {"x": 1}},
+        {**base, "query": True},
+        {**base, "id": "not an object", "id.orig_h": None},
+    ]
     path = tmp_path / "dns.log"
     path.write_text("".join(json.dumps(x) + "\n" for x in lines))
     report, rows = _checked([path], tmp_path / "out")
     assert (report.rows, dict(report.rejections)) == (3, {Reason.NOT_TEXT: 3})
     assert [str(e) for e in report.examples[Reason.NOT_TEXT]] == [
-        f"{path}:3: query is list", f"{path}:4: rcode_name is dict", f"{path}:5: query is bool"
-    ]  # fmt: skip
+        f"{path}:3: query is list",
+        f"{path}:4: rcode_name is dict",
+        f"{path}:5: query is bool",
+    ]
     assert [(r["query_name"], r["host_id"], r["query_type"]) for r in rows] == [
-        ("1", "10.0.0.1", None), ("a.example.com", "167772161", "28"),
+        ("1", "10.0.0.1", None),
+        ("a.example.com", "167772161", "28"),
         ("a.example.com", None, None),
-    ]  # fmt: skip
+    ]
 
 
 def test_a_200_kib_csv_field_is_read_and_a_line_over_the_limit_is_rejected(tmp_path: Path) -> None:
@@ -480,9 +523,7 @@ def test_lines_over_the_limit_are_rejected_in_zeek_logs_too(tmp_path: Path) -> N
     assert (report.rows, dict(report.rejections)) == (1, {Reason.LINE_TOO_LONG: 1})
     path.write_text('{"ts": 1713484800.5}\n{"ts": 1713484800.5, "q": "' + "a" * MAX_LINE_BYTES)
     report, _ = _checked([path], tmp_path / "out2")
-    assert (report.lines, report.rows, dict(report.rejections)) == (
-        2, 1, {Reason.LINE_TOO_LONG: 1}
-    )  # fmt: skip
+    assert (report.lines, report.rows, dict(report.rejections)) == (2, 1, {Reason.LINE_TOO_LONG: 1})
 
 
 def test_deep_json_huge_numbers_and_lone_surrogates_do_not_abort(tmp_path: Path) -> None:
@@ -505,9 +546,10 @@ def test_deep_json_huge_numbers_and_lone_surrogates_do_not_abort(tmp_path: Path)
 def test_invalid_utf8_is_replaced_counted_and_kept(tmp_path: Path) -> None:
     path = tmp_path / "dns.log"
     path.write_bytes(
-        HEADER.encode() + _tsv_row("1713484800.5", host="pc-\xff").encode("latin-1")
+        HEADER.encode()
+        + _tsv_row("1713484800.5", host="pc-\xff").encode("latin-1")
         + _tsv_row("1713484801.5").encode()
-    )  # fmt: skip
+    )
     report, rows = _checked([path], tmp_path / "out")
     assert (report.rows, report.notes) == (2, {Note.REPLACED_TEXT: 1})
     assert report.examples[Note.REPLACED_TEXT][0].line_no == HEADER_LINES + 1
@@ -531,9 +573,13 @@ def test_lines_ending_in_a_lone_cr_are_lines(tmp_path: Path) -> None:
 def test_unusable_zeek_headers_are_rejected_not_raised(tmp_path: Path) -> None:
     path = tmp_path / "dns.log"
     path.write_text(
-        "#separator \\x\n#set_separator\t\n" + _tsv_row("1713484800.5")
-        + HEADER + _tsv_row("1713484801.5") + "#fields\tuid\n" + _tsv_row("1713484802.5")
-    )  # fmt: skip
+        "#separator \\x\n#set_separator\t\n"
+        + _tsv_row("1713484800.5")
+        + HEADER
+        + _tsv_row("1713484801.5")
+        + "#fields\tuid\n"
+        + _tsv_row("1713484802.5")
+    )
     report, _ = _checked([path], tmp_path / "out")
     assert report.rows == 1
     assert dict(report.rejections) == {Reason.BAD_HEADER: 3, Reason.NO_HEADER: 2}
@@ -624,8 +670,8 @@ def test_overwrite_keeps_the_old_output_when_the_new_run_fails(
     path, out = _old_output(tmp_path)
     real_add = ContractWriter.add
 
-    def add_then_fail(self: ContractWriter, *args: object) -> None:
-        real_add(self, *args)  # type: ignore[arg-type]
+    def add_then_fail(self: ContractWriter, *args: Any) -> None:
+        real_add(self, *args)
         if len(self._cols["event_time"]) == 10:
             self.flush()  # some Parquet is already in the temporary folder
         if self.rows_written:
@@ -684,8 +730,9 @@ def test_cli_every_line_bad_exits_2_with_the_summary_and_one_error_line(tmp_path
     )
     assert not out.exists()
     (tmp_path / "empty.log").write_text("")
-    result = CliRunner().invoke(main, ["ingest", "zeek", str(tmp_path / "empty.log"), "--out",
-                                       str(out)])  # fmt: skip
+    result = CliRunner().invoke(
+        main, ["ingest", "zeek", str(tmp_path / "empty.log"), "--out", str(out)]
+    )
     assert result.exit_code == 2 and result.output.strip().splitlines()[-1] == (
         f"Error: nothing written to {out}: the input holds no data lines"
     )
@@ -694,6 +741,7 @@ def test_cli_every_line_bad_exits_2_with_the_summary_and_one_error_line(tmp_path
 def test_cli_bad_mapping_and_host_map_are_one_line_errors(tmp_path: Path) -> None:
     data = tmp_path / "d.csv"
     data.write_text("t,h,q\n1713484800,pc1,a.com\n")
+    # left as written: one record per line
     for text, message in [
         ('delimiter = ";;"\n[columns]\nevent_time = "t"\nhost_id = "h"\nquery_name = "q"\n',
          "delimiter must be one character"),
@@ -708,6 +756,7 @@ def test_cli_bad_mapping_and_host_map_are_one_line_errors(tmp_path: Path) -> Non
         assert result.exit_code == 2 and message in result.output, result.output
         assert len(result.output.strip().splitlines()) == 1
     (tmp_path / "hosts.csv").write_bytes(b"ip,host_id\n\xff,pc\n")
+    # left as written: each flag beside its value
     result = CliRunner().invoke(main, ["ingest", "zeek", str(data), "--out", str(tmp_path / "o"),
                                        "--host-map", str(tmp_path / "hosts.csv")])  # fmt: skip
     assert result.exit_code == 2 and "cannot read host map" in result.output

@@ -69,7 +69,11 @@ def test_look_alike_domains_are_similar_and_unrelated_ones_are_not() -> None:
 
 def test_digits_scattered_in_a_long_label_look_random() -> None:
     assert lexical("api.u6yd972v2j.net").random_looking
-    ordinary = ("ctl.backupvault-cloud.com", "outlook.office365.com",
-                "repos-droplet.digitalocean.com", "my-app2-eu1.example.com")  # fmt: skip
+    ordinary = (
+        "ctl.backupvault-cloud.com",
+        "outlook.office365.com",
+        "repos-droplet.digitalocean.com",
+        "my-app2-eu1.example.com",
+    )
     for name in ordinary:
         assert not lexical(name).random_looking, name

@@ -10,14 +10,14 @@ import pandas as pd
 from beaconlake.confirm.batch import confirm, confirm_rotation_pools
 from beaconlake.confirm.periodicity import analyze
 from beaconlake.confirm.rotation import groups
-from beaconlake.confirm.scoring import Context, score_candidate
+from beaconlake.confirm.scoring import Context, Record, score_candidate
 from beaconlake.confirm.settings import project_settings
 from beaconlake.simulate.timing import beat_times
 
 DAY = 86_400.0
 
 
-def _scored(t: np.ndarray, ctx: Context, end: float = DAY) -> dict[str, object]:
+def _scored(t: np.ndarray, ctx: Context, end: float = DAY) -> Record:
     return score_candidate(analyze(t, 0, end), ctx, 0, end)
 
 
@@ -41,7 +41,7 @@ def test_a_ttl_refresh_in_working_sessions_ranks_below_a_jittered_beacon() -> No
     b = _scored(beacon, Context(200, 1, domain="cdn.kolibrax.top"))
     assert "DNS TTL 300 s" in str(a["reason"]) and "restarts" in str(a["reason"])
     assert a["severity"] in ("info", "low")
-    assert b["severity"] == "high" and b["score"] > 2 * a["score"]  # type: ignore[operator]
+    assert b["severity"] == "high" and b["score"] > 2 * a["score"]
 
 
 def test_machine_made_names_fresh_labels_and_tunnel_types_raise_the_score() -> None:
@@ -49,11 +49,17 @@ def test_machine_made_names_fresh_labels_and_tunnel_types_raise_the_score() -> N
     p = analyze(t, 0, DAY)
     plain = score_candidate(p, Context(200, 2, domain="weather.com"), 0, DAY)
     odd = Context(
-        200, 2, domain="x7k2m9q4zt1b.top", domain_level="registered_domain",
-        n_queries=96, n_nxdomain=30, n_tunnel_type_queries=96, n_query_names=48,
-    )  # fmt: skip
+        200,
+        2,
+        domain="x7k2m9q4zt1b.top",
+        domain_level="registered_domain",
+        n_queries=96,
+        n_nxdomain=30,
+        n_tunnel_type_queries=96,
+        n_query_names=48,
+    )
     r = score_candidate(p, odd, 0, DAY)
-    assert r["score"] > 1.5 * plain["score"]  # type: ignore[operator]
+    assert r["score"] > 1.5 * plain["score"]
     for phrase in ("DGA-likeness", "often-abused TLD .top", "NXDOMAIN", "TXT/NULL", "fresh one"):
         assert phrase in str(r["reason"]), phrase
 
@@ -65,7 +71,7 @@ def test_the_same_name_beaconing_from_many_hosts_is_a_fleet_agent() -> None:
     fleet = score_candidate(
         p, Context(200, 1, domain="intake.agent.io", candidate_hosts=30), 0, DAY
     )
-    assert fleet["score"] <= 0.1 * one["score"]  # type: ignore[operator]
+    assert fleet["score"] <= 0.1 * one["score"]
     assert "fleet-wide agent" in str(fleet["reason"])
 
 
@@ -81,17 +87,32 @@ def _rotating(
 
 def test_a_c2_rotating_over_three_domains_is_found_on_each() -> None:
     rng = np.random.default_rng(4)
-    names = ["saitama-fake-domain-one.com", "saitama-fake-domain-two.com",
-             "saitama-fake-domain-three.com"]  # fmt: skip
+    names = [
+        "saitama-fake-domain-one.com",
+        "saitama-fake-domain-two.com",
+        "saitama-fake-domain-three.com",
+    ]
     c2 = _rotating(rng, names, 300)
     # and three unrelated rare domains on the same host, browsed at random
     other = ["weather.com", "kolibrax.top", "news.example.org"]
-    browse = pd.DataFrame({"tenant_id": "t", "host_id": "h1",
-                           "domain": np.repeat(other, 60),
-                           "event_epoch": np.sort(rng.uniform(0, DAY, 180))})  # fmt: skip
+    browse = pd.DataFrame(
+        {
+            "tenant_id": "t",
+            "host_id": "h1",
+            "domain": np.repeat(other, 60),
+            "event_epoch": np.sort(rng.uniform(0, DAY, 180)),
+        }
+    )
     events = pd.concat([c2, browse])
-    cands = pd.DataFrame({"tenant_id": "t", "host_id": "h1", "domain": names + other,
-                          "domain_level": "registered_domain", "tenant_hosts": 50})  # fmt: skip
+    cands = pd.DataFrame(
+        {
+            "tenant_id": "t",
+            "host_id": "h1",
+            "domain": names + other,
+            "domain_level": "registered_domain",
+            "tenant_hosts": 50,
+        }
+    )
     alone = confirm(cands, events, 0, DAY, workers=1, rotations=False).set_index("domain")
     assert not alone.loc[names, "is_confirmed"].any()  # each third alone is not periodic
     out = confirm(cands, events, 0, DAY, workers=1).set_index("domain")
@@ -110,11 +131,19 @@ def test_a_pool_of_unrelated_domains_taking_turns_is_one_beacon() -> None:
     names = ["bolt-weather.com", "quiet-harbor.net", "lumenframe.org", "tessaract.info"]
     c2 = _rotating(rng, names, 120)  # together every 2 min ± 30 %, each alone every ~8 min
     visits = 30_000 + np.concatenate([np.arange(0, 600, 40.0), 20_000 + np.arange(0, 300, 30.0)])
-    browse = pd.DataFrame({"tenant_id": "t", "host_id": "h1", "domain": "recipes-daily.com",
-                           "event_epoch": visits})  # fmt: skip
-    members = pd.DataFrame({"tenant_id": "t", "host_id": "h1", "domain": [*names,
-                            "recipes-daily.com"], "tenant_hosts": 80, "domain_hosts": 1,
-                            "domain_level": "registered_domain"})  # fmt: skip
+    browse = pd.DataFrame(
+        {"tenant_id": "t", "host_id": "h1", "domain": "recipes-daily.com", "event_epoch": visits}
+    )
+    members = pd.DataFrame(
+        {
+            "tenant_id": "t",
+            "host_id": "h1",
+            "domain": [*names, "recipes-daily.com"],
+            "tenant_hosts": 80,
+            "domain_hosts": 1,
+            "domain_level": "registered_domain",
+        }
+    )
     out = confirm_rotation_pools(members, pd.concat([c2, browse]), 0, DAY).set_index("domain")
     assert sorted(out.index) == sorted(names)  # the browsing visits are dropped from the pool
     assert out.is_confirmed.all() and (out.severity.isin(["medium", "high"])).all()
@@ -127,8 +156,14 @@ def test_a_pool_of_unrelated_domains_taking_turns_is_one_beacon() -> None:
 def test_a_pool_of_random_visits_is_not_a_beacon() -> None:
     rng = np.random.default_rng(10)
     names = ["bolt-weather.com", "quiet-harbor.net", "lumenframe.org"]
-    events = pd.DataFrame({"tenant_id": "t", "host_id": "h1", "domain": rng.choice(names, 150),
-                           "event_epoch": np.sort(rng.uniform(0, DAY, 150))})  # fmt: skip
+    events = pd.DataFrame(
+        {
+            "tenant_id": "t",
+            "host_id": "h1",
+            "domain": rng.choice(names, 150),
+            "event_epoch": np.sort(rng.uniform(0, DAY, 150)),
+        }
+    )
     members = pd.DataFrame({"tenant_id": "t", "host_id": "h1", "domain": names})
     assert confirm_rotation_pools(members, events, 0, DAY).empty
 
@@ -146,19 +181,39 @@ def test_a_pool_looser_than_an_implant_is_not_a_beacon() -> None:
 def test_a_beacon_with_visits_around_it_is_no_rotation() -> None:
     """A beacon that is more periodic alone than with the pool is reported on its own."""
     rng = np.random.default_rng(13)
-    c2 = pd.DataFrame({"tenant_id": "t", "host_id": "h1", "domain": "edge-cloud-host.net",
-                       "event_epoch": beat_times(rng, 0, DAY, 1200, 0.2, "uniform")})  # fmt: skip
+    c2 = pd.DataFrame(
+        {
+            "tenant_id": "t",
+            "host_id": "h1",
+            "domain": "edge-cloud-host.net",
+            "event_epoch": beat_times(rng, 0, DAY, 1200, 0.2, "uniform"),
+        }
+    )
     sites = ["kostestar.com", "quounot.com", "shoplaidan.com"]
-    visits = pd.DataFrame({"tenant_id": "t", "host_id": "h1", "domain": np.repeat(sites, 6),
-                           "event_epoch": np.sort(rng.uniform(0, DAY, 18))})  # fmt: skip
-    members = pd.DataFrame({"tenant_id": "t", "host_id": "h1",
-                            "domain": ["edge-cloud-host.net", *sites]})  # fmt: skip
+    visits = pd.DataFrame(
+        {
+            "tenant_id": "t",
+            "host_id": "h1",
+            "domain": np.repeat(sites, 6),
+            "event_epoch": np.sort(rng.uniform(0, DAY, 18)),
+        }
+    )
+    members = pd.DataFrame(
+        {"tenant_id": "t", "host_id": "h1", "domain": ["edge-cloud-host.net", *sites]}
+    )
     assert confirm_rotation_pools(members, pd.concat([c2, visits]), 0, DAY).empty
 
 
 def test_rotation_groups_need_look_alike_names_and_overlapping_spans() -> None:
-    base = {"tenant_id": "t", "host_id": "h", "domain_level": "registered_domain",
-            "periodicity_score": 0.2, "domain_hosts": 1, "known_good_reason": None}  # fmt: skip
+    base = {
+        "tenant_id": "t",
+        "host_id": "h",
+        "domain_level": "registered_domain",
+        "periodicity_score": 0.2,
+        "domain_hosts": 1,
+        "known_good_reason": None,
+    }
+    # left as written: one record per line
     rows = [
         {**base, "domain": "ipcheck-lux.su", "first_beat": 0.0, "last_beat": 9000.0},
         {**base, "domain": "ipcheck-zorbo.top", "first_beat": 500.0, "last_beat": 9500.0},
@@ -183,17 +238,18 @@ def test_an_exact_timer_on_a_random_looking_name_stays_an_alert() -> None:
     assert "random-looking" in str(odd["reason"])
     # on an ordinary name the cache refresh and the clock-exact period count once, not twice
     assert "cache refresh" in str(plain["reason"]) and "clock-exact" in str(plain["reason"])
-    floor = 0.6 * plain["rarity"] * plain["periodicity_score"]  # type: ignore[operator]
-    assert plain["score"] >= floor - 1e-9  # type: ignore[operator]
-    assert plain["score"] < odd["score"]  # type: ignore[operator]
+    floor = 0.6 * plain["rarity"] * plain["periodicity_score"]
+    assert plain["score"] >= floor - 1e-9
+    assert plain["score"] < odd["score"]
 
 
 def test_sessions_faster_than_any_dns_ttl_are_not_an_application_in_use() -> None:
     rng = np.random.default_rng(5)
     # an operator's sessions: every 3 s for 25 minutes, five times a day, over two days
     starts = np.sort(rng.uniform(0, 2 * DAY - 1800, 10))
-    fast = np.concatenate([s + np.arange(0, 1500, 3.0) + rng.uniform(-0.3, 0.3, 500)
-                           for s in starts])  # fmt: skip
+    fast = np.concatenate(
+        [s + np.arange(0, 1500, 3.0) + rng.uniform(-0.3, 0.3, 500) for s in starts]
+    )
     r = _scored(np.sort(fast), Context(241, 1, domain="img.betetigo.ru"), 2 * DAY)
     assert "an application in use" not in str(r["reason"])
     assert "faster than any DNS cache" in str(r["reason"])
@@ -273,4 +329,4 @@ def test_beats_that_come_with_other_sites_names_are_browsing() -> None:
     assert "other sites' names answered within seconds of 96% of its beats" in str(page["reason"])
     for r in (busy, alone):  # a busy host gives company to anything; a lone call-home has none
         assert "other sites' names" not in str(r["reason"])
-        assert r["score"] > 3 * page["score"]  # type: ignore[operator]
+        assert r["score"] > 3 * page["score"]

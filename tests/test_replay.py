@@ -29,10 +29,12 @@ from beaconlake.replay import (
 FIELDS = "ts uid id.orig_h id.orig_p id.resp_h id.resp_p proto query qtype_name rcode_name".split()
 HEADER = (
     "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tdns\n"
-    "#fields\t" + "\t".join(FIELDS) + "\n#types\t" + "\t".join(
-        ["time"] + ["string"] * (len(FIELDS) - 1)
-    ) + "\n"
-)  # fmt: skip
+    "#fields\t"
+    + "\t".join(FIELDS)
+    + "\n#types\t"
+    + "\t".join(["time"] + ["string"] * (len(FIELDS) - 1))
+    + "\n"
+)
 DAY = dt.datetime(2024, 5, 6, tzinfo=dt.UTC).timestamp()
 #: Irregular C2 gaps (seconds, with fractions) over three registered domains, like Saitama's.
 C2_GAPS = [7.25, 61.5, 130.001, 12.75, 600.5, 45.125, 2999.875, 33.0, 71.0625]
@@ -53,8 +55,15 @@ def _c2_log(path: Path, start: float, hosts: tuple[str, ...] = ("192.168.1.112",
     lines = []
     for i, ts in enumerate(times):
         for host in hosts:
-            lines.append({"ts": float(ts), "id.orig_h": host, "query": C2_NAMES[i % 4],
-                          "qtype_name": "A", "rcode_name": "NOERROR"})  # fmt: skip
+            lines.append(
+                {
+                    "ts": float(ts),
+                    "id.orig_h": host,
+                    "query": C2_NAMES[i % 4],
+                    "qtype_name": "A",
+                    "rcode_name": "NOERROR",
+                }
+            )
     path.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
     return path
 
@@ -63,8 +72,9 @@ def _background(path: Path, start: float, hours: float) -> Path:
     """Two hosts: 10.0.0.1 busiest overall but only in its first 17 minutes (500 lookups, one
     every 2 s); 10.0.0.2 once a minute throughout."""
     rows = [(start + 2 * i, "10.0.0.1", f"site{i}.example.com") for i in range(500)]
-    rows += [(start + 60 * i + 0.5, "10.0.0.2", "updates.vendor.com")
-             for i in range(int(hours * 60) + 1)]  # fmt: skip
+    rows += [
+        (start + 60 * i + 0.5, "10.0.0.2", "updates.vendor.com") for i in range(int(hours * 60) + 1)
+    ]
     return _tsv(path, sorted(rows))
 
 
@@ -168,15 +178,18 @@ def test_a_short_background_surrounds_the_c2_stretch_with_the_most_queries(
     [
         ("two_hosts", {}, "the C2 log has 2 hosts (192.168.1.112, 192.168.1.113); name"),
         ("two_hosts", {"c2_host": "10.9.9.9"}, "--c2-host 10.9.9.9 does not appear"),
-        ("plain", {"host": "10.7.7.7"}, "host 10.7.7.7 has no events in the background "
-                                        "(busiest hosts: 10.0.0.1, 10.0.0.2)"),
+        (
+            "plain",
+            {"host": "10.7.7.7"},
+            "host 10.7.7.7 has no events in the background (busiest hosts: 10.0.0.1, 10.0.0.2)",
+        ),
         ("plain", {"offset_seconds": 86_400}, "outside the background's"),
         ("relative", {}, "pass --background-rebase-date"),
         ("empty_c2", {}, "has no readable queries"),
     ],
-)  # fmt: skip
+)
 def test_bad_input_gives_a_clear_message(
-    tmp_path: Path, setup: str, kwargs: dict[str, object], message: str
+    tmp_path: Path, setup: str, kwargs: dict[str, Any], message: str
 ) -> None:
     hosts = ("192.168.1.112", "192.168.1.113") if setup == "two_hosts" else ("192.168.1.112",)
     c2 = _c2_log(tmp_path / "c2.log", 1_659_869_201.0, hosts)
@@ -185,7 +198,7 @@ def test_bad_input_gives_a_clear_message(
     bg_start = 19.3 if setup == "relative" else DAY
     bg = _background(tmp_path / "bg.log", bg_start, hours=1)
     with pytest.raises(InputError, match=None) as err:
-        prepare([c2], [bg], tmp_path / "out", **kwargs)  # type: ignore[arg-type]
+        prepare([c2], [bg], tmp_path / "out", **kwargs)
     assert message in str(err.value)
 
 
@@ -201,13 +214,14 @@ def test_the_rebase_date_makes_a_relative_background_usable(tmp_path: Path) -> N
     ("args", "message"),
     [
         (["--background", "{bg}", "--out", "{out}"], "--c2 is required"),
-        (["--c2", "{c2}", "--background", "{bg}", "--out", "{out}", "--benign-only"],
-         "--benign-only runs the background alone"),
+        (
+            ["--c2", "{c2}", "--background", "{bg}", "--out", "{out}", "--benign-only"],
+            "--benign-only runs the background alone",
+        ),
         (["--c2", "{c2}", "--background", "{bg}", "--out", "{full}"], "is not empty"),
-        (["--c2", "{c2}", "--background", "/nonexistent.log", "--out", "{out}"],
-         "does not exist"),
+        (["--c2", "{c2}", "--background", "/nonexistent.log", "--out", "{out}"], "does not exist"),
     ],
-)  # fmt: skip
+)
 def test_cli_errors_are_one_line_with_exit_code_2(
     tmp_path: Path, args: list[str], message: str
 ) -> None:
@@ -239,9 +253,12 @@ def replayed(
     out = tmp_path_factory.mktemp(f"replay-{request.param}")
     real = shared_data / "real"
     report, placement = run_replay(
-        [real / REAL_C2], [real / f for f in background.files], out,
-        background_rebase_date=background.rebase_date, workers=1,
-    )  # fmt: skip
+        [real / REAL_C2],
+        [real / f for f in background.files],
+        out,
+        background_rebase_date=background.rebase_date,
+        workers=1,
+    )
     assert placement is not None
     return request.param, out, report, placement
 

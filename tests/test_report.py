@@ -14,6 +14,7 @@ import os
 import re
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -31,7 +32,7 @@ from beaconlake.report import (
     read_incident_views,
     render_html,
     write_report,
-)  # fmt: skip
+)
 from beaconlake.report.view import queue_order
 from beaconlake.simulate.generator import simulate
 from beaconlake.simulate.scenario import BeaconSpec, Scenario
@@ -53,10 +54,10 @@ def _epoch(moment: dt.datetime) -> float:
     return (moment - dt.datetime(1970, 1, 1)).total_seconds()
 
 
-def _incident(beats: np.ndarray, **fields: object) -> IncidentView:
+def _incident(beats: np.ndarray, **fields: Any) -> IncidentView:
     """A hand-made incident over ``WINDOW``; ``fields`` override the defaults."""
     start, end = WINDOW
-    values: dict[str, object] = {
+    values: dict[str, Any] = {
         "incident_id": "0123456789abcdef",
         "tenant_id": "tenant-a",
         "host_id": "ws-001",
@@ -78,7 +79,7 @@ def _incident(beats: np.ndarray, **fields: object) -> IncidentView:
         "beats": beats,
     }
     values.update(fields)
-    return IncidentView(**values)  # type: ignore[arg-type]
+    return IncidentView(**values)
 
 
 def _jittered(period: float, jitter: float, seed: int = 3) -> np.ndarray:
@@ -203,7 +204,7 @@ def test_queue_is_most_severe_first_with_three_filters() -> None:
     assert options[4:8] == ["", "critical", "high", "low"]  # severities, most severe first
     assert options[8:] == ["", "new", "open", "benign"]  # statuses, in workflow order
     sections = [
-        a["id"] for t, a in tags.tags if t == "section" and "incident" in a.get("class", "")
+        a["id"] for t, a in tags.tags if t == "section" and "incident" in (a.get("class") or "")
     ]
     assert sections == [r["data-target"] for r in rows]
     assert queue_order(incidents)[0].incident_id == "b" * 16
@@ -370,11 +371,22 @@ def run_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     until = dt.date.today() + dt.timedelta(days=7)
     verdicts = [
-        decision("benign", host=queue.host_id[0], domain=queue.beacon_key[0], by="analyst",
-                 note="reviewed: the vendor's updater"),
-        decision("snoozed", host=queue.host_id[1], domain=queue.beacon_key[1], until=until,
-                 by="analyst", note="waiting for the owner"),
-    ]  # fmt: skip
+        decision(
+            "benign",
+            host=queue.host_id[0],
+            domain=queue.beacon_key[0],
+            by="analyst",
+            note="reviewed: the vendor's updater",
+        ),
+        decision(
+            "snoozed",
+            host=queue.host_id[1],
+            domain=queue.beacon_key[1],
+            until=until,
+            by="analyst",
+            note="waiting for the owner",
+        ),
+    ]
     record(DuckDBWarehouse(str(db)), verdicts)
     assert warehouse.build(out / "sim", db_path=db, selector="findings").success
     warehouse._release_duckdb()
@@ -386,6 +398,7 @@ def report(run_db: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path
     """The page ``beaconlake report`` writes for the run (low and above), and the same
     incidents plus a hand-made hostile one rendered as a second page."""
     folder = tmp_path_factory.mktemp("report")
+    # left as written: each flag beside its value
     written = CliRunner().invoke(
         main, ["report", "--html", str(folder / "cli.html"), "--db", str(run_db),
                "--min-severity", "low", "--title", TITLE],

@@ -52,9 +52,10 @@ def test_planted_beacons_become_findings_with_reasons(run_dir: Path) -> None:
     truth = pd.read_csv(run_dir / "sim" / "ground_truth.csv")
     found = _findings(run_dir / "bl.duckdb")
     for row in truth[truth.label == "c2"].itertuples():
-        hit = found[(found.host_id == row.host_id) & found.domain.isin(
-            [row.query_name, row.registered_domain]
-        )]  # fmt: skip
+        hit = found[
+            (found.host_id == row.host_id)
+            & found.domain.isin([row.query_name, row.registered_domain])
+        ]
         assert len(hit), f"{row.channel} on {row.host_id} not found"
         best = hit.sort_values("score").iloc[-1]
         assert best.period_seconds == pytest.approx(
@@ -75,21 +76,21 @@ def test_run_ends_with_counts_per_day_and_for_the_window(run_dir: Path) -> None:
     summary = re.search(r"candidates, .* confirmed periodic, (\d+) alerts", log)
     assert summary and int(summary.group(1)) > 0
     with duckdb.connect(str(run_dir / "bl.duckdb"), read_only=True) as con:
-        (alerts,) = con.execute("select count(*) from main_findings.rpt_beacon_alerts").fetchone()
+        [(alerts,)] = con.execute("select count(*) from main_findings.rpt_beacon_alerts").fetchall()
     assert int(summary.group(1)) == alerts
 
 
 def test_rerunning_a_window_replaces_its_rows(run_dir: Path) -> None:
     db = run_dir / "bl.duckdb"
     with duckdb.connect(str(db), read_only=True) as con:
-        before = con.execute("select count(*) from main.beacon_findings").fetchone()[0]
+        [(before,)] = con.execute("select count(*) from main.beacon_findings").fetchall()
     result = CliRunner().invoke(main, ["run", "--input", str(run_dir / "sim"), "--db", str(db)])
     assert result.exit_code == 0, result.output
     with duckdb.connect(str(db), read_only=True) as con:
-        after = con.execute("select count(*) from main.beacon_findings").fetchone()[0]
-        windows = con.execute(
+        [(after,)] = con.execute("select count(*) from main.beacon_findings").fetchall()
+        [(windows,)] = con.execute(
             "select count(distinct (window_start, window_end)) from main.beacon_findings"
-        ).fetchone()[0]
+        ).fetchall()
     assert after == before and windows == 1
 
 
@@ -98,14 +99,34 @@ def test_findings_command_formats(run_dir: Path) -> None:
     as_csv = CliRunner().invoke(main, ["findings", "--db", db, "--per-window", "--format", "csv"])
     assert as_csv.exit_code == 0
     header = as_csv.output.splitlines()[0].split(",")
-    for col in ("tenant_id", "host_id", "domain", "period_seconds", "jitter", "events", "score",
-                "severity", "reason"):  # fmt: skip
+    for col in (
+        "tenant_id",
+        "host_id",
+        "domain",
+        "period_seconds",
+        "jitter",
+        "events",
+        "score",
+        "severity",
+        "reason",
+    ):
         assert col in header
     incidents = CliRunner().invoke(main, ["findings", "--db", db, "--format", "csv"])
     assert incidents.exit_code == 0
     header = incidents.output.splitlines()[0].split(",")
-    for col in ("incident_id", "tenant_id", "host_id", "beacon_kind", "beacon_key", "domains",
-                "status", "first_seen_at", "last_seen_at", "severity", "reason"):  # fmt: skip
+    for col in (
+        "incident_id",
+        "tenant_id",
+        "host_id",
+        "beacon_kind",
+        "beacon_key",
+        "domains",
+        "status",
+        "first_seen_at",
+        "last_seen_at",
+        "severity",
+        "reason",
+    ):
         assert col in header
     as_json = CliRunner().invoke(main, ["findings", "--db", db, "--format", "json"])
     assert as_json.exit_code == 0 and as_json.output.lstrip().startswith("[")
@@ -141,9 +162,15 @@ def test_empty_input_is_refused(tmp_path: Path) -> None:
 
     folder = tmp_path / "event_date=2026-11-02"
     folder.mkdir()
-    pq.write_table(pa.table({n: pa.array([], t) for n, t in zip(
-        CONTRACT_SCHEMA.names, CONTRACT_SCHEMA.types, strict=True
-    )}), folder / "part-0.parquet")  # fmt: skip
+    pq.write_table(
+        pa.table(
+            {
+                n: pa.array([], t)
+                for n, t in zip(CONTRACT_SCHEMA.names, CONTRACT_SCHEMA.types, strict=True)
+            }
+        ),
+        folder / "part-0.parquet",
+    )
     result = CliRunner().invoke(main, ["run", "--input", str(tmp_path)])
     assert result.exit_code == 2 and "has no rows" in result.output
     assert dt.date(2026, 11, 2)  # the partition date parsed from the folder name is valid
@@ -261,6 +288,7 @@ def test_findings_without_confirmation_fail_a_test(run_dir: Path, tmp_path: Path
 def test_run_passes_vars_to_dbt(run_dir: Path, tmp_path: Path) -> None:
     """A min_beats no series reaches leaves only what needs no count (none here)."""
     db = tmp_path / "strict.duckdb"
+    # left as written: each flag beside its value
     result = CliRunner().invoke(main, ["run", "--input", str(run_dir / "sim"), "--db", str(db),
                                        "--var", "min_beats=100000"])  # fmt: skip
     assert result.exit_code == 0, result.output

@@ -131,8 +131,11 @@ def test_batch_confirms_beacons_and_not_random_series() -> None:
             else np.sort(rng.uniform(0, DAY, 70))
         )
         cands.append({"tenant_id": "t", "host_id": f"h{i}", "domain": "x.top", "tenant_hosts": 50})
-        rows.append(pd.DataFrame({"tenant_id": "t", "host_id": f"h{i}", "domain": "x.top",
-                                  "event_epoch": t}))  # fmt: skip
+        rows.append(
+            pd.DataFrame(
+                {"tenant_id": "t", "host_id": f"h{i}", "domain": "x.top", "event_epoch": t}
+            )
+        )
     out = confirm(pd.DataFrame(cands), pd.concat(rows), 0, DAY, workers=2)
     assert len(out) == 12
     confirmed = out.set_index("host_id").is_confirmed
@@ -193,14 +196,17 @@ def test_a_jittered_beacon_at_its_ttl_is_no_cache_refresh() -> None:
 
 def test_batch_passes_the_answer_ttl_to_the_score() -> None:
     t = _refresh_series(450, 6)
+    # left as written: items in rows, not one per line
     cands = pd.DataFrame(
         [{"tenant_id": "t", "host_id": h, "domain": "sync.example.com", "tenant_hosts": 1000,
           "domain_hosts": 5, "answer_ttl_seconds": ttl} for h, ttl in (("a", 450.0), ("b", None))]
     )  # fmt: skip
     events = pd.concat(
-        pd.DataFrame({"tenant_id": "t", "host_id": h, "domain": "sync.example.com",
-                      "event_epoch": t}) for h in ("a", "b")
-    )  # fmt: skip
+        pd.DataFrame(
+            {"tenant_id": "t", "host_id": h, "domain": "sync.example.com", "event_epoch": t}
+        )
+        for h in ("a", "b")
+    )
     out = confirm(cands, events, 0, DAY, workers=1).set_index("host_id")
     assert "answer TTL 450 s" in out.reason["a"] and "answer TTL" not in out.reason["b"]
     assert out.score["a"] < out.score["b"]
@@ -218,8 +224,14 @@ def test_an_exact_timer_that_is_a_candidate_in_other_tenants_is_a_vendors_agent(
     assert severity(vendor["score"], shared, DAY, SETTINGS) in ("info", "low")
     machine = Context(200, 2, domain="xk2qv9fz7wpl.net", candidate_tenants=3)
     assert "vendor" not in score_candidate(p, machine, 0, DAY)["reason"]
-    campaign = Context(200, 2, domain="collect.acme-monitor.net", candidate_tenants=3,
-                       campaign_hosts=12, campaign_since=0.0)  # fmt: skip
+    campaign = Context(
+        200,
+        2,
+        domain="collect.acme-monitor.net",
+        candidate_tenants=3,
+        campaign_hosts=12,
+        campaign_since=0.0,
+    )
     assert "vendor" not in score_candidate(p, campaign, 0, DAY)["reason"]
 
 

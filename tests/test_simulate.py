@@ -31,7 +31,7 @@ P = 1000.0
 
 
 def _events(out: Path) -> pd.DataFrame:
-    return duckdb.sql(
+    return duckdb.execute(
         f"select * from read_parquet('{out}/events/**/*.parquet', hive_partitioning = true)"
     ).df()
 
@@ -162,8 +162,12 @@ def test_answer_ttls_are_each_names_ttl(small_dataset: tuple[Path, object]) -> N
     c2 = truth[truth.label == "c2"]
     zone = ev[~nx].query_name.str.split(".", n=1).str[1]
     tunnel = c2[c2.subdomain_per_beat].query_name
-    c2_ttls = pd.concat([c2[~c2.subdomain_per_beat].query_name.map(ttl),
-                         ev[~nx][zone.isin(set(tunnel))].answer_ttl_seconds])  # fmt: skip
+    c2_ttls = pd.concat(
+        [
+            c2[~c2.subdomain_per_beat].query_name.map(ttl),
+            ev[~nx][zone.isin(set(tunnel))].answer_ttl_seconds,
+        ]
+    )
     assert c2_ttls.notna().all() and set(c2_ttls) <= set(C2_TTLS_S)
 
 
@@ -228,8 +232,9 @@ def test_human_browsing_follows_working_hours(
 
 def test_same_arguments_give_identical_output(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(generator, "CHUNK_EVENTS", 5_000)  # several chunks
-    sc = Scenario(hosts=40, days=1, tenants=2, seed=5, events_per_host=600,
-                  beacons=random_beacons(4, 5))  # fmt: skip
+    sc = Scenario(
+        hosts=40, days=1, tenants=2, seed=5, events_per_host=600, beacons=random_beacons(4, 5)
+    )
     a = simulate(sc, tmp_path / "a", workers=1)
     b = simulate(sc, tmp_path / "b", workers=2)
     assert a.files > 2 and a.events == b.events
@@ -247,8 +252,9 @@ def test_same_arguments_give_identical_output(tmp_path: Path, monkeypatch) -> No
 
 
 def test_grid_covers_every_combination_once() -> None:
-    grid = grid_beacons(periods=(60.0, 600.0), jitters=(0.0, 0.3), drop_probs=(0.0,),
-                        subdomain=(False,))  # fmt: skip
+    grid = grid_beacons(
+        periods=(60.0, 600.0), jitters=(0.0, 0.3), drop_probs=(0.0,), subdomain=(False,)
+    )
     # jitter 0: one schedule per period; jitter 0.3: four models per period
     assert len(grid) == 2 * (1 + 4)
     assert len({(b.period_seconds, b.jitter, b.jitter_model) for b in grid}) == len(grid)
@@ -288,6 +294,7 @@ def test_cli_rejects_bad_options_in_one_line(tmp_path: Path, args: list[str], me
 
 
 def test_cli_refuses_to_overwrite_without_flag(tmp_path: Path) -> None:
+    # left as written: each flag beside its value
     args = ["simulate", "--out", str(tmp_path), "--hosts", "5", "--events-per-host", "50",
             "--tenants", "1", "--beacons", "1"]  # fmt: skip
     assert CliRunner().invoke(main, args).exit_code == 0

@@ -28,14 +28,24 @@ from beaconlake.simulate.scenario import (
 )
 
 NEW_CATEGORIES = {
-    "ttl_app", "niche_app", "vendor_telemetry", "app_keepalive", "monitoring_agent", "directory",
+    "ttl_app",
+    "niche_app",
+    "vendor_telemetry",
+    "app_keepalive",
+    "monitoring_agent",
+    "directory",
     "local_discovery",
-}  # fmt: skip
+}
 DECOY = BeaconSpec("dga-decoy", 600, 0.1, "uniform", name_style="dga", dga_decoys=3)
 SHAPED = Scenario(
-    hosts=120, days=2, tenants=2, seed=7, events_per_host=600, server_share=0.15,
+    hosts=120,
+    days=2,
+    tenants=2,
+    seed=7,
+    events_per_host=600,
+    server_share=0.15,
     beacons=(*shape_beacons(1, 7), DECOY),
-)  # fmt: skip
+)
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +57,7 @@ def shaped(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SimulationSu
 @pytest.fixture(scope="module")
 def events(shaped: tuple[Path, SimulationSummary]) -> pd.DataFrame:
     out, _ = shaped
-    frame = duckdb.sql(
+    frame = duckdb.execute(
         f"select * from read_parquet('{out}/events/**/*.parquet', hive_partitioning = true)"
     ).df()
     frame["t"] = frame.event_time.astype("int64").to_numpy() / 1e6
@@ -298,8 +308,9 @@ def test_work_segments_sit_inside_working_hours_with_breaks() -> None:
     sc = Scenario(hosts=60, days=3, tenants=2, seed=3)
     pop = build_population(sc)
     start = 1_793_577_600  # 2026-11-02 00:00 UTC, a Monday
-    host, lo, hi = work_segments(pop, np.random.default_rng(0), np.arange(60), start,
-                                 start + 3 * 86400)  # fmt: skip
+    host, lo, hi = work_segments(
+        pop, np.random.default_rng(0), np.arange(60), start, start + 3 * 86400
+    )
     assert (hi > lo).all()
     ws = ~pop.is_server[host]
     assert pop.working(host[ws], lo[ws]).all() and pop.working(host[ws], hi[ws] - 1).all()
@@ -315,8 +326,14 @@ def test_work_segments_sit_inside_working_hours_with_breaks() -> None:
 
 def test_shapes_reproduce_across_worker_counts(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(generator, "CHUNK_EVENTS", 3_000)  # several chunks
-    sc = Scenario(hosts=60, days=1, tenants=2, seed=9, events_per_host=300,
-                  beacons=(*shape_beacons(1, 9), DECOY))  # fmt: skip
+    sc = Scenario(
+        hosts=60,
+        days=1,
+        tenants=2,
+        seed=9,
+        events_per_host=300,
+        beacons=(*shape_beacons(1, 9), DECOY),
+    )
     a = simulate(sc, tmp_path / "a", workers=1)
     b = simulate(sc, tmp_path / "b", workers=2)
     assert a.files > 2 and a.events == b.events
@@ -331,6 +348,7 @@ def test_shapes_reproduce_across_worker_counts(tmp_path: Path, monkeypatch) -> N
 
 def test_cli_and_toml_knobs(tmp_path: Path) -> None:
     base = ["simulate", "--hosts", "30", "--events-per-host", "100", "--tenants", "1"]
+    # left as written: each flag beside its value
     legacy = CliRunner().invoke(main, [*base, "--out", str(tmp_path / "l"), "--beacons", "0",
                                        "--benign-mix", "legacy", "--shape-beacons", "0",
                                        "--niche-apps-per-host", "0"])  # fmt: skip
@@ -338,6 +356,7 @@ def test_cli_and_toml_knobs(tmp_path: Path) -> None:
     t = pd.read_csv(tmp_path / "l/ground_truth.csv")
     assert not (t.label == "c2").any()
     assert not ({"ttl_app", "niche_app", "directory", "local_discovery"} & set(t.category))
+    # left as written: each flag beside its value
     strobe = CliRunner().invoke(main, [*base, "--out", str(tmp_path / "s"), "--beacons", "0",
                                        "--c2-shapes", "strobe", "--shape-beacons",
                                        "1"])  # fmt: skip
@@ -348,8 +367,10 @@ def test_cli_and_toml_knobs(tmp_path: Path) -> None:
     bad = CliRunner().invoke(main, [*base, "--out", str(tmp_path / "b"), "--c2-shapes", "zigzag"])
     assert bad.exit_code == 2 and "shape must be one of" in bad.output
     path = tmp_path / "s.toml"
-    path.write_text('hosts = 20\nbenign_mix = "none"\nshape_beacons = 1\n'
-                    'c2_shapes = ["slow", "rotation"]\nniche_apps_per_host = 0.5\n')  # fmt: skip
+    path.write_text(
+        'hosts = 20\nbenign_mix = "none"\nshape_beacons = 1\n'
+        'c2_shapes = ["slow", "rotation"]\nniche_apps_per_host = 0.5\n'
+    )
     sc = load_scenario(path)
     assert [b.shape for b in sc.beacons] == ["slow", "rotation"]
     assert sc.services == () and sc.niche_apps_per_host == 0.5
@@ -358,14 +379,25 @@ def test_cli_and_toml_knobs(tmp_path: Path) -> None:
 # ------------------------------------------------- a week: unrelated rotation, slow, campaign
 
 UNRELATED_RR = BeaconSpec(
-    "rotation-round-robin", 300, 0.2, "uniform", shape="rotation", domains=5,
-    name_style="unrelated", rotation_order="round_robin",
-)  # fmt: skip
+    "rotation-round-robin",
+    300,
+    0.2,
+    "uniform",
+    shape="rotation",
+    domains=5,
+    name_style="unrelated",
+    rotation_order="round_robin",
+)
 DAILY = BeaconSpec("slow-daily", 86400, 0.1, "uniform", shape="slow")
 WEEK = Scenario(
-    hosts=90, days=7, tenants=2, seed=5, events_per_host=300, server_share=0.1,
+    hosts=90,
+    days=7,
+    tenants=2,
+    seed=5,
+    events_per_host=300,
+    server_share=0.1,
     beacons=(*shape_beacons(2, 5, ("rotation", "slow", "campaign")), UNRELATED_RR, DAILY),
-)  # fmt: skip
+)
 SPECS = {b.name: b for b in WEEK.beacons}
 START = dt.date(2026, 11, 2)  # Scenario's default start date, a Monday
 
@@ -378,7 +410,7 @@ def week(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SimulationSumm
 
 @pytest.fixture(scope="module")
 def week_events(week: tuple[Path, SimulationSummary]) -> pd.DataFrame:
-    frame = duckdb.sql(
+    frame = duckdb.execute(
         f"select host_id, query_name, event_time from read_parquet('{week[0]}/events/**/*.parquet')"
     ).df()
     frame["t"] = frame.event_time.astype("int64").to_numpy() / 1e6

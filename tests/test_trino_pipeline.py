@@ -182,8 +182,9 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str,
         window = Window(dt.date.fromisoformat(days[0]), dt.date.fromisoformat(days[1]) + ONE_DAY)
         nodes = []
         for selector in ("candidates", "findings"):
-            result = warehouse.build(tmp / "sim", target="trino", start_date=days[0],
-                                     end_date=days[1], selector=selector)  # fmt: skip
+            result = warehouse.build(
+                tmp / "sim", target="trino", start_date=days[0], end_date=days[1], selector=selector
+            )
             assert result.success, [n for n in result.nodes if n[1] not in ("success", "pass")]
             nodes += result.nodes
             if selector == "candidates":
@@ -191,9 +192,12 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str,
         with trino_support.trino_target(tmp / "daily") as daily:
             for day in days:
                 built = warehouse.build(
-                    tmp / "sim", target="trino", start_date=day, end_date=day,
+                    tmp / "sim",
+                    target="trino",
+                    start_date=day,
+                    end_date=day,
                     selector="candidates",
-                )  # fmt: skip
+                )
                 assert built.success, day
             yield full, daily, nodes
 
@@ -202,8 +206,10 @@ def test_build_runs_every_node_of_the_project(builds: tuple[str, str, list]) -> 
     _, _, nodes = builds
     statuses = {uid: status for uid, status, _ in nodes if not uid.startswith("exposure.")}
     assert set(statuses.values()) <= {"success", "pass"}, statuses
-    kinds = {kind: sum(uid.startswith(kind + ".") for uid in statuses) for kind in
-             ("model", "seed", "test", "unit_test")}  # fmt: skip
+    kinds = {
+        kind: sum(uid.startswith(kind + ".") for uid in statuses)
+        for kind in ("model", "seed", "test", "unit_test")
+    }
     models = list((ROOT / "models").rglob("*.sql"))
     assert kinds["model"] == len(models)
     assert kinds["seed"] == len(list((ROOT / "seeds").glob("*.csv")))

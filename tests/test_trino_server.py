@@ -12,6 +12,7 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -19,6 +20,9 @@ import pytest
 
 from beaconlake.ingest.writer import CONTRACT_SCHEMA
 from trino_support import HOST, PORT, local_uri, require_server
+
+if TYPE_CHECKING:
+    from trino.dbapi import Cursor
 
 trino = pytest.importorskip("trino")
 
@@ -36,13 +40,13 @@ def server() -> None:
     require_server()
 
 
-def _run(cur: trino.dbapi.Cursor, sql: str) -> list[list[object]]:
+def _run(cur: Cursor, sql: str) -> list[list[Any]]:
     cur.execute(sql)
     return cur.fetchall()
 
 
 @pytest.fixture
-def cur(server: None) -> Iterator[trino.dbapi.Cursor]:
+def cur(server: None) -> Iterator[Cursor]:
     conn = trino.dbapi.connect(
         host=HOST, port=PORT, user="beaconlake", http_scheme="http", timezone="UTC"
     )
@@ -53,7 +57,7 @@ def cur(server: None) -> Iterator[trino.dbapi.Cursor]:
 
 
 @pytest.fixture
-def schema(cur: trino.dbapi.Cursor) -> Iterator[str]:
+def schema(cur: Cursor) -> Iterator[str]:
     """A fresh schema name, created in both catalogs and dropped (with its tables) afterwards."""
     name = f"bl_test_{uuid.uuid4().hex[:10]}"
     for catalog in ("hive", "iceberg"):
@@ -92,7 +96,7 @@ def _write_day(root: Path, day: dt.date, **kwargs: bool) -> None:
     pq.write_table(_day_table(day, **kwargs), folder / "part-00000.parquet", compression="zstd")
 
 
-def _create_raw_table(cur: trino.dbapi.Cursor, schema: str, root: Path) -> str:
+def _create_raw_table(cur: Cursor, schema: str, root: Path) -> str:
     """The raw-events contract (the writer's schema) as a Hive external table; partition column
     last."""
     table = f"hive.{schema}.raw_events"
@@ -111,20 +115,18 @@ def _create_raw_table(cur: trino.dbapi.Cursor, schema: str, root: Path) -> str:
     return table
 
 
-def _sync(cur: trino.dbapi.Cursor, schema: str) -> None:
+def _sync(cur: Cursor, schema: str) -> None:
     _run(cur, f"call hive.system.sync_partition_metadata('{schema}', 'raw_events', 'FULL')")
 
 
-def test_select_one(cur: trino.dbapi.Cursor) -> None:
+def test_select_one(cur: Cursor) -> None:
     assert _run(cur, "select 1") == [[1]]
     catalogs = {row[0] for row in _run(cur, "show catalogs")}
     assert {"hive", "iceberg", "system"} <= catalogs
 
 
 @pytest.mark.parametrize("location", ["local:///..", "local:///../../etc", "local:////etc"])
-def test_catalogs_cannot_reach_outside_their_root(
-    cur: trino.dbapi.Cursor, schema: str, location: str
-) -> None:
+def test_catalogs_cannot_reach_outside_their_root(cur: Cursor, schema: str, location: str) -> None:
     """The Hive catalog sees only the lake root, the Iceberg one only its warehouse: a location
     that climbs out of the root is refused by both."""
     with pytest.raises(trino.exceptions.TrinoUserError, match="not a valid file system URI"):
@@ -137,9 +139,7 @@ def test_catalogs_cannot_reach_outside_their_root(
         _run(cur, f"create table iceberg.{schema}.outside (a int) with (location = '{location}/x')")
 
 
-def test_an_absolute_looking_location_stays_inside_the_root(
-    cur: trino.dbapi.Cursor, schema: str
-) -> None:
+def test_an_absolute_looking_location_stays_inside_the_root(cur: Cursor, schema: str) -> None:
     """local:///etc is <root>/etc, not /etc: the machine's files are not readable."""
     _run(
         cur,
@@ -150,7 +150,7 @@ def test_an_absolute_looking_location_stays_inside_the_root(
 
 
 def test_hive_external_table_reads_partitioned_parquet(
-    cur: trino.dbapi.Cursor, schema: str, tmp_path: Path
+    cur: Cursor, schema: str, tmp_path: Path
 ) -> None:
     root = tmp_path / "events"
     _write_day(root, DAYS[0])
@@ -192,7 +192,7 @@ def test_hive_external_table_reads_partitioned_parquet(
 
 
 def test_iceberg_day_partitioned_table_supports_dml(
-    cur: trino.dbapi.Cursor, schema: str, tmp_path: Path
+    cur: Cursor, schema: str, tmp_path: Path
 ) -> None:
     root = tmp_path / "events"
     for day in DAYS:
@@ -274,8 +274,11 @@ def test_dbt_and_the_server_agree_on_the_default_lake_root(
             mp.setenv(key, value)
         server = subprocess.run(
             ["bash", str(repo / "trino" / "server.sh"), "lake"],
-            capture_output=True, text=True, check=True,
-        ).stdout.strip()  # fmt: skip
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        # left as written: each flag beside its value
         compiled = dbtRunner().invoke(
             [
                 "compile", "--inline", "{{ local_file_root() }}", "--quiet",
@@ -284,5 +287,6 @@ def test_dbt_and_the_server_agree_on_the_default_lake_root(
             ]
         )  # fmt: skip
     assert compiled.success
-    assert compiled.result.results[0].node.compiled_code.strip() == server
+    # dbtRunnerResult.result is typed as the union of every command's result
+    assert compiled.result.results[0].node.compiled_code.strip() == server  # type: ignore[union-attr]
     assert server == str(tmp_path / ("run" if home_given else "cache/trino-run") / "lake")

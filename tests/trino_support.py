@@ -99,6 +99,7 @@ def dbt_invoke(
     with pytest.MonkeyPatch.context() as mp:
         for key, value in (env or {}).items():
             mp.setenv(key, value)
+        # left as written: each flag beside its value
         result = dbtRunner().invoke(
             [
                 *args,

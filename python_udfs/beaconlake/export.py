@@ -79,9 +79,9 @@ def export_marts(
                     con.execute(
                         f"create table export_target.{relation} as select * from {relation}"
                     )
-                    (rows[name],) = con.execute(
+                    [(rows[name],)] = con.execute(
                         f"select count(*) from export_target.{relation}"
-                    ).fetchone()
+                    ).fetchall()
                 exported_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
                 con.execute(
                     f"create table export_target.main.{EXPORT_INFO_TABLE} as select "

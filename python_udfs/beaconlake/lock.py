@@ -35,9 +35,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar
 
 from beaconlake.errors import BeaconlakeError, WarehouseBusy
+
+if TYPE_CHECKING:
+    import duckdb
 
 #: Environment variable: seconds a process retries a DuckDB file another process holds open.
 OPEN_WAIT_ENV = "BEACONLAKE_DUCKDB_OPEN_WAIT"
@@ -47,6 +50,7 @@ DEFAULT_OPEN_WAIT = 60.0
 _UNNAMED_GRACE = 2.0
 
 Notify = Callable[[str], None]
+T = TypeVar("T")
 
 
 def open_wait() -> float:
@@ -301,10 +305,10 @@ def _held_open(db: str | os.PathLike[str], exc: BaseException) -> str:
 
 def retrying(
     db: str | os.PathLike[str],
-    attempt: Callable[[], Any],
+    attempt: Callable[[], T],
     wait: float | None = None,
     notify: Notify | None = None,
-) -> Any:
+) -> T:
     """``attempt()``, retried with backoff while DuckDB reports ``db`` held by another process;
     after ``wait`` seconds (default :func:`open_wait`) :class:`WarehouseBusy` names it."""
     wait = open_wait() if wait is None else wait
@@ -335,7 +339,7 @@ def connect(
     read_only: bool = False,
     wait: float | None = None,
     notify: Notify | None = None,
-) -> Any:
+) -> duckdb.DuckDBPyConnection:
     """``duckdb.connect``, retried while another process holds the file (see ``retrying``)."""
     import duckdb
 
@@ -352,7 +356,7 @@ def wait_until_writable(
 @contextmanager
 def reading(
     db: str | os.PathLike[str], wait: float = DEFAULT_OPEN_WAIT, notify: Notify | None = None
-) -> Iterator[Any]:
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only DuckDB connection to ``db``, once no writer holds it (``wait_for_writer``);
     a file still held open by another process is retried for what is left of ``wait``."""
     left = wait_for_writer(db, wait, notify)

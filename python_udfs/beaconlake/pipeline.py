@@ -25,7 +25,13 @@ from beaconlake.confirm.settings import Settings, project_settings
 from beaconlake.errors import BeaconlakeError, ConfigError, DbtFailed, InputError
 from beaconlake.ingest.writer import contract_problem
 from beaconlake.project import check_vars, parse_date, project_vars
-from beaconlake.store import FINDINGS_COLUMNS, FINDINGS_TABLE, Warehouse, warehouse_for
+from beaconlake.store import (
+    FINDINGS_COLUMNS,
+    FINDINGS_TABLE,
+    ClientWarehouse,
+    Warehouse,
+    warehouse_for,
+)
 
 #: The dbt selectors (``selectors.yml``) of the stages before and after the confirmation.
 CANDIDATES_SELECTOR = "candidates"
@@ -445,13 +451,18 @@ def model_window(
     when no later day has data (its last day may have grown); on a first build, every day.
     None when there is nothing to confirm.
     """
-    if data_days is None and (start is None or end is None):
+    if end is not None:
+        last = end
+    elif data_days is not None:
+        last = data_days[1]
+    else:
         return None
-    last = end or data_days[1]  # type: ignore[index]
     if start is not None:
         first = start
+    elif data_days is None:
+        return None
     elif latest is None:
-        first = data_days[0]  # type: ignore[index]
+        first = data_days[0]
     elif last >= latest.end:
         first = latest.end
     else:
@@ -505,7 +516,8 @@ def confirmation_model(
 
 
 def _as_date(value: Any) -> dt.date:
-    return pd.Timestamp(value).date()
+    day: dt.date = pd.Timestamp(value).date()
+    return day
 
 
 def _var_date(value: str | None) -> dt.date | None:
@@ -707,10 +719,15 @@ def run_pipeline(
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         built = warehouse.build(
-            input_path, db_path=db_path, target=target,
-            start_date=window.start.isoformat(), end_date=window.last_day.isoformat(),
-            extra_vars=extra_vars, selector=CANDIDATES_SELECTOR, notify=notify,
-        )  # fmt: skip
+            input_path,
+            db_path=db_path,
+            target=target,
+            start_date=window.start.isoformat(),
+            end_date=window.last_day.isoformat(),
+            extra_vars=extra_vars,
+            selector=CANDIDATES_SELECTOR,
+            notify=notify,
+        )
         timings["dbt candidates"] = time.perf_counter() - t0
         if not built.success:
             raise DbtFailed("dbt build of the candidates", built.log_path, built.error)
@@ -726,20 +743,29 @@ def run_pipeline(
         timings["confirmation"] = time.perf_counter() - t1
         t2 = time.perf_counter()
         marts = warehouse.build(
-            input_path, db_path=db_path, target=target, selector=FINDINGS_SELECTOR,
-            start_date=window.start.isoformat(), end_date=window.last_day.isoformat(),
+            input_path,
+            db_path=db_path,
+            target=target,
+            selector=FINDINGS_SELECTOR,
+            start_date=window.start.isoformat(),
+            end_date=window.last_day.isoformat(),
             extra_vars=extra_vars,
             notify=notify,
-        )  # fmt: skip
+        )
         timings["dbt findings marts"] = time.perf_counter() - t2
         if not marts.success:
             raise DbtFailed("dbt build of the findings marts", marts.log_path, marts.error)
         published = warehouse_for(target, db_path, read_only=True, notify=notify)
         queue = read_incidents(target, db_path, limit=top, notify=notify) if top else None
         outcome = RunResult(
-            window, result, timings, read_event_counts(published, window),
-            count_alerts(published, window), skipped, queue,
-        )  # fmt: skip
+            window,
+            result,
+            timings,
+            read_event_counts(published, window),
+            count_alerts(published, window),
+            skipped,
+            queue,
+        )
         if export:
             outcome.exported = export_marts(duckdb_path(db_path), export, notify=notify)
         return outcome
@@ -802,7 +828,7 @@ def severity_rank(severity: str) -> int:
 
 def reader(
     target: str, db_path: str | None, wait: float, notify: Callable[[str], None] | None
-) -> Warehouse:
+) -> ClientWarehouse:
     """The warehouse for reading: on DuckDB the file read-only, after waiting up to ``wait``
     seconds for a writer (``notify`` gets one line); ``WarehouseBusy`` names it after that."""
     from beaconlake.store import DuckDBWarehouse, duckdb_path
@@ -899,11 +925,11 @@ def read_findings(
     )
 
 
-def _read_published(wh: Warehouse, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
+def _read_published(wh: ClientWarehouse, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
     """A query of the published marts; a warehouse without them (no run yet, another file) is
     the user's to fix, so its error becomes one ``InputError`` line."""
     try:
-        return wh.query(sql) if params is None else wh.query(sql, params)  # type: ignore[call-arg]
+        return wh.query(sql) if params is None else wh.query(sql, params)
     except BeaconlakeError:
         raise
     except Exception as exc:

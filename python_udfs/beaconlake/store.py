@@ -13,11 +13,15 @@ import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 
 from beaconlake.project import schema_of
+
+if TYPE_CHECKING:
+    import duckdb
+    import trino
 
 #: The table the confirmation step writes; declared as a dbt source for the findings marts.
 FINDINGS_TABLE = "beacon_findings"
@@ -77,6 +81,15 @@ class Warehouse(Protocol):
     ) -> int: ...
 
 
+class ClientWarehouse(Warehouse, Protocol):
+    """A warehouse this process connects to itself (not a dbt model's session): it binds
+    parameters and appends rows."""
+
+    def query(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame: ...
+
+    def append(self, table: str, columns: dict[str, str], rows: list[tuple[Any, ...]]) -> int: ...
+
+
 def _literal(value: Any, sql_type: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
         return f"cast(null as {sql_type})"
@@ -103,7 +116,9 @@ def _duckdb_type(sql_type: str) -> str:
     return "timestamp" if sql_type.startswith("timestamp") else sql_type
 
 
-def _table_sql(qualified: str, columns: dict[str, str], type_of=lambda t: t) -> str:  # type: ignore[no-untyped-def]
+def _table_sql(
+    qualified: str, columns: dict[str, str], type_of: Callable[[str], str] = lambda t: t
+) -> str:
     cols = ", ".join(f"{name} {type_of(t)}" for name, t in columns.items())
     return f"create table if not exists {qualified} ({cols})"
 
@@ -113,7 +128,7 @@ def _insert_sql(qualified: str, columns: dict[str, str]) -> str:
     return f"insert into {qualified} ({', '.join(columns)}) values ({marks})"
 
 
-def _create_sql(qualified: str, type_of=lambda t: t) -> list[str]:  # type: ignore[no-untyped-def]
+def _create_sql(qualified: str, type_of: Callable[[str], str] = lambda t: t) -> list[str]:
     """The findings table if it does not exist, then the columns an older one lacks."""
     cols = ",\n    ".join(f"{name} {type_of(t)}" for name, t in FINDINGS_COLUMNS.items())
     return [f"create table if not exists {qualified} (\n    {cols}\n)"] + [
@@ -132,9 +147,12 @@ def _duckdb_typed(con: Any, frame: pd.DataFrame) -> Any:
 
 
 def _duckdb_replace_window(
-    con: Any, qualified: str, frame: pd.DataFrame, window_start: dt.datetime,
+    con: Any,
+    qualified: str,
+    frame: pd.DataFrame,
+    window_start: dt.datetime,
     window_end: dt.datetime,
-) -> None:  # fmt: skip
+) -> None:
     """Delete the window's rows of ``qualified`` and insert ``frame`` in one transaction."""
     for statement in _create_sql(qualified, _duckdb_type):
         con.execute(statement)
@@ -162,7 +180,7 @@ class DuckDBWarehouse:
     #: seconds to retry a held file (None: ``beaconlake.lock.open_wait()``)
     open_wait: float | None = None
 
-    def _connect(self):  # type: ignore[no-untyped-def]
+    def _connect(self) -> duckdb.DuckDBPyConnection:
         from beaconlake import lock
 
         return lock.connect(self.path, self.read_only, self.open_wait, self.notify)
@@ -289,7 +307,7 @@ class TrinoWarehouse:
             cert=env("CERT"),
         )
 
-    def _auth(self):  # type: ignore[no-untyped-def]
+    def _auth(self) -> trino.auth.Authentication | None:
         """The client's authentication object for ``method``, as dbt-trino builds it."""
         from trino import auth
 
@@ -305,26 +323,33 @@ class TrinoWarehouse:
             if self.kerberos_keytab:  # where GSSAPI finds the client's key, as dbt-trino sets it
                 os.environ["KRB5_CLIENT_KTNAME"] = self.kerberos_keytab
             return auth.KerberosAuthentication(
-                config=self.kerberos_config, service_name=self.kerberos_service_name,
-                principal=self.kerberos_principal, ca_bundle=self.cert,
-            )  # fmt: skip
+                config=self.kerberos_config,
+                service_name=self.kerberos_service_name,
+                principal=self.kerberos_principal,
+                ca_bundle=self.cert,
+            )
         if self.method == "oauth":
             return auth.OAuth2Authentication()
         if self.method == "oauth_console":
-            return auth.OAuth2Authentication(
-                redirect_auth_url_handler=auth.ConsoleRedirectHandler()
-            )
+            console = auth.CompositeRedirectHandler([auth.ConsoleRedirectHandler()])
+            return auth.OAuth2Authentication(redirect_auth_url_handler=console)
         return None
 
-    def _connect(self):  # type: ignore[no-untyped-def]
+    def _connect(self) -> trino.dbapi.Connection:
         import trino
 
         scheme = self.http_scheme if self.method == "none" else "https"
-        return trino.dbapi.connect(
-            host=self.host, port=self.port, user=self.user, catalog=self.catalog,
-            schema=self.schema, http_scheme=scheme, auth=self._auth(), timezone="UTC",
+        return trino.dbapi.Connection(
+            host=self.host,
+            port=self.port,
+            user=self.user,
+            catalog=self.catalog,
+            schema=self.schema,
+            http_scheme=scheme,
+            auth=self._auth(),
+            timezone="UTC",
             verify=self.cert or True,
-        )  # fmt: skip
+        )
 
     def relation(self, name: str) -> str:
         return f'"{self.catalog}"."{schema_of(self.schema, name)}"."{name}"'
@@ -390,7 +415,7 @@ def warehouse_for(
     read_only: bool = False,
     notify: Callable[[str], None] | None = None,
     wait: float | None = None,
-) -> Warehouse:
+) -> ClientWarehouse:
     """The adapter for a dbt target name (``duckdb`` or ``trino``); ``read_only``, ``notify``
     and ``wait`` (``open_wait``) apply to DuckDB (see ``DuckDBWarehouse``)."""
     if target == "duckdb":

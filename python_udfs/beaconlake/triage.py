@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import astuple, dataclass
+from typing import TYPE_CHECKING
 
 from beaconlake.errors import InputError
+
+if TYPE_CHECKING:
+    from beaconlake.store import ClientWarehouse
 
 #: The table ``beaconlake triage`` appends to (dbt source ``triage.triage_decisions_entered``).
 TRIAGE_TABLE = "triage_decisions_entered"
@@ -72,10 +76,19 @@ def decision(
         raise InputError(f"--until {until} is not after today ({now.date()}): it would never apply")
     if not by.strip() or not note.strip():
         raise InputError("--by and --note must say who decided and why")
-    return Decision(tenant or None, host or None, domain, subdomains, verdict, until, by.strip(),
-                    now, note.strip())  # fmt: skip
+    return Decision(
+        tenant or None,
+        host or None,
+        domain,
+        subdomains,
+        verdict,
+        until,
+        by.strip(),
+        now,
+        note.strip(),
+    )
 
 
-def record(wh: object, decisions: list[Decision]) -> int:
+def record(wh: ClientWarehouse, decisions: list[Decision]) -> int:
     """Append ``decisions`` to the warehouse's triage table (values bound, never pasted)."""
-    return wh.append(TRIAGE_TABLE, TRIAGE_COLUMNS, [astuple(d) for d in decisions])  # type: ignore[attr-defined]
+    return wh.append(TRIAGE_TABLE, TRIAGE_COLUMNS, [astuple(d) for d in decisions])

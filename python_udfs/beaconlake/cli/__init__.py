@@ -66,10 +66,19 @@ def _register_commands() -> None:
     from beaconlake.cli import data, evaluation, pipeline, results
 
     for command in (
-        data.simulate, evaluation.figures, data.ingest, pipeline.run, pipeline.confirm,
-        results.findings, results.report, results.triage, results.export,
-        evaluation.evaluate, pipeline.build, evaluation.replay,
-    ):  # fmt: skip
+        data.simulate,
+        evaluation.figures,
+        data.ingest,
+        pipeline.run,
+        pipeline.confirm,
+        results.findings,
+        results.report,
+        results.triage,
+        results.export,
+        evaluation.evaluate,
+        pipeline.build,
+        evaluation.replay,
+    ):
         main.add_command(command)
 
 

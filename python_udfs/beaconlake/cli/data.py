@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from beaconlake.cli.options import DAY, floats
+
+if TYPE_CHECKING:
+    from click.decorators import FC
 
 
 @click.command()
@@ -115,13 +118,17 @@ def simulate(
     from beaconlake.simulate import scenario as sc
     from beaconlake.simulate.generator import simulate as run
 
-    overrides = {
-        "hosts": hosts, "days": days, "tenants": tenants, "seed": seed,
-        "events_per_host": events_per_host, "server_share": server_share,
+    overrides: dict[str, Any] = {
+        "hosts": hosts,
+        "days": days,
+        "tenants": tenants,
+        "seed": seed,
+        "events_per_host": events_per_host,
+        "server_share": server_share,
         "start_date": start_date.date() if start_date else None,
         "niche_apps_per_host": niche_apps_per_host,
-    }  # fmt: skip
-    mix = {
+    }
+    mix: dict[str, Any] = {
         "periods": floats(periods),
         "jitters": floats(jitters),
         "models": tuple(m.strip() for m in jitter_models.split(",")) if jitter_models else None,
@@ -170,39 +177,70 @@ def ingest() -> None:
 
 
 _INGEST_OPTIONS = [
-    click.argument("paths", nargs=-1, required=True,
-                   type=click.Path(exists=True, path_type=Path)),
-    click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
-                 help="Root of the output: event_date=YYYY-MM-DD/*.parquet folders."),
-    click.option("--tenant", default="default", show_default=True,
-                 help="tenant_id written on every row (unless the mapping names a column)."),
-    click.option("--host-map", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                 help="CSV with columns ip and host_id: replaces addresses by host names."),
-    click.option("--shift-seconds", type=float, default=0.0,
-                 help="Seconds added to every timestamp."),
-    click.option("--rebase-date", type=DAY,
-                 help="Shift by whole days so the first event falls on this date (for captures "
-                      "with relative times); intervals and time of day are unchanged."),
-    click.option("--min-date", type=DAY,
-                 help="Reject rows before this day (UTC, after any shift).  [default: 2000-01-01]"),
-    click.option("--max-date", type=DAY,
-                 help="Reject rows after this day (UTC, after any shift).  [default: tomorrow]"),
-    click.option("--overwrite", is_flag=True,
-                 help="Replace a non-empty output folder (only once the new output is complete)."),
-]  # fmt: skip
+    click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path)),
+    click.option(
+        "--out",
+        required=True,
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Root of the output: event_date=YYYY-MM-DD/*.parquet folders.",
+    ),
+    click.option(
+        "--tenant",
+        default="default",
+        show_default=True,
+        help="tenant_id written on every row (unless the mapping names a column).",
+    ),
+    click.option(
+        "--host-map",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="CSV with columns ip and host_id: replaces addresses by host names.",
+    ),
+    click.option(
+        "--shift-seconds", type=float, default=0.0, help="Seconds added to every timestamp."
+    ),
+    click.option(
+        "--rebase-date",
+        type=DAY,
+        help="Shift by whole days so the first event falls on this date (for captures "
+        "with relative times); intervals and time of day are unchanged.",
+    ),
+    click.option(
+        "--min-date",
+        type=DAY,
+        help="Reject rows before this day (UTC, after any shift).  [default: 2000-01-01]",
+    ),
+    click.option(
+        "--max-date",
+        type=DAY,
+        help="Reject rows after this day (UTC, after any shift).  [default: tomorrow]",
+    ),
+    click.option(
+        "--overwrite",
+        is_flag=True,
+        help="Replace a non-empty output folder (only once the new output is complete).",
+    ),
+]
 
 
-def _ingest_options(fn):  # type: ignore[no-untyped-def]
+def _ingest_options(fn: FC) -> FC:
     for option in reversed(_INGEST_OPTIONS):
         fn = option(fn)
     return fn
 
 
 def _run_ingest(
-    paths: tuple[Path, ...], out: Path, mapping_file: Path | None, *, tenant: str,
-    host_map: Path | None, shift_seconds: float, rebase_date: dt.datetime | None,
-    min_date: dt.datetime | None, max_date: dt.datetime | None, overwrite: bool,
-) -> None:  # fmt: skip
+    paths: tuple[Path, ...],
+    out: Path,
+    mapping_file: Path | None,
+    *,
+    tenant: str,
+    host_map: Path | None,
+    shift_seconds: float,
+    rebase_date: dt.datetime | None,
+    min_date: dt.datetime | None,
+    max_date: dt.datetime | None,
+    overwrite: bool,
+) -> None:
     """Ingest, print the summary, and fail with exit code 2 when no row was written."""
     from beaconlake.errors import InputError
     from beaconlake.ingest import TimeRange, ingest, load_host_map
@@ -210,7 +248,8 @@ def _run_ingest(
 
     accepted = TimeRange.default(min_date and min_date.date(), max_date and max_date.date())
     report = ingest(
-        list(paths), out,
+        list(paths),
+        out,
         mapping=Mapping.load(mapping_file) if mapping_file else None,
         tenant_id=tenant,
         host_map=load_host_map(host_map) if host_map else None,
@@ -218,7 +257,7 @@ def _run_ingest(
         rebase_date=rebase_date.date() if rebase_date else None,
         overwrite=overwrite,
         time_range=accepted,
-    )  # fmt: skip
+    )
     headline, *details = report.summary(out, str(accepted))
     click.echo(headline)
     for line in details:

@@ -198,7 +198,7 @@ def replay(
     workers: int | None,
     overwrite: bool,
 ) -> None:
-    """Replay a real C2 capture on a host of a real benign capture; run; report."""  # fmt: skip
+    """Replay a real C2 capture on a host of a real benign capture; run; report."""
     from beaconlake.errors import ConfigError
     from beaconlake.replay import GROUND_TRUTH_FILE, REPORT_FILE, render, run_replay
 
@@ -209,10 +209,16 @@ def replay(
     if benign_only and (host or offset_seconds is not None or c2_host):
         raise ConfigError("--host, --offset-seconds and --c2-host need --c2")
     report, placement = run_replay(
-        list(c2_paths) or None, list(background_paths), out, workers=workers, host=host,
+        list(c2_paths) or None,
+        list(background_paths),
+        out,
+        workers=workers,
+        host=host,
         offset_seconds=offset_seconds,
         background_rebase_date=background_rebase_date.date() if background_rebase_date else None,
-        c2_host=c2_host, tenant_id=tenant, overwrite=overwrite,
-    )  # fmt: skip
+        c2_host=c2_host,
+        tenant_id=tenant,
+        overwrite=overwrite,
+    )
     click.echo("\n" + render(report, placement))
     click.echo(f"\nreport: {out / REPORT_FILE}; ground truth: {out / GROUND_TRUTH_FILE}")

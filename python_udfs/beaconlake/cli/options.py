@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from beaconlake.confirm.scoring import SEVERITIES
 from beaconlake.errors import ConfigError
+
+if TYPE_CHECKING:
+    from click.decorators import FC
 
 DAY = click.DateTime(["%Y-%m-%d"])
 
@@ -32,7 +37,7 @@ WORKERS = click.option(
 SEVERITY = click.Choice(list(SEVERITIES))
 
 
-def wait_option(default: float, what: str):  # type: ignore[no-untyped-def]
+def wait_option(default: float, what: str) -> Callable[[FC], FC]:
     return click.option(
         "--wait",
         type=click.FloatRange(0),

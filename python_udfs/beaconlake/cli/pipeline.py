@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -19,6 +20,11 @@ from beaconlake.cli.options import (
     wait_option,
 )
 from beaconlake.cli.results import incidents_table
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from beaconlake.pipeline import ConfirmResult, Window
 
 
 @click.command()
@@ -56,9 +62,18 @@ from beaconlake.cli.results import incidents_table
     type=click.Path(dir_okay=False, path_type=Path),
     help="DuckDB only: then copy the published marts to this file for BI tools (see export).",
 )
-def run(input_path: str, target: str, db_path: str | None, start: dt.datetime | None,
-        end: dt.datetime | None, workers: int | None, var_items: tuple[str, ...],
-        top: int, wait: float, export_path: Path | None) -> None:  # fmt: skip
+def run(
+    input_path: str,
+    target: str,
+    db_path: str | None,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    workers: int | None,
+    var_items: tuple[str, ...],
+    top: int,
+    wait: float,
+    export_path: Path | None,
+) -> None:
     """The whole job: dbt candidates, Python confirmation, dbt findings marts; then a summary.
 
     On DuckDB the run holds the database file's lock (<db>.lock) until it has read its summary
@@ -69,9 +84,20 @@ def run(input_path: str, target: str, db_path: str | None, start: dt.datetime | 
 
     if export_path and target != "duckdb":
         raise ConfigError("--export copies a DuckDB warehouse; leave it out with --target trino")
-    result = run_pipeline(input_path, target, db_path, start.date() if start else None,
-                          end.date() if end else None, workers, parse_vars(var_items),
-                          Progress(), wait, say, top, export_path)  # fmt: skip
+    result = run_pipeline(
+        input_path,
+        target,
+        db_path,
+        start.date() if start else None,
+        end.date() if end else None,
+        workers,
+        parse_vars(var_items),
+        Progress(),
+        wait,
+        say,
+        top,
+        export_path,
+    )
     if result.skipped_days:
         days = result.skipped_days
         click.echo(
@@ -88,8 +114,8 @@ def run(input_path: str, target: str, db_path: str | None, start: dt.datetime | 
         if top_incidents is not None and len(top_incidents)
         else "no open incidents at medium or above"
     )
-    if result.exported is not None:
-        click.echo(exported_line(result.exported, export_path))  # type: ignore[arg-type]
+    if result.exported is not None and export_path is not None:
+        click.echo(exported_line(result.exported, export_path))
 
 
 @click.command("confirm")
@@ -100,8 +126,15 @@ def run(input_path: str, target: str, db_path: str | None, start: dt.datetime | 
 @WORKERS
 @VAR
 @wait_option(0, "a run: 0 fails at once")
-def confirm(target: str, db_path: str | None, start: dt.datetime, end: dt.datetime,
-            workers: int | None, var_items: tuple[str, ...], wait: float) -> None:  # fmt: skip
+def confirm(
+    target: str,
+    db_path: str | None,
+    start: dt.datetime,
+    end: dt.datetime,
+    workers: int | None,
+    var_items: tuple[str, ...],
+    wait: float,
+) -> None:
     """The confirmation step alone, between two dbt runs: score the window's candidates and
     replace its findings rows; then `dbt build --selector findings` publishes them."""
     from beaconlake.pipeline import Window, confirm_stored_window
@@ -114,7 +147,7 @@ def confirm(target: str, db_path: str | None, start: dt.datetime, end: dt.dateti
     click.echo(_confirm_summary(window, c))
 
 
-def _confirm_summary(window, c) -> str:  # type: ignore[no-untyped-def]
+def _confirm_summary(window: Window, c: ConfirmResult) -> str:
     confirmed = int(c.findings.is_confirmed.sum()) if len(c.findings) else 0
     return (
         f"window {window.start} .. {window.last_day}: {c.candidates:,} candidates, "
@@ -122,7 +155,7 @@ def _confirm_summary(window, c) -> str:  # type: ignore[no-untyped-def]
     )
 
 
-def _event_counts_table(frame) -> str:  # type: ignore[no-untyped-def]
+def _event_counts_table(frame: pd.DataFrame) -> str:
     """Raw, staged, rejected and duplicate rows per day, thousands separated."""
     if frame.empty:
         return "no raw rows in the window"

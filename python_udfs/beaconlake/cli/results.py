@@ -5,21 +5,24 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from beaconlake.cli.options import DAY, DB, SEVERITY, TARGET, exported_line, say, wait_option
 from beaconlake.confirm.scoring import ALERT_SEVERITY
 
+if TYPE_CHECKING:
+    import pandas as pd
 
-def findings_table(frame, wide: bool = False) -> str:  # type: ignore[no-untyped-def]
+
+def findings_table(frame: pd.DataFrame, wide: bool = False) -> str:
     cols = ["severity", "score", "tenant_id", "host_id", "domain", "reason"]
     shown = frame[cols].assign(score=frame.score.map(lambda v: f"{v:.2f}"))
     return _text_table(shown, wide)
 
 
-def incidents_table(frame, wide: bool = False) -> str:  # type: ignore[no-untyped-def]
+def incidents_table(frame: pd.DataFrame, wide: bool = False) -> str:
     shown = frame.assign(
         score=frame.score.map(lambda v: f"{v:.2f}"),
         beacon=frame.beacon_kind + ": " + frame.beacon_key,
@@ -28,7 +31,7 @@ def incidents_table(frame, wide: bool = False) -> str:  # type: ignore[no-untype
     return _text_table(shown, wide)
 
 
-def _text_table(shown, wide: bool) -> str:  # type: ignore[no-untyped-def]
+def _text_table(shown: pd.DataFrame, wide: bool) -> str:
     """Aligned columns; the reason cut at 90 characters unless ``wide``, then printed whole."""
     if not wide:
         return shown.to_string(index=False, max_colwidth=90)
@@ -74,9 +77,20 @@ def _text_table(shown, wide: bool) -> str:  # type: ignore[no-untyped-def]
 @click.option("--wide", is_flag=True, help="Show the whole reason in the table.")
 @click.option("--limit", type=click.IntRange(1), default=200, show_default=True)
 @wait_option(60, "a run")
-def findings(target: str, db_path: str | None, fmt: str, min_severity: str, tenant: str | None,
-             host: str | None, since: dt.datetime | None, closed: bool, per_window: bool,
-             wide: bool, limit: int, wait: float) -> None:  # fmt: skip
+def findings(
+    target: str,
+    db_path: str | None,
+    fmt: str,
+    min_severity: str,
+    tenant: str | None,
+    host: str | None,
+    since: dt.datetime | None,
+    closed: bool,
+    per_window: bool,
+    wide: bool,
+    limit: int,
+    wait: float,
+) -> None:
     """List incidents (a beacon on a host across windows), new and changed first, then the most
     severe; or, with --per-window, every window's findings.
 
@@ -86,15 +100,25 @@ def findings(target: str, db_path: str | None, fmt: str, min_severity: str, tena
     from beaconlake.pipeline import read_findings, read_incidents
 
     if per_window and (tenant or host or since or closed):
-        raise ConfigError("--per-window lists every finding: --tenant, --host, --since and --all "
-                       "apply to incidents")  # fmt: skip
+        raise ConfigError(
+            "--per-window lists every finding: --tenant, --host, --since and --all "
+            "apply to incidents"
+        )
     if per_window:
         frame = read_findings(target, db_path, min_severity, limit, wait, say)
     else:
         frame = read_incidents(
-            target, db_path, min_severity, tenant=tenant, host=host, since=since,
-            closed=closed, limit=limit, wait=wait, notify=say,
-        )  # fmt: skip
+            target,
+            db_path,
+            min_severity,
+            tenant=tenant,
+            host=host,
+            since=since,
+            closed=closed,
+            limit=limit,
+            wait=wait,
+            notify=say,
+        )
     if fmt == "csv":
         click.echo(frame.to_csv(index=False), nl=False)
     elif fmt in ("json", "jsonl"):
@@ -154,8 +178,9 @@ def _json_records(frame: Any) -> list[dict[str, Any]]:
 @TARGET
 @DB
 @wait_option(60, "a run")
-def report(out: Path, min_severity: str, title: str, target: str, db_path: str | None,
-           wait: float) -> None:  # fmt: skip
+def report(
+    out: Path, min_severity: str, title: str, target: str, db_path: str | None, wait: float
+) -> None:
     """Write the analyst's report: one self-contained HTML file (no server, no network) with
     the incidents, filters by tenant, severity and status, and per incident its beat timeline,
     interval histogram, autocorrelation, members or hosts and full reason."""
@@ -194,18 +219,34 @@ def triage() -> None:
 @TARGET
 @DB
 @wait_option(60, "a run")
-def triage_mark(verdict: str, tenant: str | None, host: str | None, domain: str | None,
-                subdomains: bool, until: dt.datetime | None, by: str, note: str, target: str,
-                db_path: str | None, wait: float) -> None:  # fmt: skip
+def triage_mark(
+    verdict: str,
+    tenant: str | None,
+    host: str | None,
+    domain: str | None,
+    subdomains: bool,
+    until: dt.datetime | None,
+    by: str,
+    note: str,
+    target: str,
+    db_path: str | None,
+    wait: float,
+) -> None:
     """Record a verdict, e.g. `beaconlake triage mark benign --domain updates.example.com
     --subdomains --by alice --note "vendor updater"`."""
     from beaconlake.store import warehouse_for
     from beaconlake.triage import decision, record
 
     made = decision(
-        verdict, tenant=tenant, host=host, domain=domain, subdomains=subdomains,
-        until=until.date() if until else None, by=by, note=note,
-    )  # fmt: skip
+        verdict,
+        tenant=tenant,
+        host=host,
+        domain=domain,
+        subdomains=subdomains,
+        until=until.date() if until else None,
+        by=by,
+        note=note,
+    )
     record(warehouse_for(target, db_path, notify=say, wait=wait), [made])
     click.echo(f"recorded: {verdict} ({_scope_text(made)}); applies from the next build")
 

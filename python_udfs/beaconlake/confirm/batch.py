@@ -25,7 +25,7 @@ import pandas as pd
 from beaconlake.confirm import rotation
 from beaconlake.confirm.lexical import local_kind
 from beaconlake.confirm.periodicity import analyze
-from beaconlake.confirm.scoring import Context, company_evidence, score_candidate
+from beaconlake.confirm.scoring import Context, Record, company_evidence, score_candidate
 from beaconlake.confirm.settings import Settings, project_settings
 from beaconlake.domains import registered_domain
 
@@ -60,7 +60,10 @@ BATCH_SIZE = 250
 #: prctl(2) option: the signal a process gets when its parent dies (linux/prctl.h).
 PR_SET_PDEATHSIG = 1
 
-Job = tuple[tuple[str, str, str], np.ndarray, dict[str, object]]
+#: A candidate's context columns (``CONTEXT_DEFAULTS``) as its warehouse row holds them: Python
+#: or NumPy scalars, None when missing; ``Any`` like the untyped frame they come from.
+RowContext = dict[str, Any]
+Job = tuple[tuple[str, str, str], np.ndarray, RowContext]
 
 
 def _none(value: object) -> object:
@@ -69,7 +72,7 @@ def _none(value: object) -> object:
     return value
 
 
-def _row_context(row: Any) -> dict[str, object]:
+def _row_context(row: Any) -> RowContext:
     """A candidate row's context columns (``CONTEXT_DEFAULTS``), missing values as None."""
     return {col: _none(getattr(row, col)) for col in CONTEXT_DEFAULTS}
 
@@ -96,26 +99,26 @@ def _jobs(candidates: pd.DataFrame, events: pd.DataFrame) -> Iterator[Job]:
         yield key, times[s:e], ctx
 
 
-def _count(value: object) -> int | None:
-    return None if value is None else int(value)  # type: ignore[call-overload]
+def _count(value: float | None) -> int | None:
+    return None if value is None else int(value)
 
 
-def _seconds(value: object) -> float | None:
-    return None if value is None else float(value)  # type: ignore[arg-type]
+def _seconds(value: float | None) -> float | None:
+    return None if value is None else float(value)
 
 
-def context(key: tuple[str, str, str], ctx: dict[str, object]) -> Context:
+def context(key: tuple[str, str, str], ctx: RowContext) -> Context:
     """The scoring context of one candidate from its (defaulted) context columns."""
     return Context(
-        tenant_hosts=int(ctx["tenant_hosts"] or 1),  # type: ignore[call-overload]
-        domain_hosts=int(ctx["domain_hosts"] or 1),  # type: ignore[call-overload]
-        first_seen_at=ctx["first_seen_epoch"],  # type: ignore[arg-type]
-        known_c2_family=ctx["known_c2_family"],  # type: ignore[arg-type]
-        known_good_reason=ctx["known_good_reason"],  # type: ignore[arg-type]
+        tenant_hosts=int(ctx["tenant_hosts"] or 1),
+        domain_hosts=int(ctx["domain_hosts"] or 1),
+        first_seen_at=ctx["first_seen_epoch"],
+        known_c2_family=ctx["known_c2_family"],
+        known_good_reason=ctx["known_good_reason"],
         domain=str(ctx["domain_name"] or key[2]),
-        domain_level=ctx["domain_level"],  # type: ignore[arg-type]
-        candidate_hosts=int(ctx["candidate_hosts"] or 1),  # type: ignore[call-overload]
-        candidate_tenants=int(ctx["candidate_tenants"] or 1),  # type: ignore[call-overload]
+        domain_level=ctx["domain_level"],
+        candidate_hosts=int(ctx["candidate_hosts"] or 1),
+        candidate_tenants=int(ctx["candidate_tenants"] or 1),
         n_queries=_count(ctx["n_queries"]),
         n_nxdomain=_count(ctx["n_nxdomain"]),
         n_tunnel_type_queries=_count(ctx["n_tunnel_type_queries"]),
@@ -124,23 +127,32 @@ def context(key: tuple[str, str, str], ctx: dict[str, object]) -> Context:
         regular_hosts=_count(ctx["domain_regular_hosts"]),
         on_popular_domain=bool(ctx["is_regular_on_popular_domain"]),
         campaign_hosts=_count(ctx["campaign_hosts"]),
-        campaign_since=ctx["campaign_since_epoch"],  # type: ignore[arg-type]
+        campaign_since=ctx["campaign_since_epoch"],
         company_probe_beats=_count(ctx["company_probe_beats"]),
         company_beats=_count(ctx["company_beats"]),
-        host_company_rate=ctx["host_company_rate"],  # type: ignore[arg-type]
+        host_company_rate=ctx["host_company_rate"],
     )
 
 
-def _score(job: Job, start: float, end: float, settings: Settings) -> dict[str, object]:
+def _score(job: Job, start: float, end: float, settings: Settings) -> Record:
     key, times, ctx = job
-    active = ctx["host_active_seconds"]
-    p = analyze(times, start, end, active, merge_seconds=settings.beat_merge_seconds)  # type: ignore[arg-type]
+    p = analyze(
+        times,
+        start,
+        end,
+        active_seconds=ctx["host_active_seconds"],
+        merge_seconds=settings.beat_merge_seconds,
+    )
     context_ = context(key, ctx)
-    return {"tenant_id": key[0], "host_id": key[1], "domain": key[2],
-            **score_candidate(p, context_, start, end, settings)}  # fmt: skip
+    return {
+        "tenant_id": key[0],
+        "host_id": key[1],
+        "domain": key[2],
+        **score_candidate(p, context_, start, end, settings),
+    }
 
 
-def _score_batch(args: tuple[list[Job], float, float, Settings]) -> list[dict[str, object]]:
+def _score_batch(args: tuple[list[Job], float, float, Settings]) -> list[Record]:
     batch, start, end, settings = args
     return [_score(job, start, end, settings) for job in batch]
 
@@ -198,10 +210,10 @@ def confirm(
         for i in range(0, len(jobs), BATCH_SIZE)
     ]
     workers = workers or min(2, os.cpu_count() or 1)
-    rows: list[dict[str, object]] = []
+    rows: list[Record] = []
     with ExitStack() as stack:
         if workers == 1 or len(batches) <= 1:
-            parts: Iterator[list[dict[str, object]]] = map(_score_batch, batches)
+            parts: Iterator[list[Record]] = map(_score_batch, batches)
         else:
             pool = ProcessPoolExecutor(
                 workers, initializer=_die_with_parent, initargs=(os.getpid(),)
@@ -240,23 +252,29 @@ def confirm_rotation_pools(
     cands = cands[cands.domain.map(lambda d: local_kind(str(d)) is None).astype(bool)]
     # a member whose beats come with other sites' names is browsing, not taking turns
     browsing = [
-        company_evidence(context((str(r.tenant_id), str(r.host_id), str(r.domain)),
-                                 _row_context(r))) is not None
+        company_evidence(
+            context((str(r.tenant_id), str(r.host_id), str(r.domain)), _row_context(r))
+        )
+        is not None
         for r in cands.itertuples(index=False)
-    ]  # fmt: skip
+    ]
     cands = cands[~np.asarray(browsing, dtype=bool)]
     times = {
         key: group.event_epoch.to_numpy(dtype=float)
         for key, group in events.groupby(KEY, sort=False)
     }
-    rows: list[dict[str, object]] = []
+    rows: list[Record] = []
     for (tenant, host), pool in cands.groupby(["tenant_id", "host_id"], sort=False):
         beats = {str(d): times.get((tenant, host, d), np.empty(0)) for d in pool.domain}
         active = pool.host_active_seconds.max()
         found = rotation.score_pool(
-            beats, window_start, window_end, float(active) if pd.notna(active) else None,
-            settings.confirm_min_periodicity, settings.beat_merge_seconds,
-        )  # fmt: skip
+            beats,
+            window_start,
+            window_end,
+            float(active) if pd.notna(active) else None,
+            settings.confirm_min_periodicity,
+            settings.beat_merge_seconds,
+        )
         if found is None:
             continue
         names, p = found
@@ -271,7 +289,7 @@ def confirm_rotation_pools(
 
 
 def _score_rotations(
-    jobs: list[Job], rows: list[dict[str, object]], start: float, end: float, settings: Settings
+    jobs: list[Job], rows: list[Record], start: float, end: float, settings: Settings
 ) -> None:
     """Replace, in place, the rows of sibling domains whose union is a confirmed beacon."""
     members = pd.DataFrame(
@@ -300,12 +318,25 @@ def _score_rotations(
             key, times, ctx = jobs[i]
             others = tuple(str(members.domain[j]) for j in group if j != i)
             ctx_ = replace(context(key, ctx), rotates_with=others)
-            own = float(rows[i]["periodicity_score"])  # type: ignore[arg-type]
+            own = float(rows[i]["periodicity_score"])
             if own > p.periodicity_score:  # stronger alone: its own result, the group's evidence
-                mine = analyze(times, start, end, ctx["host_active_seconds"],  # type: ignore[arg-type]
-                               merge_seconds=settings.beat_merge_seconds)  # fmt: skip
-                rows[i] = {"tenant_id": key[0], "host_id": key[1], "domain": key[2],
-                           **score_candidate(mine, ctx_, start, end, settings)}  # fmt: skip
+                mine = analyze(
+                    times,
+                    start,
+                    end,
+                    active_seconds=ctx["host_active_seconds"],
+                    merge_seconds=settings.beat_merge_seconds,
+                )
+                rows[i] = {
+                    "tenant_id": key[0],
+                    "host_id": key[1],
+                    "domain": key[2],
+                    **score_candidate(mine, ctx_, start, end, settings),
+                }
             else:
-                rows[i] = {"tenant_id": key[0], "host_id": key[1], "domain": key[2],
-                           **score_candidate(p, ctx_, start, end, settings)}  # fmt: skip
+                rows[i] = {
+                    "tenant_id": key[0],
+                    "host_id": key[1],
+                    "domain": key[2],
+                    **score_candidate(p, ctx_, start, end, settings),
+                }

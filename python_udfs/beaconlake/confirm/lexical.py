@@ -77,9 +77,9 @@ def local_kind(name: str) -> str | None:
             return f"internal name (.{suffix})"
     if labels[0] in DISCOVERY_LABELS:
         return f"proxy / network auto-discovery ({labels[0]})"
-    zone = [label for label in labels[:-2] if label in INTERNAL_ZONE_LABELS]
-    if zone:
-        return f"internal zone ({zone[0]}.)"
+    internal = [label for label in labels[:-2] if label in INTERNAL_ZONE_LABELS]
+    if internal:
+        return f"internal zone ({internal[0]}.)"
     if _strict_psl().publicsuffix(name) is None:
         return f"unknown top-level domain (.{labels[-1]})"
     return None

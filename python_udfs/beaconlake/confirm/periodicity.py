@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from scipy.special import expit
@@ -169,7 +170,7 @@ def _padded_power(x: np.ndarray) -> np.ndarray:
     """Periodogram of the series ``x`` (or of each row of a 2-D ``x``), zero-padded to a power of
     two at least ``PAD_FACTOR`` times its length."""
     # not scipy.signal.periodogram: the same power to 1e-13 at 3.5x the CPU per spectral_peak
-    m = x.shape[-1]
+    m: int = x.shape[-1]
     n = 1 << math.ceil(math.log2(m * PAD_FACTOR))
     return np.abs(np.fft.rfft(x - x.mean(axis=-1, keepdims=True), n, axis=-1)) ** 2 / m
 
@@ -538,6 +539,6 @@ def _harmonic(a: float, b: float, tol: float = 0.1) -> bool:
 
 
 def _empty(n_events: int, n_beats: int) -> Periodicity:
-    zero = {f.name: 0.0 for f in fields(Periodicity)}
+    zero: dict[str, Any] = {f.name: 0.0 for f in fields(Periodicity)}
     return Periodicity(**{**zero, "n_events": n_events, "n_beats": n_beats, "jitter": 1.0,
                           "renewal_llr": -1.0})  # fmt: skip

@@ -38,6 +38,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from beaconlake.confirm.lexical import Lexical, lexical
 from beaconlake.confirm.periodicity import COMMON_TTLS, Periodicity, cache_window
@@ -90,6 +91,9 @@ DGA_LIKENESS = 0.5
 #: the traffic (names made per query, random labels, tunnel-friendly types), a tunnel (names made
 #: per query and tunnel-friendly types together), machine-made names.
 ATTACK_DNS, ATTACK_TUNNEL, ATTACK_DGA = "T1071.004", "T1572", "T1568.002"
+#: One scored candidate as a flat record, a row of the findings: numbers, flags and texts by
+#: column name (see ``score_candidate``).
+Record = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -223,8 +227,11 @@ def evidence(p: Periodicity, ctx: Context, lex: Lexical | None) -> list[Evidence
         out.append(Evidence(1.0, text))
     if lex is not None:
         if lex.dga >= DGA_LIKENESS:
-            out.append(Evidence(1.0 + 0.3 * lex.dga, f"machine-made-looking name (DGA-likeness "
-                                f"{lex.dga:.2f})"))  # fmt: skip
+            out.append(
+                Evidence(
+                    1.0 + 0.3 * lex.dga, f"machine-made-looking name (DGA-likeness {lex.dga:.2f})"
+                )
+            )
         if lex.random_subdomain:
             out.append(Evidence(1.2, "random-looking subdomain label"))
         if lex.abused_tld:
@@ -494,7 +501,7 @@ def score_candidate(
     window_start: float,
     window_end: float,
     settings: Settings | None = None,
-) -> dict[str, object]:
+) -> Record:
     """Score, severity, reason and every sub-score of one candidate as a flat record
     (``settings``: the run's tunables; the project's defaults when None)."""
     settings = settings or project_settings()

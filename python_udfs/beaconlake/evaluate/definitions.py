@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -60,7 +60,7 @@ class Bucketing:
     def assign(self, values: pd.Series) -> pd.Series:
         """The bucket label of every value; unparseable values get ``unknown``."""
         numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-        side = "left" if self.upper_inclusive else "right"
+        side: Literal["left", "right"] = "left" if self.upper_inclusive else "right"
         index = np.searchsorted(np.asarray(self.uppers, dtype=float), numbers, side=side)
         labels = np.asarray(self.labels, dtype=object)[np.minimum(index, len(self.labels) - 1)]
         labels[np.isnan(numbers)] = UNKNOWN_BUCKET

@@ -241,10 +241,11 @@ def load_all_findings(
         name, path = _split_name(spec, Path(spec).exists())
         fallback = name or _default_detector(Path(path), None)
         sources.append((path, fallback, load_findings(path, name=name)))
-    for spec in tables:
-        name, table = _split_name(spec, False)
-        frame = load_findings(db_path, table=table, name=name)  # type: ignore[arg-type]
-        sources.append((table, name or table, frame))
+    if db_path is not None:  # (tables without it raised above)
+        for spec in tables:
+            name, table = _split_name(spec, False)
+            frame = load_findings(db_path, table=table, name=name)
+            sources.append((table, name or table, frame))
     return sources
 
 

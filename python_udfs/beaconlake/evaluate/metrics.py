@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from beaconlake.domains import normalize_name, registered_domain
@@ -49,8 +50,9 @@ def _truth_keys(truth: pd.DataFrame) -> pd.DataFrame:
     other["domain"] = other["domain"].astype("string").fillna("").map(normalize_name)
     other = other[other["domain"] != ""]
     by_other = other.assign(matched_on="other_name")
-    by_other_reg = other.assign(domain=other["domain"].map(registered_domain),
-                                matched_on="other_registered_domain")  # fmt: skip
+    by_other_reg = other.assign(
+        domain=other["domain"].map(registered_domain), matched_on="other_registered_domain"
+    )
     # query_name first so a name that is both keys is reported as the exact match.
     keys = pd.concat([by_query, by_reg, by_other, by_other_reg], ignore_index=True)
     return keys.drop_duplicates(["truth_id", "domain"], keep="first")
@@ -85,7 +87,7 @@ def match(truth: pd.DataFrame, findings: pd.DataFrame) -> pd.DataFrame:
 
 
 def average_precision(
-    scores: Sequence[float], is_positive: Sequence[bool], positives: int
+    scores: npt.ArrayLike, is_positive: npt.ArrayLike, positives: int
 ) -> float | None:
     """Average precision of a ranking against ``positives`` total positives.
 

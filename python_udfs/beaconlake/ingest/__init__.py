@@ -48,7 +48,7 @@ class _Found(Exception):
 class _FirstRow(ContractWriter):
     """A writer that stops the reader at the first readable row."""
 
-    def add(self, event_us: int, *_: object) -> None:  # type: ignore[override]
+    def add(self, event_us: int, *_: object) -> None:
         raise _Found(event_us)
 
 
@@ -106,9 +106,11 @@ def ingest(
             target = dt.datetime.combine(rebase_date, dt.time(), dt.UTC).timestamp()
             shift_seconds += (target // 86_400 - first // 86_400) * 86_400
     opts = Options(
-        tenant_id=tenant_id, host_map=host_map or {}, shift_seconds=shift_seconds,
+        tenant_id=tenant_id,
+        host_map=host_map or {},
+        shift_seconds=shift_seconds,
         time_range=time_range or TimeRange.default(),
-    )  # fmt: skip
+    )
     staging = _staging(out)
     try:
         writer = ContractWriter(staging)

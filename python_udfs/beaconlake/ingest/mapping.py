@@ -159,10 +159,15 @@ def _event(rec: dict[str, object], mapping: Mapping, tz: dt.tzinfo, opts: Option
     texts = {c: as_text(values[c], cols.get(c, c)) for c in _TEXT_COLUMNS}
     ttl, readable = answer_ttl(values["answer_ttl_seconds"])
     return Event(
-        at, texts["host_id"] or None, texts["query_name"] or None,
-        texts["tenant_id"] or opts.tenant_id, texts["query_type"], texts["response_code"],
-        ttl, readable,
-    )  # fmt: skip
+        at,
+        texts["host_id"] or None,
+        texts["query_name"] or None,
+        texts["tenant_id"] or opts.tenant_id,
+        texts["query_type"],
+        texts["response_code"],
+        ttl,
+        readable,
+    )
 
 
 def _jsonl_event(text: str, mapping: Mapping, tz: dt.tzinfo, opts: Options) -> Event:
@@ -217,9 +222,14 @@ def _csv_records(
 
 
 def _read_csv(
-    path: Path, lines: Iterable[Line], mapping: Mapping, tz: dt.tzinfo, w: ContractWriter,
-    opts: Options, rep: IngestReport,
-) -> None:  # fmt: skip
+    path: Path,
+    lines: Iterable[Line],
+    mapping: Mapping,
+    tz: dt.tzinfo,
+    w: ContractWriter,
+    opts: Options,
+    rep: IngestReport,
+) -> None:
     header: list[str] | None = None
     usable = False
     for taken, record in _csv_records(lines, mapping.delimiter):

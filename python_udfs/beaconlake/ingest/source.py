@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import io
 import json
 import math
 import re
@@ -27,7 +28,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import IO, NamedTuple
+from typing import NamedTuple
 
 from beaconlake.errors import ConfigError
 from beaconlake.ingest.report import RELATIVE_CLOCK_BEFORE, IngestReport, Note, Reason
@@ -124,7 +125,7 @@ def read_lines(path: Path, rep: IngestReport) -> Iterator[Line]:
     line_no = 0
     with ExitStack() as stack:
         try:
-            fh: IO[bytes] = stack.enter_context(path.open("rb"))
+            fh: io.BufferedIOBase = stack.enter_context(path.open("rb"))
             gzipped = fh.read(2) == b"\x1f\x8b"
             fh.seek(0)
             if gzipped:
@@ -132,7 +133,7 @@ def read_lines(path: Path, rep: IngestReport) -> Iterator[Line]:
         except READ_ERRORS as exc:
             rep.file_error(path, 0, _why(exc))
             return
-        reader: IO[bytes] | _CrLines = fh
+        reader: io.BufferedIOBase | _CrLines = fh
         while True:
             try:
                 raw = reader.readline(MAX_LINE_BYTES)
@@ -168,7 +169,7 @@ class _CrLines:
     ``limit`` bytes: a longer line is returned in pieces, the first without a terminator.
     """
 
-    def __init__(self, fh: IO[bytes], start: bytes) -> None:
+    def __init__(self, fh: io.BufferedIOBase, start: bytes) -> None:
         self.fh, self.buf = fh, start
 
     def readline(self, limit: int) -> bytes:
@@ -328,9 +329,13 @@ def write(
 
 
 def each_line(
-    path: Path, lines: Iterable[Line], parse: Callable[[str], Event | None], w: ContractWriter,
-    opts: Options, rep: IngestReport,
-) -> None:  # fmt: skip
+    path: Path,
+    lines: Iterable[Line],
+    parse: Callable[[str], Event | None],
+    w: ContractWriter,
+    opts: Options,
+    rep: IngestReport,
+) -> None:
     """Count every line once: blank, header (``parse`` gives None), row, or rejection."""
     for line in lines:
         rep.lines += 1

@@ -124,8 +124,16 @@ class _TsvHeader:
         }
         at = event_us(parse_ts(row["ts"]), opts)
         ttl, readable = answer_ttl(row["TTLs"], self.set_sep)
-        return Event(at, row["id.orig_h"], row["query"], opts.tenant_id, row["qtype_name"],
-                     row["rcode_name"], ttl, readable)  # fmt: skip
+        return Event(
+            at,
+            row["id.orig_h"],
+            row["query"],
+            opts.tenant_id,
+            row["qtype_name"],
+            row["rcode_name"],
+            ttl,
+            readable,
+        )
 
 
 def _json_event(text: str, opts: Options) -> Event:
@@ -136,9 +144,16 @@ def _json_event(text: str, opts: Options) -> Event:
         nested = obj.get("id")
         host = nested.get("orig_h") if isinstance(nested, dict) else None
     ttl, readable = answer_ttl(obj.get("TTLs"))
-    return Event(at, as_text(host, "id.orig_h"), as_text(obj.get("query"), "query"),
-                 opts.tenant_id, as_text(obj.get("qtype_name"), "qtype_name"),
-                 as_text(obj.get("rcode_name"), "rcode_name"), ttl, readable)  # fmt: skip
+    return Event(
+        at,
+        as_text(host, "id.orig_h"),
+        as_text(obj.get("query"), "query"),
+        opts.tenant_id,
+        as_text(obj.get("qtype_name"), "qtype_name"),
+        as_text(obj.get("rcode_name"), "rcode_name"),
+        ttl,
+        readable,
+    )
 
 
 def _is_json(lines: Iterator[Line]) -> tuple[bool, Iterator[Line]]:

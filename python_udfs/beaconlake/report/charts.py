@@ -33,12 +33,21 @@ HISTOGRAM_BINS = 48
 HISTOGRAM_PERIODS = 4.5
 #: Colours of a rotation's member domains, in order (then they repeat).
 MEMBER_COLOURS = (
-    "#2563eb", "#ea580c", "#059669", "#db2777", "#7c3aed", "#ca8a04", "#0891b2", "#64748b",
-)  # fmt: skip
+    "#2563eb",
+    "#ea580c",
+    "#059669",
+    "#db2777",
+    "#7c3aed",
+    "#ca8a04",
+    "#0891b2",
+    "#64748b",
+)
 #: Characters of a member domain the timeline's row label shows (the rest is in its tooltip).
 LABEL_CHARS = 24
 
 _WIDE, _NARROW, _SMALL_HEIGHT = 1200, 600, 240
+# Tick steps of a time axis (seconds), shortest first: a row under a day, a row of days
+# (left as written: ruff format would put each step on a line of its own).
 _TIME_STEPS = (
     60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600,
     86_400, 2 * 86_400, 7 * 86_400, 14 * 86_400, 28 * 86_400,

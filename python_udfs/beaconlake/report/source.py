@@ -80,8 +80,8 @@ def _items(text: object, sep: str = ", ") -> list[str]:
     return [item.strip() for item in str(text).split(sep) if item.strip()]
 
 
-def _number(value: object) -> float | None:
-    return None if value is None or pd.isna(value) else float(value)  # type: ignore[arg-type]
+def _number(value: float | None) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
 
 
 def _moment(value: object) -> dt.datetime:

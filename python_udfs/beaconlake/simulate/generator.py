@@ -146,7 +146,7 @@ def _expand_template(query_name: str, tenant: int, tenant_ids: tuple[str, ...]) 
 
 def plan_channels(
     scenario: Scenario, pop: Population, vocab: Vocabulary, services: tuple[ServiceSpec, ...]
-) -> tuple[pd.DataFrame, list[str]]:
+) -> tuple[pd.DataFrame, list[str], list[float]]:
     """Assign benign services and C2 beacons to hosts: one row per channel.
 
     Returns the channels, the names they query, to be appended to the benign vocabulary
