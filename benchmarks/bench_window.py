@@ -24,12 +24,11 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow.parquet as pq
+from timing import Step, timed
 
 from beaconlake import warehouse
 
@@ -43,29 +42,6 @@ day = dt.date.fromisoformat(sys.argv[2])
 r = confirm_window(warehouse_for("duckdb", sys.argv[1]), Window(day, day + dt.timedelta(days=1)))
 print(json.dumps({"candidates": r.candidates, "beats": r.beats, "findings": len(r.findings)}))
 """
-
-
-@dataclass(frozen=True)
-class Step:
-    wall: float
-    cpu: float
-    peak_gb: float
-    log: Path
-
-
-def timed(command: list[str], env: dict[str, str], log: Path) -> Step:
-    """Run one child process; its wall time, and the CPU time and peak RSS of its tree."""
-    with log.open("w") as out:
-        started = time.perf_counter()
-        child = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(child.pid, 0)
-        wall = time.perf_counter() - started
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode != 0:
-        sys.stderr.write(log.read_text()[-4000:])
-        raise SystemExit(f"{' '.join(command[:2])} failed (exit {child.returncode}); log: {log}")
-    # ru_maxrss: KiB on Linux, the largest process of the tree the child waited for
-    return Step(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024**2, log)
 
 
 def build_day(input_path: str, db: Path, day: dt.date, name: str, work: Path) -> Step:

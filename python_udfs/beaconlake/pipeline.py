@@ -641,6 +641,8 @@ class RunResult:
     top_incidents: pd.DataFrame | None = None
     #: rows per table of the export, when the run wrote one
     exported: dict[str, int] | None = None
+    #: (unique id, status, seconds) of every node of both dbt builds, for profiles
+    dbt_nodes: list[tuple[str, str, float]] = field(default_factory=list)
 
 
 def read_event_counts(wh: Warehouse, window: Window) -> pd.DataFrame:
@@ -765,6 +767,7 @@ def run_pipeline(
             count_alerts(published, window),
             skipped,
             queue,
+            dbt_nodes=[*built.nodes, *marts.nodes],
         )
         if export:
             outcome.exported = export_marts(duckdb_path(db_path), export, notify=notify)
