@@ -7,6 +7,8 @@ then builds, each as a child process (`beaconlake build --start-date DAY --end-d
 --selector candidates`: the models up to the candidates) into
 a fresh DuckDB file: the first day alone; every day one at a time on a second file; the last
 day alone on a third. Then the confirmation step for the last day on the second file.
+With ``--onto DB`` it builds the input's days one at a time on top of an existing warehouse
+instead (a history longer than one simulation: ten days of 10,000 hosts are a billion events).
 Each step's wall time, CPU time and peak memory (largest resident process of its tree) come
 from ``wait4``; per-node times from dbt's ``run_results.json``. The promise measured: the last
 day built on top of the days before it costs at most 1.3x that day built alone.
@@ -28,7 +30,7 @@ from collections import Counter
 from pathlib import Path
 
 import pyarrow.parquet as pq
-from timing import Step, timed
+from timing import Step, load_average, timed
 
 from beaconlake import warehouse
 
@@ -41,6 +43,16 @@ from beaconlake.store import warehouse_for
 day = dt.date.fromisoformat(sys.argv[2])
 r = confirm_window(warehouse_for("duckdb", sys.argv[1]), Window(day, day + dt.timedelta(days=1)))
 print(json.dumps({"candidates": r.candidates, "beats": r.beats, "findings": len(r.findings)}))
+"""
+HISTORY = """
+import datetime as dt, json, sys
+from beaconlake.pipeline import Window, read_event_counts
+from beaconlake.store import warehouse_for
+wh = warehouse_for("duckdb", sys.argv[1], read_only=True)
+counts = read_event_counts(wh, Window(dt.date(1970, 1, 1), dt.date(2999, 1, 1)))
+print(json.dumps({"days": len(counts), "events": int(counts.n_raw.sum()),
+                  "first": f"{counts.event_date.min():%Y-%m-%d}",
+                  "last": f"{counts.event_date.max():%Y-%m-%d}"}))
 """
 
 
@@ -77,6 +89,48 @@ def events_by_day(glob_text: str) -> Counter[dt.date]:
     return counts
 
 
+def extend(db: Path, input_dir: str, max_days: int) -> None:
+    """Build the days of ``input_dir`` one at a time on top of the warehouse ``db`` (a longer
+    history than one simulation holds, e.g. a billion events), then confirm the last day."""
+    if not db.exists():
+        raise SystemExit(f"{db}: no such warehouse")
+    glob_text = warehouse.raw_glob(input_dir)
+    events = events_by_day(glob_text)
+    days = sorted(events)[:max_days]
+    if not days:
+        raise SystemExit(f"{glob_text}: no events")
+    input_path = str(Path(input_dir).resolve())
+    work = Path(tempfile.mkdtemp(prefix="bench_window_onto_"))
+    print(f"load average {load_average()} before (1/5/15 min)", flush=True)
+    steps = []
+    for day in days:
+        steps.append(build_day(input_path, db, day, f"onto-{day}", work))
+        print(f"built {day} on {db}: {steps[-1].wall:.1f} s", flush=True)
+    confirm_log = work / "confirm.log"
+    confirmed = timed(
+        [sys.executable, "-c", CONFIRM, str(db), days[-1].isoformat()],
+        dict(os.environ),
+        confirm_log,
+    )
+    counts = json.loads(confirm_log.read_text().strip().splitlines()[-1])
+    history = timed([sys.executable, "-c", HISTORY, str(db)], dict(os.environ), work / "h.log")
+    held = json.loads(history.log.read_text().strip().splitlines()[-1])
+    print(f"load average {load_average()} after; work folder {work}\n")
+    print("| day | events | wall s | CPU s | peak GB |")
+    print("|---|--:|--:|--:|--:|")
+    for day, step in zip(days, steps, strict=True):
+        print(f"| {day} | {events[day]:,} | {step.wall:.1f} | {step.cpu:.1f} ", end="")
+        print(f"| {step.peak_gb:.2f} |")
+    print(
+        f"| {days[-1]}: confirm | {counts['candidates']:,} candidates | {confirmed.wall:.1f} "
+        f"| {confirmed.cpu:.1f} | {confirmed.peak_gb:.2f} |"
+    )
+    print(
+        f"\n{db}: {held['days']} days, {held['events']:,} raw events "
+        f"({held['first']} .. {held['last']}), {db.stat().st_size / 1e9:.1f} GB on disk"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--input", required=True, help="simulate --out folder")
@@ -85,7 +139,16 @@ def main() -> None:
     parser.add_argument(
         "--simulate-hosts", action="store_true", help="simulate even if --input holds events"
     )
+    parser.add_argument(
+        "--onto",
+        type=Path,
+        help="an incremental warehouse of earlier days: build --input's days on top of it, "
+        "one at a time (no alone builds), and confirm the last",
+    )
     args = parser.parse_args()
+    if args.onto:
+        extend(args.onto, args.input, args.days)
+        return
 
     glob_text = warehouse.raw_glob(args.input)
     if args.simulate_hosts or not events_by_day(glob_text):
