@@ -19,6 +19,8 @@ findings by severity and the slowest dbt nodes. The promise measured: the run co
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import os
 import sys
@@ -63,11 +65,12 @@ def compile_floor(glob_text: str, work: Path) -> Path:
     """The floor query, compiled by dbt for DuckDB over ``glob_text``."""
     os.environ["DBT_TARGET_PATH"] = str(work / "compile")
     os.environ["DBT_LOG_PATH"] = str(work / "compile" / "logs")
-    done = warehouse.run_dbt(
-        ["compile", "--select", ANALYSIS],
-        dbt_vars={"raw_dns_glob": glob_text},
-        db_path=work / "compile.duckdb",
-    )
+    with contextlib.redirect_stdout(io.StringIO()):  # dbt prints the compiled query
+        done = warehouse.run_dbt(
+            ["compile", "--select", ANALYSIS],
+            dbt_vars={"raw_dns_glob": glob_text},
+            db_path=work / "compile.duckdb",
+        )
     if not done.success:
         raise SystemExit(f"dbt compile of {ANALYSIS} failed: {done.error}")
     return work / "compile" / "compiled" / "beaconlake" / "analysis" / f"{ANALYSIS}.sql"
