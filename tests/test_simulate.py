@@ -15,7 +15,9 @@ from click.testing import CliRunner
 from beaconlake.cli import main
 from beaconlake.ingest.writer import CONTRACT_SCHEMA, contract_problem
 from beaconlake.simulate import generator
-from beaconlake.simulate.generator import build_context, client_cache, simulate
+from beaconlake.simulate.events import client_cache
+from beaconlake.simulate.generator import simulate
+from beaconlake.simulate.plan import build_context
 from beaconlake.simulate.scenario import (
     C2_TTLS_S,
     DEFAULT_SERVICES,

@@ -17,7 +17,8 @@ from click.testing import CliRunner
 
 from beaconlake.cli import main
 from beaconlake.simulate import generator
-from beaconlake.simulate.generator import SimulationSummary, build_context, simulate
+from beaconlake.simulate.generator import SimulationSummary, simulate
+from beaconlake.simulate.plan import build_context
 from beaconlake.simulate.population import DAY, build_population, work_segments
 from beaconlake.simulate.scenario import (
     SHAPES,

@@ -75,7 +75,8 @@ def beacon_series(jitter: float, seed: int = 7) -> BeaconSeries:
 
 def human_series(seed: int = 7) -> np.ndarray:
     """One-minute counts over a day of the busiest (host, name) pair of a small simulated fleet."""
-    from beaconlake.simulate.generator import build_context, human_events
+    from beaconlake.simulate.human import human_events
+    from beaconlake.simulate.plan import build_context
     from beaconlake.simulate.scenario import Scenario
 
     ctx = build_context(Scenario(hosts=20, tenants=1, seed=seed, server_share=0.0), Path("."))
