@@ -5,11 +5,11 @@ back into the same schema, where the findings marts pick them up. Both adapters 
 through their own driver (``duckdb`` / ``trino``) and take their settings from the same
 environment variables as ``profiles/profiles.yml``, so Python and dbt always meet in one place.
 
-Every query Python runs against the warehouse lives in this package, named for what it reads:
-``confirmation`` (the candidates and beats the confirmation scores, the window a dbt build
-confirms) and ``findings`` (the published marts: findings, incidents, alert and event counts,
-and what the replay and the evaluation read). Each names its relations through
-``Warehouse.relation``, so it runs on either engine.
+The reads live beside the adapters, named for what they read: ``confirmation`` (the candidates
+and beats the confirmation scores, the days a dbt build confirms) and ``findings`` (the
+published marts: findings, incidents, alert and event counts, and what the replay and the
+evaluation look up). Each names its relations through ``Warehouse.relation``, so it runs on
+either engine.
 """
 
 from __future__ import annotations
