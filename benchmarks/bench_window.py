@@ -46,8 +46,9 @@ print(json.dumps({"candidates": r.candidates, "beats": r.beats, "findings": len(
 """
 HISTORY = """
 import datetime as dt, json, sys
-from beaconlake.pipeline import Window, read_event_counts
+from beaconlake.pipeline import Window
 from beaconlake.store import warehouse_for
+from beaconlake.store.findings import read_event_counts
 wh = warehouse_for("duckdb", sys.argv[1], read_only=True)
 counts = read_event_counts(wh, Window(dt.date(1970, 1, 1), dt.date(2999, 1, 1)))
 print(json.dumps({"days": len(counts), "events": int(counts.n_raw.sum()),

@@ -32,6 +32,24 @@ from beaconlake.store import (
     Warehouse,
     warehouse_for,
 )
+from beaconlake.store.confirmation import (
+    probe_candidates,
+    read_beats,
+    read_candidates,
+    read_data_days,
+    read_latest_window,
+    read_rotation_beats,
+    read_rotation_members,
+    read_slow_beats,
+    read_slow_candidates,
+)
+from beaconlake.store.findings import (
+    FINDINGS_LIST_COLUMNS,
+    count_alerts,
+    query_findings,
+    query_incidents,
+    read_event_counts,
+)
 
 #: The dbt selectors (``selectors.yml``) of the stages before and after the confirmation.
 CANDIDATES_SELECTOR = "candidates"
@@ -78,229 +96,6 @@ class ConfirmResult:
     findings: pd.DataFrame
     seconds: float
     timings: dict[str, float] = field(default_factory=dict)
-
-
-def _date(d: dt.date) -> str:
-    return f"date '{d.isoformat()}'"
-
-
-def read_candidates(wh: Warehouse, window: Window) -> pd.DataFrame:
-    """One row per (tenant, host, domain level, domain) that was a candidate on a window day.
-
-    Query counts (``n_queries``, ``n_nxdomain``, ``n_tunnel_type_queries``, ``n_query_names``)
-    and the host's active seconds are summed over the window's days. ``domain_regular_hosts`` is
-    the most hosts regular on the domain on a window day, ``is_regular_on_popular_domain`` whether
-    the pair was a candidate for that reason on some day. ``answer_ttl_seconds`` is the longest of
-    the daily answer TTLs (each already the longest the resolver handed out that day, the closest
-    to the zone's TTL), null for logs without TTLs.
-
-    ``campaign_hosts`` and ``campaign_first_seen_at`` describe a spreading campaign whose domain
-    this is (``int_dns_campaign_domains``), null otherwise. ``company_beats`` of
-    ``company_probe_beats`` beats came with another site's answered name, against
-    ``host_company_rate`` for a random moment of the host (``fct_beacon_candidate_company``).
-
-    ``first_seen_at`` is the first day the tenant queried the domain in the warehouse's history,
-    and only when that history starts earlier (otherwise "new" cannot be told from "old").
-    """
-    cands = wh.relation("fct_beacon_candidates")
-    prevalence = wh.relation("int_dns_domain_prevalence")
-    in_window = f"event_date >= {_date(window.start)} and event_date < {_date(window.end)}"
-    return wh.query(
-        f"""
-        with
-
-        candidates as (
-            select
-                tenant_id,
-                host_id,
-                domain_level,
-                domain,
-                max(registered_domain) as registered_domain,
-                max(n_tenant_hosts) as tenant_hosts,
-                max(domain_n_hosts) as domain_hosts,
-                max(known_c2_family) as known_c2_family,
-                max(known_good_reason) as known_good_reason,
-                sum(host_active_seconds) as host_active_seconds,
-                sum(n_queries) as n_queries,
-                sum(n_nxdomain) as n_nxdomain,
-                sum(n_tunnel_type_queries) as n_tunnel_type_queries,
-                sum(n_query_names) as n_query_names,
-                max(domain_n_regular_hosts) as domain_regular_hosts,
-                max(case when candidate_reason = 'regular_on_popular_domain' then 1 else 0 end) = 1
-                    as is_regular_on_popular_domain,
-                max(answer_ttl_seconds) as answer_ttl_seconds,
-                max(n_campaign_hosts) as campaign_hosts,
-                cast(min(campaign_first_seen_date) as timestamp) as campaign_first_seen_at
-            from {cands}
-            where {in_window}
-            group by tenant_id, host_id, domain_level, domain
-        ),
-
-        company as (
-            select
-                tenant_id,
-                host_id,
-                domain_level,
-                domain,
-                sum(n_company_probe_beats) as company_probe_beats,
-                sum(n_company_beats) as company_beats,
-                sum(host_company_rate * n_company_probe_beats)
-                / nullif(sum(n_company_probe_beats), 0) as host_company_rate
-            from {wh.relation("fct_beacon_candidate_company")}
-            where {in_window}
-            group by tenant_id, host_id, domain_level, domain
-        ),
-
-        history as (
-            select min(event_date) as history_start from {prevalence}
-        ),
-
-        first_days as (
-            select
-                prevalence.tenant_id,
-                prevalence.domain_level,
-                prevalence.domain,
-                min(prevalence.event_date) as first_day
-            from {prevalence} as prevalence
-            inner join (select distinct tenant_id, domain_level, domain from candidates) as keys
-                on
-                    prevalence.tenant_id = keys.tenant_id
-                    and prevalence.domain_level = keys.domain_level
-                    and prevalence.domain = keys.domain
-            group by prevalence.tenant_id, prevalence.domain_level, prevalence.domain
-        )
-
-        select
-            candidates.*,
-            case
-                when first_days.first_day > history.history_start
-                    then cast(first_days.first_day as timestamp)
-            end as first_seen_at,
-            company.company_probe_beats,
-            company.company_beats,
-            company.host_company_rate
-        from candidates
-        cross join history
-        left join first_days
-            on
-                candidates.tenant_id = first_days.tenant_id
-                and candidates.domain_level = first_days.domain_level
-                and candidates.domain = first_days.domain
-        left join company
-            on
-                candidates.tenant_id = company.tenant_id
-                and candidates.host_id = company.host_id
-                and candidates.domain_level = company.domain_level
-                and candidates.domain = company.domain
-        """
-    )
-
-
-def read_beats(wh: Warehouse, window: Window) -> pd.DataFrame:
-    """Beat times (epoch seconds) of every candidate within the window."""
-    rel = wh.relation("fct_beacon_candidate_beats")
-    frame = wh.query(
-        f"""
-        select tenant_id, host_id, domain_level, domain, beat_at
-        from {rel}
-        where
-            not is_lookback
-            and event_date >= {_date(window.start)} and event_date < {_date(window.end)}
-        """
-    )
-    return _beat_epochs(frame)
-
-
-def _beat_epochs(frame: pd.DataFrame) -> pd.DataFrame:
-    """``beat_at`` (a UTC timestamp) replaced by ``event_epoch`` (seconds since 1970)."""
-    epoch = pd.Timestamp("1970-01-01")
-    frame["event_epoch"] = (pd.to_datetime(frame.pop("beat_at")) - epoch).dt.total_seconds()
-    return frame
-
-
-def read_rotation_members(wh: Warehouse, window: Window) -> pd.DataFrame:
-    """One row per (tenant, host, member domain) of a rotation pool that was a candidate on a
-    window day, with the member's context summed or maximised over those days."""
-    return wh.query(
-        f"""
-        select
-            tenant_id,
-            host_id,
-            domain,
-            'registered_domain' as domain_level,
-            domain as registered_domain,
-            max(n_tenant_hosts) as tenant_hosts,
-            max(domain_n_hosts) as domain_hosts,
-            sum(host_active_seconds) as host_active_seconds,
-            sum(n_queries) as n_queries,
-            sum(n_nxdomain) as n_nxdomain,
-            max(n_query_names) as n_query_names,
-            sum(n_company_probe_beats) as company_probe_beats,
-            sum(n_company_beats) as company_beats,
-            sum(host_company_rate * n_company_probe_beats)
-            / nullif(sum(n_company_probe_beats), 0) as host_company_rate
-        from {wh.relation("fct_beacon_rotation_candidates")}
-        where event_date >= {_date(window.start)} and event_date < {_date(window.end)}
-        group by tenant_id, host_id, domain
-        """
-    )
-
-
-def read_rotation_beats(wh: Warehouse, window: Window) -> pd.DataFrame:
-    """Beat times (epoch seconds) of every rotation pool member within the window."""
-    frame = wh.query(
-        f"""
-        select tenant_id, host_id, domain, beat_at
-        from {wh.relation("fct_beacon_rotation_beats")}
-        where event_date >= {_date(window.start)} and event_date < {_date(window.end)}
-        """
-    )
-    return _beat_epochs(frame)
-
-
-def read_slow_candidates(wh: Warehouse, window: Window) -> pd.DataFrame:
-    """The slow candidates of the slow window ending on a window day (one row per series),
-    with ``slow_start`` and ``slow_end`` (dates, end inclusive) of the days they were judged on."""
-    return wh.query(
-        f"""
-        select
-            tenant_id,
-            host_id,
-            domain_level,
-            domain,
-            registered_domain,
-            window_start_date as slow_start,
-            event_date as slow_end,
-            n_tenant_hosts as tenant_hosts,
-            domain_n_hosts as domain_hosts,
-            host_active_seconds,
-            n_queries,
-            n_nxdomain,
-            n_query_names,
-            cast(null as varchar) as known_c2_family,
-            cast(null as varchar) as known_good_reason,
-            cast(null as timestamp) as first_seen_at,
-            cast(null as bigint) as campaign_hosts,
-            cast(null as timestamp) as campaign_first_seen_at,
-            n_company_probe_beats as company_probe_beats,
-            n_company_beats as company_beats,
-            host_company_rate
-        from {wh.relation("fct_beacon_slow_candidates")}
-        where event_date >= {_date(window.start)} and event_date < {_date(window.end)}
-        """
-    )
-
-
-def read_slow_beats(wh: Warehouse, window: Window) -> pd.DataFrame:
-    """Beat times (epoch seconds) of every slow candidate over its slow window."""
-    frame = wh.query(
-        f"""
-        select tenant_id, host_id, domain_level, domain, beat_at
-        from {wh.relation("fct_beacon_slow_beats")}
-        where event_date >= {_date(window.start)} and event_date < {_date(window.end)}
-        """
-    )
-    return _beat_epochs(frame)
 
 
 def _confirm_pairs(
@@ -492,18 +287,11 @@ def confirmation_model(
     from beaconlake.store import DuckDBSessionWarehouse
 
     wh = DuckDBSessionWarehouse(session, this.database, this.schema)
-    days = wh.query(
-        "select min(event_date) as first_day, max(event_date) as last_day "
-        f"from {wh.relation('int_dns_domain_prevalence')}"
-    )
-    first_day, last_day = days.iloc[0]
+    first_day, last_day = read_data_days(wh).iloc[0]
     data_days = None if pd.isna(first_day) else (_as_date(first_day), _as_date(last_day))
     latest = None
     if incremental:
-        row = wh.query(
-            f"select window_start, window_end from {wh.relation(this.identifier)} "
-            "order by window_end desc, window_start desc limit 1"
-        )
+        row = read_latest_window(wh, this.identifier)
         if len(row):
             latest = Window(_as_date(row.window_start[0]), _as_date(row.window_end[0]))
     window = model_window(_var_date(start_date), _var_date(end_date), data_days, latest)
@@ -645,32 +433,6 @@ class RunResult:
     dbt_nodes: list[tuple[str, str, float]] = field(default_factory=list)
 
 
-def read_event_counts(wh: Warehouse, window: Window) -> pd.DataFrame:
-    """Raw, staged, rejected and duplicate rows per day of the window."""
-    return wh.query(
-        f"""
-        select event_date, n_raw, n_staged, n_rejected, n_duplicates
-        from {wh.relation("fct_dns_event_counts")}
-        where event_date >= {_date(window.start)} and event_date < {_date(window.end)}
-        order by event_date
-        """
-    )
-
-
-def count_alerts(wh: Warehouse, window: Window) -> int:
-    """Incidents in the alert queue whose latest window is exactly this one."""
-    frame = wh.query(
-        f"""
-        select count(*) as n_alerts
-        from {wh.relation("rpt_beacon_alerts")}
-        where
-            latest_window_start = cast({_date(window.start)} as timestamp)
-            and latest_window_end = cast({_date(window.end)} as timestamp)
-        """
-    )
-    return int(frame.n_alerts[0])
-
-
 def run_pipeline(
     input_path: str,
     target: str = "duckdb",
@@ -806,7 +568,7 @@ def confirm_stored_window(
     with owner:
         wh = warehouse_for(target, db_path, notify=notify)
         try:
-            wh.query(f"select 1 from {wh.relation('fct_beacon_candidates')} where 1 = 0")
+            probe_candidates(wh)
         except BeaconlakeError:
             raise
         except Exception as exc:
@@ -866,32 +628,15 @@ def read_incidents(
     ``closed``; ``tenant``, ``host`` and ``since`` (last seen at or after) narrow them, bound
     as parameters."""
     rank = severity_rank(min_severity)
-    wh = reader(target, db_path, wait, notify)
-    return _read_published(
-        wh,
-        f"""
-        select *
-        from {wh.relation("fct_beacon_incidents")}
-        where
-            severity_rank >= ?
-            and (? or is_open)
-            and (cast(? as varchar) is null or tenant_id = ?)
-            and (cast(? as varchar) is null or host_id = ?)
-            and (cast(? as timestamp) is null or last_seen_at >= cast(? as timestamp))
-        order by
-            case when status in ('new', 'changed') then 0 else 1 end,
-            severity_rank desc, score desc, tenant_id, host_id, beacon_key
-        limit {int(limit)}
-        """,
-        [rank, closed, tenant, tenant, host, host, since, since],
+    return query_incidents(
+        reader(target, db_path, wait, notify),
+        rank,
+        tenant=tenant,
+        host=host,
+        since=since,
+        closed=closed,
+        limit=limit,
     )
-
-
-#: The columns of ``fct_beacon_findings`` that ``read_findings`` returns unless told others.
-FINDINGS_LIST_COLUMNS = (
-    "tenant_id", "host_id", "domain", "domain_level", "period_seconds", "jitter", "events",
-    "score", "severity", "reason", "window_start", "window_end",
-)  # fmt: skip
 
 
 def read_findings(
@@ -912,28 +657,4 @@ def read_findings(
     then raises ``WarehouseBusy`` naming it.
     """
     rank = severity_rank(min_severity)
-    unknown = [c for c in columns if not c.isidentifier()]
-    if unknown:
-        raise ValueError(f"not column names: {', '.join(unknown)}")
-    wh = reader(target, db_path, wait, notify)
-    return _read_published(
-        wh,
-        f"""
-        select {", ".join(columns)}
-        from {wh.relation("fct_beacon_findings")}
-        where severity_rank >= {rank}
-        order by severity_rank desc, score desc, tenant_id, host_id, domain
-        {"" if limit is None else f"limit {int(limit)}"}
-        """,
-    )
-
-
-def _read_published(wh: ClientWarehouse, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
-    """A query of the published marts; a warehouse without them (no run yet, another file) is
-    the user's to fix, so its error becomes one ``InputError`` line."""
-    try:
-        return wh.query(sql) if params is None else wh.query(sql, params)
-    except BeaconlakeError:
-        raise
-    except Exception as exc:
-        raise InputError(f"cannot read findings: {str(exc).splitlines()[0]}") from exc
+    return query_findings(reader(target, db_path, wait, notify), rank, limit, columns)

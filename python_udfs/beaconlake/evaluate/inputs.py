@@ -178,18 +178,16 @@ def prepare_findings(
     return findings
 
 
-def _quote_table(table: str) -> str:
-    return ".".join('"' + part.replace('"', '""') + '"' for part in table.split("."))
-
-
 def _read_duckdb_table(db_path: Path, table: str) -> pd.DataFrame:
     import duckdb  # imported here: only this input path needs it
+
+    from beaconlake.store import warehouse_for
+    from beaconlake.store.findings import read_table
 
     if not db_path.is_file():
         raise InputError(f"findings database not found: {db_path}")
     try:
-        with duckdb.connect(str(db_path), read_only=True) as con:
-            return con.execute(f"select * from {_quote_table(table)}").df()
+        return read_table(warehouse_for("duckdb", str(db_path), read_only=True), table)
     except duckdb.Error as exc:
         first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(f"cannot read table {table} from {db_path}: {first_line}") from exc

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 
@@ -19,19 +18,14 @@ from beaconlake.replay.captures import (
     parquet_query,
     read_contract,
 )
+from beaconlake.store import ClientWarehouse
+from beaconlake.store.findings import host_active_seconds, read_domain_scores, read_pair_checks
 
 #: What the report says about each finding (columns of ``fct_beacon_findings``).
 FINDING_COLUMNS = (
     "tenant_id", "host_id", "domain_level", "domain", "registered_domain", "period_seconds",
     "jitter", "beats", "score", "severity", "severity_rank", "reason",
 )  # fmt: skip
-
-
-def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    found = con.execute(
-        "select count(*) from information_schema.tables where table_name = ?", [name]
-    ).fetchone()
-    return bool(found and found[0])
 
 
 def host_days(events: Path) -> int:
@@ -60,18 +54,11 @@ def ranked_findings(db: Path) -> pd.DataFrame:
     return frame
 
 
-def stage_verdict(con: duckdb.DuckDBPyConnection, host_id: str, domain: str) -> dict[str, Any]:
+def stage_verdict(wh: ClientWarehouse, host_id: str, domain: str) -> dict[str, Any]:
     """What the candidate rule and the confirmation step said about one registered domain."""
     verdict: dict[str, Any] = {"candidate_days": []}
-    if _table_exists(con, "int_dns_pairs_checked"):
-        days = con.execute(
-            """
-            select * from main.int_dns_pairs_checked
-            where host_id = ? and domain_level = 'registered_domain' and domain = ?
-            order by event_date
-            """,
-            [host_id, domain],
-        ).df()
+    days = read_pair_checks(wh, host_id, domain)
+    if days is not None:
         keep = [c for c in days.columns if c in (
             "event_date", "n_queries", "n_beats", "interval_median_seconds",
             "interval_mad_ratio", "prevalence", "passes_min_beats", "passes_interval_regularity",
@@ -81,17 +68,7 @@ def stage_verdict(con: duckdb.DuckDBPyConnection, host_id: str, domain: str) -> 
         verdict["candidate_days"] = json.loads(
             days[keep].to_json(orient="records", date_format="iso")
         )
-    confirmation = con.execute(
-        """
-        select
-            period_seconds, jitter, beats, score, severity, reason, is_confirmed,
-            periodicity_score, renewal_score, interval_score, spectral_score, acf_score,
-            continuity, rarity
-        from main.beacon_findings
-        where host_id = ? and domain_level = 'registered_domain' and domain = ?
-        """,
-        [host_id, domain],
-    ).df()
+    confirmation = read_domain_scores(wh, host_id, domain)
     verdict["confirmation"] = json.loads(confirmation.to_json(orient="records"))
     return verdict
 
@@ -126,7 +103,9 @@ def explain(verdict: dict[str, Any]) -> str:
     return f"not a candidate: fails {', '.join(failed) or 'the candidate rule'} ({detail})"
 
 
-def all_c2_domains_as_one(out: Path, db: Path, truth: pd.DataFrame) -> dict[str, Any] | None:
+def all_c2_domains_as_one(
+    out: Path, wh: ClientWarehouse, truth: pd.DataFrame
+) -> dict[str, Any] | None:
     """The confirmation step's scores for the C2 host's queries to all C2 domains as one series.
 
     A diagnostic, not a detector: it shows what the pipeline would make of a C2 that rotates over
@@ -144,15 +123,7 @@ def all_c2_domains_as_one(out: Path, db: Path, truth: pd.DataFrame) -> dict[str,
         return None
     window = input_window(parquet_glob(out / EVENTS_DIR))
     start, end = window.epoch()
-    with duckdb.connect(str(db), read_only=True) as con:
-        row = con.execute(
-            """
-            select sum(host_active_seconds) from main.int_dns_host_activity
-            where host_id = ? and event_date >= ? and event_date < ?
-            """,
-            [host, window.start, window.end],
-        ).fetchone()
-    active = float(row[0]) if row and row[0] is not None else None
+    active = host_active_seconds(wh, host, window)
     result = analyze(np.sort(c2.event_us.to_numpy() / US), start, end, active)
     keep = ("n_beats", "period_seconds", "jitter", "renewal_score", "interval_score",
             "spectral_score", "acf_score", "seasonal_strength", "coverage", "continuity",

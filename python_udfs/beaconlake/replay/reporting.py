@@ -7,7 +7,6 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
 
 from beaconlake.replay.captures import (
@@ -25,6 +24,7 @@ from beaconlake.replay.ranking import (
     ranked_findings,
     stage_verdict,
 )
+from beaconlake.store import warehouse_for
 
 
 def analyse(out: Path, db: Path) -> dict[str, Any]:
@@ -35,39 +35,39 @@ def analyse(out: Path, db: Path) -> dict[str, Any]:
     truth = pd.read_csv(truth_path, dtype=str) if truth_path.exists() else None
     c2_rows: list[dict[str, Any]] = []
     is_c2 = pd.Series(False, index=findings.index)
+    wh = warehouse_for("duckdb", str(db), read_only=True)
     if truth is not None:
-        with duckdb.connect(str(db), read_only=True) as con:
-            for row in truth.itertuples():
-                on_host = findings.host_id == row.host_id
-                same = on_host & (findings.registered_domain == row.registered_domain)
-                is_c2 |= same
-                hit = findings[same & (findings.domain_level == "registered_domain")]
-                entry: dict[str, Any] = {
-                    "host_id": row.host_id,
-                    "registered_domain": row.registered_domain,
-                    "n_queries": int(row.n_queries),
-                    "n_beats": int(row.n_beats),
+        for row in truth.itertuples():
+            on_host = findings.host_id == row.host_id
+            same = on_host & (findings.registered_domain == row.registered_domain)
+            is_c2 |= same
+            hit = findings[same & (findings.domain_level == "registered_domain")]
+            entry: dict[str, Any] = {
+                "host_id": row.host_id,
+                "registered_domain": row.registered_domain,
+                "n_queries": int(row.n_queries),
+                "n_beats": int(row.n_beats),
+            }
+            if len(hit):
+                best = hit.iloc[0]
+                entry |= {
+                    "found": True,
+                    "alert": int(best.severity_rank) >= ALERT_RANK,
+                    "rank": int(best["rank"]),
+                    "score": float(best.score),
+                    "severity": best.severity,
+                    "reason": best.reason,
                 }
-                if len(hit):
-                    best = hit.iloc[0]
-                    entry |= {
-                        "found": True,
-                        "alert": int(best.severity_rank) >= ALERT_RANK,
-                        "rank": int(best["rank"]),
-                        "score": float(best.score),
-                        "severity": best.severity,
-                        "reason": best.reason,
-                    }
-                else:
-                    verdict = stage_verdict(con, row.host_id, row.registered_domain)
-                    entry |= {
-                        "found": False,
-                        "alert": False,
-                        "why_not": explain(verdict),
-                        "stages": verdict,
-                    }
-                c2_rows.append(entry)
-    rotation = all_c2_domains_as_one(out, db, truth) if truth is not None else None
+            else:
+                verdict = stage_verdict(wh, row.host_id, row.registered_domain)
+                entry |= {
+                    "found": False,
+                    "alert": False,
+                    "why_not": explain(verdict),
+                    "stages": verdict,
+                }
+            c2_rows.append(entry)
+    rotation = all_c2_domains_as_one(out, wh, truth) if truth is not None else None
     others = findings[~is_c2]
     alerts = others[others.severity_rank >= ALERT_RANK]
     hits = [r for r in c2_rows if r["found"]]

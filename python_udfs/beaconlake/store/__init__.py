@@ -4,6 +4,12 @@ The confirmation step reads candidates and their beat times from dbt models and 
 back into the same schema, where the findings marts pick them up. Both adapters speak plain SQL
 through their own driver (``duckdb`` / ``trino``) and take their settings from the same
 environment variables as ``profiles/profiles.yml``, so Python and dbt always meet in one place.
+
+The reads live beside the adapters, named for what they read: ``confirmation`` (the candidates
+and beats the confirmation scores, the days a dbt build confirms) and ``findings`` (the
+published marts: findings, incidents, alert and event counts, and what the replay and the
+evaluation look up). Each names its relations through ``Warehouse.relation``, so it runs on
+either engine.
 """
 
 from __future__ import annotations
@@ -88,6 +94,26 @@ class ClientWarehouse(Warehouse, Protocol):
     def query(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame: ...
 
     def append(self, table: str, columns: dict[str, str], rows: list[tuple[Any, ...]]) -> int: ...
+
+
+class Days(Protocol):
+    """UTC days from ``start`` (included) to ``end`` (excluded), as ``pipeline.Window``."""
+
+    @property
+    def start(self) -> dt.date: ...
+
+    @property
+    def end(self) -> dt.date: ...
+
+
+def date_literal(day: dt.date) -> str:
+    """``day`` as a SQL date literal."""
+    return f"date '{day.isoformat()}'"
+
+
+def in_days(days: Days) -> str:
+    """The SQL condition that a row's ``event_date`` is one of ``days``."""
+    return f"event_date >= {date_literal(days.start)} and event_date < {date_literal(days.end)}"
 
 
 def _literal(value: Any, sql_type: str) -> str:
