@@ -453,7 +453,7 @@ def run_pipeline(
     ``extra_vars`` override dbt vars for both dbt steps and the confirmation (the tunables in
     ``dbt_project.yml``); ``progress(done, total)`` follows the confirmation. The result holds
     the window's counts, the first ``top`` open incidents and, with ``export`` (DuckDB only),
-    the rows copied there (``beaconlake.export.export_marts``).
+    the rows copied there (``beaconlake.store.export.export_marts``).
 
     On DuckDB the run holds the warehouse's writer lock from the first dbt command to its last
     read (``beaconlake.lock.writing``): another writer there makes it wait up to ``wait``
@@ -461,8 +461,8 @@ def run_pipeline(
     another process.
     """
     from beaconlake import warehouse
-    from beaconlake.export import export_marts
     from beaconlake.store import duckdb_path
+    from beaconlake.store.export import export_marts
 
     if export and target != "duckdb":
         raise ConfigError("an export copies a DuckDB warehouse; there is none on Trino")

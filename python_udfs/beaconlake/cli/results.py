@@ -277,7 +277,7 @@ def export(db_path: str | None, out: Path, wait: float) -> None:
 
     BI tools may keep that file open for ever: the warehouse stays free for the next run, and
     the next export replaces the file without waiting for them."""
-    from beaconlake.export import export_marts
     from beaconlake.store import duckdb_path
+    from beaconlake.store.export import export_marts
 
     click.echo(exported_line(export_marts(duckdb_path(db_path), out, wait, say), out))

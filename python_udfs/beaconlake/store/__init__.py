@@ -7,9 +7,10 @@ environment variables as ``profiles/profiles.yml``, so Python and dbt always mee
 
 The reads live beside the adapters, named for what they read: ``confirmation`` (the candidates
 and beats the confirmation scores, the days a dbt build confirms) and ``findings`` (the
-published marts: findings, incidents, alert and event counts, and what the replay and the
-evaluation look up). Each names its relations through ``Warehouse.relation``, so it runs on
-either engine.
+published marts: findings, incidents and their beats for the report, alert and event counts,
+and what the replay and the evaluation look up). Each names its relations through
+``Warehouse.relation``, so it runs on either engine; ``export`` copies a DuckDB warehouse's marts
+to a file for BI tools. No other module of the package queries the warehouse.
 """
 
 from __future__ import annotations

@@ -175,3 +175,27 @@ def read_table(wh: Warehouse, table: str) -> pd.DataFrame:
     part quoted."""
     quoted = ".".join('"' + part.replace('"', '""') + '"' for part in table.split("."))
     return wh.query(f"select * from {quoted}")
+
+
+def read_incidents_at(wh: ClientWarehouse, min_rank: int) -> pd.DataFrame:
+    """Every incident (``fct_beacon_incidents``) at severity rank ``min_rank`` or above."""
+    return wh.query(
+        f"select * from {wh.relation('fct_beacon_incidents')} where severity_rank >= ?",
+        [min_rank],
+    )
+
+
+def read_incident_beats_at(wh: ClientWarehouse, min_rank: int) -> pd.DataFrame:
+    """The beats (``fct_beacon_incident_beats``: incident id, domain, beat time) of every
+    incident at severity rank ``min_rank`` or above, by incident and time."""
+    return wh.query(
+        f"""
+        select beats.incident_id, beats.domain, beats.beat_at
+        from {wh.relation("fct_beacon_incident_beats")} as beats
+        inner join {wh.relation("fct_beacon_incidents")} as incidents
+            on beats.incident_id = incidents.incident_id
+        where incidents.severity_rank >= ?
+        order by beats.incident_id, beats.beat_at, beats.domain
+        """,
+        [min_rank],
+    )
