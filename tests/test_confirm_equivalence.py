@@ -24,7 +24,7 @@ from statsmodels.tsa.seasonal import STL
 from statsmodels.tsa.stattools import acf
 
 from beaconlake.confirm import periodicity
-from beaconlake.confirm.batch import CONTEXT_DEFAULTS, confirm, context
+from beaconlake.confirm.batch import CONTEXT_DEFAULTS, KEY, confirm, context
 from beaconlake.confirm.periodicity import (
     BINS_PER_PERIOD,
     FOLD_TOLERANCE,
@@ -205,7 +205,12 @@ def candidates() -> tuple[pd.DataFrame, pd.DataFrame]:
     for i, (_, times, start, end) in enumerate(SAMPLE):
         if (start, end) != (0.0, DAY):
             continue
-        key = {"tenant_id": "t1", "host_id": f"h{i % 7}", "domain": f"d{i}.example.com"}
+        key = {
+            "tenant_id": "t1",
+            "host_id": f"h{i % 7}",
+            "domain_level": ("query_name", "registered_domain")[i % 2],
+            "domain": f"d{i}.example.com",
+        }
         rows.append(
             {
                 **key,
@@ -222,8 +227,8 @@ def reference_confirm(cands: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame
     """Each candidate analysed and scored on its own, one after the other."""
     rows = []
     for row in cands.to_dict("records"):
-        key = (row["tenant_id"], row["host_id"], row["domain"])
-        mine = events[(events.host_id == key[1]) & (events.domain == key[2])]
+        key = (row["tenant_id"], row["host_id"], row["domain_level"], row["domain"])
+        mine = events[(events[KEY] == key).all(axis=1)]
         ctx = {**CONTEXT_DEFAULTS, **row}
         ctx = {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in ctx.items()}
         with reference_path():
@@ -234,7 +239,7 @@ def reference_confirm(cands: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame
                 active_seconds=ctx["host_active_seconds"],
             )
         scored = score_candidate(p, context(key, ctx), 0.0, DAY)
-        rows.append({"tenant_id": key[0], "host_id": key[1], "domain": key[2], **scored})
+        rows.append({**dict(zip(KEY, key, strict=True)), **scored})
     return pd.DataFrame(rows)
 
 
@@ -243,9 +248,8 @@ def test_batch_confirmation_finds_what_the_reference_finds(workers: int) -> None
     cands, events = candidates()
     fast = confirm(cands, events, 0.0, DAY, workers=workers, rotations=False)
     ref = reference_confirm(cands, events)
-    key = ["tenant_id", "host_id", "domain"]
-    fast = fast.sort_values(key).reset_index(drop=True)
-    ref = ref.sort_values(key).reset_index(drop=True)
+    fast = fast.sort_values(KEY).reset_index(drop=True)
+    ref = ref.sort_values(KEY).reset_index(drop=True)
     assert list(fast.columns) == list(ref.columns)
     assert (fast.severity == ref.severity).all()
     assert (fast.reason == ref.reason).all()

@@ -143,6 +143,29 @@ def test_batch_confirms_beacons_and_not_random_series() -> None:
     assert not confirmed[[f"h{i}" for i in range(0, 12, 2)]].any()
 
 
+def test_batch_scores_the_two_levels_of_one_domain_as_two_series() -> None:
+    """A host's beacon to one name and its random lookups of the registered domain's other
+    names: each level is scored on its own events, and says which level it is."""
+    rng = np.random.default_rng(5)
+    beacon = beat_times(rng, 0, DAY, 900, 0.2, "uniform")
+    browsing = np.sort(rng.uniform(0, DAY, 200))
+    levels = {"query_name": beacon, "registered_domain": browsing}
+    cands = pd.DataFrame(
+        {"tenant_id": "t", "host_id": "h", "domain_level": list(levels), "domain": "evil.top"}
+    )
+    events = pd.concat(
+        pd.DataFrame(
+            {"tenant_id": "t", "host_id": "h", "domain_level": level, "domain": "evil.top",
+             "event_epoch": times}
+        )
+        for level, times in levels.items()
+    )  # fmt: skip
+    out = confirm(cands, events, 0, DAY, workers=1, rotations=False).set_index("domain_level")
+    assert out.is_confirmed["query_name"] and not out.is_confirmed["registered_domain"]
+    assert out.n_events["query_name"] == len(beacon)
+    assert out.n_events["registered_domain"] == len(browsing)
+
+
 def test_batch_keeps_candidates_without_events_and_checks_columns() -> None:
     cands = pd.DataFrame([{"tenant_id": "t", "host_id": "h", "domain": "d"}])
     empty = pd.DataFrame(columns=["tenant_id", "host_id", "domain", "event_epoch"])

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from beaconlake import lock
-from beaconlake.confirm.batch import confirm, confirm_rotation_pools
+from beaconlake.confirm.batch import KEY, confirm, confirm_rotation_pools
 from beaconlake.confirm.scoring import ALERT_SEVERITY, SEVERITIES
 from beaconlake.confirm.settings import Settings, project_settings
 from beaconlake.errors import BeaconlakeError, ConfigError, DbtFailed, InputError
@@ -108,27 +108,22 @@ def _confirm_pairs(
     rotations: bool = True,
     progress: Callable[[int], None] | None = None,
 ) -> pd.DataFrame:
-    """Score (tenant, host, domain level, domain) series; adds ``domain_key`` to ``cands``."""
-    # the confirmation keys series by (tenant, host, domain); keep the level in the domain key
-    cands["domain_key"] = cands["domain_level"] + ":" + cands["domain"]
-    beats["domain_key"] = beats["domain_level"] + ":" + beats["domain"]
+    """Score the candidates' (tenant, host, domain level, domain) series."""
     epoch = pd.Timestamp("1970-01-01")
     first_seen = pd.to_datetime(cands["first_seen_at"])
     campaign_since = pd.to_datetime(cands["campaign_first_seen_at"])
     # hosts of the tenant for which the same name is a candidate: many means a fleet-wide agent
-    hosts = cands.groupby(["tenant_id", "domain_key"]).host_id.transform("nunique")
+    hosts = cands.groupby(["tenant_id", "domain_level", "domain"]).host_id.transform("nunique")
     # tenants in which it is a candidate: a vendor's agent polls in every customer's network
-    tenants = cands.groupby("domain_key").tenant_id.transform("nunique")
+    tenants = cands.groupby(["domain_level", "domain"]).tenant_id.transform("nunique")
     return confirm(
         cands.assign(
-            domain=cands.domain_key,
-            domain_name=cands.domain,
             candidate_hosts=hosts,
             candidate_tenants=tenants,
             first_seen_epoch=(first_seen - epoch).dt.total_seconds(),
             campaign_since_epoch=(campaign_since - epoch).dt.total_seconds(),
         ),
-        beats.assign(domain=beats.domain_key),
+        beats,
         start_s,
         end_s,
         workers=workers,
@@ -169,17 +164,14 @@ def score_window(
     start_s, end_s = window.epoch()
     step = _counter(len(cands) + len(slow), progress)
     scored = _confirm_pairs(cands, beats, start_s, end_s, workers, settings, progress=step)
-    # a host's rare domains taking turns on one schedule, each member keyed as a domain pair
+    # a host's rare domains taking turns on one schedule, each member its own series
     pools = confirm_rotation_pools(members, member_beats, start_s, end_s, settings)
-    members["domain_key"] = members["domain_level"] + ":" + members["domain"]
     if not pools.empty:
-        pools["domain"] = "registered_domain:" + pools["domain"]
-        members = members[members.domain_key.isin(pools.domain)]
+        members = members[members.set_index(KEY).index.isin(pools.set_index(KEY).index)]
     parts = [(cands, scored), (members, pools)]
     for (first, last), group in slow.groupby(["slow_start", "slow_end"]):
         last_day = pd.Timestamp(last).date()
         slow_window = Window(pd.Timestamp(first).date(), last_day + dt.timedelta(days=1))
-        group = group.copy()
         slow_scored = _confirm_pairs(
             group, slow_beats, *slow_window.epoch(), workers, settings, False, step
         )
@@ -321,8 +313,7 @@ def _best_per_series(*frames: pd.DataFrame) -> pd.DataFrame:
         return frames[0]
     merged = pd.concat(parts, ignore_index=True)
     merged = merged.sort_values(["is_confirmed", "score"], ascending=False, kind="stable")
-    key = ["tenant_id", "host_id", "domain_level", "domain"]
-    return merged.drop_duplicates(key).sort_index().reset_index(drop=True)
+    return merged.drop_duplicates(KEY).sort_index().reset_index(drop=True)
 
 
 def _findings_frame(
@@ -330,11 +321,7 @@ def _findings_frame(
 ) -> pd.DataFrame:
     if scored.empty:
         return pd.DataFrame(columns=list(FINDINGS_COLUMNS))
-    merged = cands.merge(
-        scored.rename(columns={"domain": "domain_key"}),
-        on=["tenant_id", "host_id", "domain_key"],
-        how="left",
-    )
+    merged = cands.merge(scored, on=KEY, how="left")
     out = pd.DataFrame(
         {
             "window_start": window.start_at,

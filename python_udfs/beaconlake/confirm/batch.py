@@ -1,7 +1,7 @@
 """Confirm many candidates at once: group their event times, score them on worker processes.
 
 Inputs are plain DataFrames so any warehouse can feed them: ``candidates`` with one row per
-(tenant_id, host_id, domain) and optional context columns, ``events`` with the same keys and
+series (``KEY``) and optional context columns, ``events`` with the same keys and
 ``event_epoch`` (seconds). The output has one row per candidate with every sub-score.
 """
 
@@ -29,7 +29,10 @@ from beaconlake.confirm.scoring import Context, Record, company_evidence, score_
 from beaconlake.confirm.settings import Settings, project_settings
 from beaconlake.domains import registered_domain
 
-KEY = ["tenant_id", "host_id", "domain"]
+#: A series: one host's lookups of one domain, at one level ("query_name" or
+#: "registered_domain"). ``domain_level`` is optional: a frame without it leaves the level
+#: unknown (None), and candidates and events then match on the other three.
+KEY = ["tenant_id", "host_id", "domain_level", "domain"]
 #: Optional candidate columns and the value used when a warehouse does not provide them.
 CONTEXT_DEFAULTS: dict[str, object] = {
     "tenant_hosts": 1,
@@ -38,8 +41,6 @@ CONTEXT_DEFAULTS: dict[str, object] = {
     "known_c2_family": None,
     "known_good_reason": None,
     "host_active_seconds": None,
-    "domain_name": None,  # the domain itself when ``domain`` carries a composite key
-    "domain_level": None,
     "candidate_hosts": 1,
     "candidate_tenants": 1,  # tenants in which the same domain is a candidate
     "n_queries": None,
@@ -63,7 +64,9 @@ PR_SET_PDEATHSIG = 1
 #: A candidate's context columns (``CONTEXT_DEFAULTS``) as its warehouse row holds them: Python
 #: or NumPy scalars, None when missing; ``Any`` like the untyped frame they come from.
 RowContext = dict[str, Any]
-Job = tuple[tuple[str, str, str], np.ndarray, RowContext]
+#: A series' ``KEY`` values: tenant, host, domain level (None when not given), domain.
+SeriesKey = tuple[Any, Any, Any, Any]
+Job = tuple[SeriesKey, np.ndarray, RowContext]
 
 
 def _none(value: object) -> object:
@@ -77,13 +80,35 @@ def _row_context(row: Any) -> RowContext:
     return {col: _none(getattr(row, col)) for col in CONTEXT_DEFAULTS}
 
 
-def _jobs(candidates: pd.DataFrame, events: pd.DataFrame) -> Iterator[Job]:
+def _row_key(row: Any) -> SeriesKey:
+    """A candidate row's series key; the level None when its frame or row has none."""
+    return (row.tenant_id, row.host_id, _none(getattr(row, "domain_level", None)), row.domain)
+
+
+def _match_columns(candidates: pd.DataFrame, events: pd.DataFrame) -> list[str]:
+    """The ``KEY`` columns that both frames carry: the ones their rows are matched on."""
+    return [c for c in KEY if c in candidates and c in events]
+
+
+def _record(key: SeriesKey, scored: Record) -> Record:
+    """One output row: the series key, then the scores."""
+    return dict(zip(KEY, key, strict=True)) | scored
+
+
+def _with_defaults(candidates: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``candidates`` with every context column, defaulted where missing."""
     cands = candidates.copy()
     for col, default in CONTEXT_DEFAULTS.items():
         if col not in cands:
             cands[col] = default
-    events = events.sort_values(KEY, kind="stable")
-    keys = events[KEY].to_numpy()
+    return cands
+
+
+def _jobs(candidates: pd.DataFrame, events: pd.DataFrame) -> Iterator[Job]:
+    cands = _with_defaults(candidates)
+    match = _match_columns(cands, events)
+    events = events.sort_values(match, kind="stable")
+    keys = events[match].to_numpy()
     times = events["event_epoch"].to_numpy(dtype=float)
     if len(keys):
         change = np.flatnonzero((keys[1:] != keys[:-1]).any(axis=1)) + 1
@@ -93,10 +118,8 @@ def _jobs(candidates: pd.DataFrame, events: pd.DataFrame) -> Iterator[Job]:
     else:
         spans = {}
     for row in cands.itertuples(index=False):
-        key = (row.tenant_id, row.host_id, row.domain)
-        s, e = spans.get(key, (0, 0))
-        ctx = _row_context(row)
-        yield key, times[s:e], ctx
+        s, e = spans.get(tuple(getattr(row, c) for c in match), (0, 0))
+        yield _row_key(row), times[s:e], _row_context(row)
 
 
 def _count(value: float | None) -> int | None:
@@ -107,7 +130,7 @@ def _seconds(value: float | None) -> float | None:
     return None if value is None else float(value)
 
 
-def context(key: tuple[str, str, str], ctx: RowContext) -> Context:
+def context(key: SeriesKey, ctx: RowContext) -> Context:
     """The scoring context of one candidate from its (defaulted) context columns."""
     return Context(
         tenant_hosts=int(ctx["tenant_hosts"] or 1),
@@ -115,8 +138,8 @@ def context(key: tuple[str, str, str], ctx: RowContext) -> Context:
         first_seen_at=ctx["first_seen_epoch"],
         known_c2_family=ctx["known_c2_family"],
         known_good_reason=ctx["known_good_reason"],
-        domain=str(ctx["domain_name"] or key[2]),
-        domain_level=ctx["domain_level"],
+        domain=str(key[3]),
+        domain_level=key[2],
         candidate_hosts=int(ctx["candidate_hosts"] or 1),
         candidate_tenants=int(ctx["candidate_tenants"] or 1),
         n_queries=_count(ctx["n_queries"]),
@@ -143,13 +166,7 @@ def _score(job: Job, start: float, end: float, settings: Settings) -> Record:
         active_seconds=ctx["host_active_seconds"],
         merge_seconds=settings.beat_merge_seconds,
     )
-    context_ = context(key, ctx)
-    return {
-        "tenant_id": key[0],
-        "host_id": key[1],
-        "domain": key[2],
-        **score_candidate(p, context_, start, end, settings),
-    }
+    return _record(key, score_candidate(p, context(key, ctx), start, end, settings))
 
 
 def _score_batch(args: tuple[list[Job], float, float, Settings]) -> list[Record]:
@@ -198,8 +215,9 @@ def confirm(
     With ``rotations``, a host's look-alike rare domains that are not periodic alone are also
     scored together (``confirm.rotation``); members of a periodic group take its result.
     """
-    missing = [c for c in KEY if c not in candidates] + [
-        c for c in [*KEY, "event_epoch"] if c not in events
+    required = [c for c in KEY if c != "domain_level"]
+    missing = [c for c in required if c not in candidates] + [
+        c for c in [*required, "event_epoch"] if c not in events
     ]
     if missing:
         raise ValueError(f"missing columns: {', '.join(sorted(set(missing)))}")
@@ -237,35 +255,33 @@ def confirm_rotation_pools(
 ) -> pd.DataFrame:
     """Score each host's rotation pool over ``[window_start, window_end)`` as one series.
 
-    ``members``: one row per (tenant_id, host_id, domain) member of a pool with the optional
-    context columns of ``confirm``; ``events``: their beat times (``event_epoch``). Local names
+    ``members``: one row per series (``KEY``) member of a pool with the optional context
+    columns of ``confirm``; ``events``: their beat times (``event_epoch``). Local names
     are left out (they never reach an outside server), and so are members whose beats come with
     other sites' names (``scoring.company_evidence``). The output has one row per member of a
     confirmed pool, scored with the pool's result and naming the other members, in the same
     columns as ``confirm``.
     """
     settings = settings or project_settings()
-    cands = members.copy()
-    for col, default in CONTEXT_DEFAULTS.items():
-        if col not in cands:
-            cands[col] = default
+    cands = _with_defaults(members)
     cands = cands[cands.domain.map(lambda d: local_kind(str(d)) is None).astype(bool)]
     # a member whose beats come with other sites' names is browsing, not taking turns
     browsing = [
-        company_evidence(
-            context((str(r.tenant_id), str(r.host_id), str(r.domain)), _row_context(r))
-        )
-        is not None
+        company_evidence(context(_row_key(r), _row_context(r))) is not None
         for r in cands.itertuples(index=False)
     ]
     cands = cands[~np.asarray(browsing, dtype=bool)]
+    match = _match_columns(cands, events)
     times = {
         key: group.event_epoch.to_numpy(dtype=float)
-        for key, group in events.groupby(KEY, sort=False)
+        for key, group in events.groupby(match, sort=False)
     }
     rows: list[Record] = []
-    for (tenant, host), pool in cands.groupby(["tenant_id", "host_id"], sort=False):
-        beats = {str(d): times.get((tenant, host, d), np.empty(0)) for d in pool.domain}
+    for _, pool in cands.groupby(["tenant_id", "host_id"], sort=False):
+        beats = {
+            str(r.domain): times.get(tuple(getattr(r, c) for c in match), np.empty(0))
+            for r in pool.itertuples(index=False)
+        }
         active = pool.host_active_seconds.max()
         found = rotation.score_pool(
             beats,
@@ -279,12 +295,10 @@ def confirm_rotation_pools(
             continue
         names, p = found
         for row in pool[pool.domain.isin(names)].itertuples(index=False):
-            key = (str(tenant), str(host), str(row.domain))
-            ctx = _row_context(row)
+            key = _row_key(row)
             others = tuple(n for n in names if n != row.domain)
-            ctx_ = replace(context(key, ctx), rotates_with=others)
-            scored = score_candidate(p, ctx_, window_start, window_end, settings)
-            rows.append({"tenant_id": key[0], "host_id": key[1], "domain": key[2], **scored})
+            ctx_ = replace(context(key, _row_context(row)), rotates_with=others)
+            rows.append(_record(key, score_candidate(p, ctx_, window_start, window_end, settings)))
     return pd.DataFrame(rows)
 
 
@@ -297,9 +311,9 @@ def _score_rotations(
             {
                 "tenant_id": key[0],
                 "host_id": key[1],
-                "domain": str(ctx["domain_name"] or key[2]),
-                "domain_level": ctx["domain_level"] or "query_name",
-                "registered_domain": registered_domain(str(ctx["domain_name"] or key[2])),
+                "domain": str(key[3]),
+                "domain_level": key[2] or "query_name",
+                "registered_domain": registered_domain(str(key[3])),
                 "periodicity_score": row["periodicity_score"],
                 "domain_hosts": ctx["domain_hosts"],
                 "known_good_reason": ctx["known_good_reason"],
@@ -327,16 +341,6 @@ def _score_rotations(
                     active_seconds=ctx["host_active_seconds"],
                     merge_seconds=settings.beat_merge_seconds,
                 )
-                rows[i] = {
-                    "tenant_id": key[0],
-                    "host_id": key[1],
-                    "domain": key[2],
-                    **score_candidate(mine, ctx_, start, end, settings),
-                }
+                rows[i] = _record(key, score_candidate(mine, ctx_, start, end, settings))
             else:
-                rows[i] = {
-                    "tenant_id": key[0],
-                    "host_id": key[1],
-                    "domain": key[2],
-                    **score_candidate(p, ctx_, start, end, settings),
-                }
+                rows[i] = _record(key, score_candidate(p, ctx_, start, end, settings))
