@@ -4,9 +4,9 @@ One view is our simulator (``beaconlake simulate``, the traffic models the detec
 developed on); the other is ``benchmarks/independent_scenario.py``, written separately with its
 own traffic models and parameters, which the detector is never tuned on. Both run through the
 whole job (``beaconlake run``) over the same number of hosts and days and are scored by
-``beaconlake evaluate`` at the alert severity (medium and above). A gap between the two columns
-is a defect of the detector, not noise. The third view, real captures, is
-``benchmarks/real_logs.py``.
+``beaconlake evaluate`` at the alert severity (var alert_min_severity_rank and above). A gap
+between the two columns is a defect of the detector, not noise. The third view, real captures,
+is ``benchmarks/real_logs.py``.
 
     python benchmarks/detection_views.py --out data/views [--hosts 300 --days 7] [--json F]
 
@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from beaconlake.confirm.scoring import ALERT_SEVERITY
 from beaconlake.evaluate import (
     EvaluationReport,
     evaluate,
@@ -34,8 +35,6 @@ from beaconlake.evaluate import (
 from beaconlake.pipeline import read_findings, run_pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
-#: The alert severity: what reaches an analyst's queue.
-ALERT_SEVERITY = "medium"
 
 
 def simulate(view: str, out: Path, hosts: int, days: int) -> None:

@@ -49,8 +49,11 @@ from beaconlake.project import project_vars
 #: The severity scale, lowest first (a severity's rank is its index): var severities, the one
 #: list SQL reads too.
 SEVERITIES: tuple[str, ...] = tuple(project_vars()["severities"])
-#: The lowest severity that alerts (the queue's floor): var alert_min_severity_rank, as in SQL.
-ALERT_SEVERITY: str = SEVERITIES[int(project_vars()["alert_min_severity_rank"])]
+#: The rank of the lowest severity that alerts (the queue's floor): var alert_min_severity_rank,
+#: as in SQL.
+ALERT_SEVERITY_RANK: int = int(project_vars()["alert_min_severity_rank"])
+#: That severity by name.
+ALERT_SEVERITY: str = SEVERITIES[ALERT_SEVERITY_RANK]
 #: Hosts of one tenant that may beacon to one name before it looks like a fleet-wide agent
 #: (C2 families in the wild and in the simulator sit on one to three hosts).
 FLEET_FREE_HOSTS = 3

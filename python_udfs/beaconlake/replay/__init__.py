@@ -27,7 +27,6 @@ replay is measured on).
 from __future__ import annotations
 
 from beaconlake.replay.captures import (
-    ALERT_RANK,
     DAY_US,
     DB_FILE,
     EVENTS_DIR,
@@ -65,7 +64,6 @@ from beaconlake.replay.reporting import (
 )
 
 __all__ = [
-    "ALERT_RANK",
     "DAY_US",
     "DB_FILE",
     "EVENTS_DIR",

@@ -10,7 +10,6 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from beaconlake.confirm.scoring import ALERT_SEVERITY, SEVERITIES
 from beaconlake.errors import InputError
 from beaconlake.ingest import ANY_TIME, ingest
 from beaconlake.ingest.writer import QUERY_COLUMNS
@@ -19,8 +18,6 @@ US = 1_000_000
 DAY_US = 86_400 * US
 #: Captures whose first event is earlier than this have relative times (seconds since start).
 RELATIVE_BEFORE = dt.datetime(1990, 1, 1)
-#: The lowest severity rank that alerts, as in the findings marts.
-ALERT_RANK = SEVERITIES.index(ALERT_SEVERITY)
 #: Output layout under --out.
 EVENTS_DIR = "events"
 GROUND_TRUTH_FILE = "ground_truth.csv"

@@ -9,8 +9,8 @@ from typing import Any
 
 import pandas as pd
 
+from beaconlake.confirm.scoring import ALERT_SEVERITY_RANK
 from beaconlake.replay.captures import (
-    ALERT_RANK,
     DB_FILE,
     EVENTS_DIR,
     GROUND_TRUTH_FILE,
@@ -52,7 +52,7 @@ def analyse(out: Path, db: Path) -> dict[str, Any]:
                 best = hit.iloc[0]
                 entry |= {
                     "found": True,
-                    "alert": int(best.severity_rank) >= ALERT_RANK,
+                    "alert": int(best.severity_rank) >= ALERT_SEVERITY_RANK,
                     "rank": int(best["rank"]),
                     "score": float(best.score),
                     "severity": best.severity,
@@ -69,7 +69,7 @@ def analyse(out: Path, db: Path) -> dict[str, Any]:
             c2_rows.append(entry)
     rotation = all_c2_domains_as_one(out, wh, truth) if truth is not None else None
     others = findings[~is_c2]
-    alerts = others[others.severity_rank >= ALERT_RANK]
+    alerts = others[others.severity_rank >= ALERT_SEVERITY_RANK]
     hits = [r for r in c2_rows if r["found"]]
     best_rank = min((r["rank"] for r in hits), default=None)
     return {
