@@ -282,13 +282,12 @@ def test_a_real_capture_is_one_incident_whatever_the_windows(
     """Saitama (three rotating domains) replayed into RITA's real three-day log: the one
     rotation incident is the same, day by day and over the three days, and a re-run of a day
     changes none of the incidents."""
-    from beaconlake.replay import prepare
+    from beaconlake.replay import REAL_BACKGROUNDS, REAL_C2, prepare
 
     real = shared_data / "real"
     out = tmp_path / "replay"
-    placement = prepare(
-        [real / "saitama_foxit" / "dns.log"], [real / "rita_missing_host" / "dns_3days.log.gz"], out
-    )
+    rita = REAL_BACKGROUNDS["rita_missing_host"].files
+    placement = prepare([real / REAL_C2], [real / f for f in rita], out)
     assert placement is not None
     saitama = {f"saitama-fake-domain-{n}.com" for n in ("one", "two", "three")}
     days = sorted(dt.date.fromisoformat(d) for d in placement.background_days)

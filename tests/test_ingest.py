@@ -18,6 +18,10 @@ from beaconlake.ingest import Note, Reason, ingest
 from beaconlake.ingest.mapping import Mapping
 from beaconlake.ingest.writer import CONTRACT_SCHEMA
 from beaconlake.project import project_dir
+from beaconlake.replay import REAL_BACKGROUNDS, REAL_C2
+
+#: RITA's real three-day log, under ``real/`` of the shared data.
+(RITA_3DAYS,) = REAL_BACKGROUNDS["rita_missing_host"].files
 
 FIELDS = (
     "ts uid id.orig_h id.orig_p id.resp_h id.resp_p proto trans_id query qclass qclass_name qtype "
@@ -152,8 +156,8 @@ def test_bad_mapping_and_non_empty_output_are_one_line_errors(tmp_path: Path) ->
 
 def test_real_zeek_logs_keep_every_valid_row(tmp_path: Path, shared_data: Path) -> None:
     real = shared_data / "real"
-    rita = real / "rita_missing_host" / "dns_3days.log.gz"
-    report = ingest([rita, real / "saitama_foxit" / "dns.log"], tmp_path / "o")
+    rita = real / RITA_3DAYS
+    report = ingest([rita, real / REAL_C2], tmp_path / "o")
     with gzip.open(rita, "rt") as fh:
         data_lines = sum(1 for line in fh if line.strip() and not line.startswith("#"))
     assert report.rejected == 0
@@ -243,7 +247,7 @@ def test_mapped_export_with_an_answer_ttl_column(tmp_path: Path) -> None:
 
 
 def test_real_zeek_captures_carry_answer_ttls(tmp_path: Path, shared_data: Path) -> None:
-    rita = shared_data / "real" / "rita_missing_host" / "dns_3days.log.gz"
+    rita = shared_data / "real" / RITA_3DAYS
     report = ingest([rita], tmp_path / "o")
     df = _read(tmp_path / "o")
     answered = df.response_code == "NOERROR"
