@@ -228,7 +228,7 @@ def reference_confirm(cands: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame
     rows = []
     for row in cands.to_dict("records"):
         key = (row["tenant_id"], row["host_id"], row["domain_level"], row["domain"])
-        mine = events[(events[KEY] == key).all(axis=1)]
+        mine = events[(events[KEY] == pd.Series(key, index=KEY)).all(axis=1)]
         ctx = {**CONTEXT_DEFAULTS, **row}
         ctx = {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in ctx.items()}
         with reference_path():
