@@ -20,7 +20,7 @@ import pandas as pd
 
 from beaconlake import lock
 from beaconlake.confirm.batch import KEY, confirm, confirm_rotation_pools
-from beaconlake.confirm.scoring import ALERT_SEVERITY, SEVERITIES
+from beaconlake.confirm.scoring import ALERT_SEVERITY, severity_rank
 from beaconlake.confirm.settings import Settings, project_settings
 from beaconlake.errors import BeaconlakeError, ConfigError, DbtFailed, InputError
 from beaconlake.ingest.writer import contract_problem
@@ -569,13 +569,6 @@ def confirm_stored_window(
 def _run_settings(extra_vars: Mapping[str, Any] | None) -> Settings:
     """The run's tunables: the project's vars with ``--var`` overrides on top."""
     return project_settings(extra_vars)
-
-
-def severity_rank(severity: str) -> int:
-    """The rank of ``severity`` on the scale (0 = info), or ConfigError naming the scale."""
-    if severity not in SEVERITIES:
-        raise ConfigError(f"unknown severity {severity!r}: one of {', '.join(SEVERITIES)}")
-    return SEVERITIES.index(severity)
 
 
 def reader(

@@ -44,6 +44,7 @@ from beaconlake.confirm.lexical import Lexical, lexical
 from beaconlake.confirm.periodicity import COMMON_TTLS, Periodicity, cache_window
 from beaconlake.confirm.settings import Settings, project_settings
 from beaconlake.domains import registered_domain
+from beaconlake.errors import ConfigError
 from beaconlake.project import project_vars
 
 #: The severity scale, lowest first (a severity's rank is its index): var severities, the one
@@ -54,6 +55,13 @@ SEVERITIES: tuple[str, ...] = tuple(project_vars()["severities"])
 ALERT_SEVERITY_RANK: int = int(project_vars()["alert_min_severity_rank"])
 #: That severity by name.
 ALERT_SEVERITY: str = SEVERITIES[ALERT_SEVERITY_RANK]
+
+
+def severity_rank(severity: str) -> int:
+    """The rank of ``severity`` on the scale (0 = info), or ConfigError naming the scale."""
+    if severity not in SEVERITIES:
+        raise ConfigError(f"unknown severity {severity!r}: one of {', '.join(SEVERITIES)}")
+    return SEVERITIES.index(severity)
 #: Hosts of one tenant that may beacon to one name before it looks like a fleet-wide agent
 #: (C2 families in the wild and in the simulator sit on one to three hosts).
 FLEET_FREE_HOSTS = 3

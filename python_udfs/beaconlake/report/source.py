@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from beaconlake.confirm.scoring import ALERT_SEVERITY, SEVERITIES
+from beaconlake.confirm.scoring import ALERT_SEVERITY, severity_rank
 from beaconlake.report.view import IncidentView
 from beaconlake.store.findings import read_incident_beats_at, read_incidents_at
 
@@ -19,10 +19,10 @@ _EPOCH = pd.Timestamp("1970-01-01")
 def read_incident_views(wh: Any, min_severity: str = ALERT_SEVERITY) -> list[IncidentView]:
     """Every incident at or above ``min_severity`` (open or closed by a verdict), with its
     latest window's beats; a campaign's incident lists the tenant's hosts on its beacon."""
-    incidents = read_incidents_at(wh, SEVERITIES.index(min_severity))
+    incidents = read_incidents_at(wh, severity_rank(min_severity))
     if incidents.empty:
         return []
-    beats = read_incident_beats_at(wh, SEVERITIES.index(min_severity))
+    beats = read_incident_beats_at(wh, severity_rank(min_severity))
     beats["epoch"] = (pd.to_datetime(beats.beat_at) - _EPOCH).dt.total_seconds()
     by_incident = dict(tuple(beats.groupby("incident_id", sort=False)))
     hosts = incidents.groupby(["tenant_id", "beacon_key"]).host_id.agg(lambda h: tuple(sorted(h)))
