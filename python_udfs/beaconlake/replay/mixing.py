@@ -274,7 +274,7 @@ def prepare(
         "background_rebase_date": str(background_rebase_date) if background_rebase_date else None,
         "tenant_id": tenant_id,
     }
-    if c2 is None:
+    if c2 is None or not c2_paths:
         (out / PLAN_FILE).write_text(json.dumps({**base, "c2_logs": None}, indent=2) + "\n")
         return None
     c2_us = c2.event_us.to_numpy(dtype=np.int64)
@@ -324,7 +324,7 @@ def prepare(
     )
     plan = {
         **base,
-        "c2_logs": [str(p) for p in c2_paths or []],
+        "c2_logs": [str(p) for p in c2_paths],
         "c2_original_host": str(c2.host_id.iloc[0]),
         "c2_original_first_at": iso_time(int(c2_us.min())),
         "placement": asdict(placement),
