@@ -223,11 +223,14 @@ def chart_calls(found: list[periodicity.Periodicity]) -> list[tuple[Any, ...]]:
 
 def import_cpu_s(module: str, repeat: int = 3) -> float:
     """Least CPU seconds a fresh process spends importing ``module`` after the confirmation."""
-    code = ("import time, beaconlake.confirm.batch; t = time.process_time(); "
-            f"import {module}; print(time.process_time() - t)")  # fmt: skip
+    code = (
+        "import time, beaconlake.confirm.batch; t = time.process_time(); "
+        f"import {module}; print(time.process_time() - t)"
+    )
     command = [sys.executable, "-c", code]
-    runs = [subprocess.run(command, capture_output=True, text=True, check=True)
-            for _ in range(repeat)]  # fmt: skip
+    runs = [
+        subprocess.run(command, capture_output=True, text=True, check=True) for _ in range(repeat)
+    ]
     return min(float(r.stdout) for r in runs)
 
 
@@ -278,8 +281,10 @@ def main() -> None:
     shipped = analyze_all()
     base_us = analyze_us(args.repeat)
     print(f"{len(SAMPLE)} series; analyze as shipped: {base_us:,.0f} µs per candidate\n")
-    print("| variant | replaces | µs/call shipped (mean, median, max) | µs/call library "
-          "| analyze µs/candidate | largest difference | series moved |")  # fmt: skip
+    print(
+        "| variant | replaces | µs/call shipped (mean, median, max) | µs/call library "
+        "| analyze µs/candidate | largest difference | series moved |"
+    )
     print("|---|---|---|---|---|---|---|")
     out: dict[str, Any] = {"series": len(SAMPLE), "analyze_us": base_us, "variants": []}
     for v in VARIANTS:
@@ -308,10 +313,19 @@ def main() -> None:
             for line in detail:
                 print(f"    {line}")
         out["variants"].append(
-            {"label": v.label, "replaces": v.name, "calls": len(calls), "shipped_us": hand,
-             "library_us": lib, "analyze_us": lib_analyze, "largest_difference": worst,
-             "field": field, "series_moved": moved, "moved": detail}
-        )  # fmt: skip
+            {
+                "label": v.label,
+                "replaces": v.name,
+                "calls": len(calls),
+                "shipped_us": hand,
+                "library_us": lib,
+                "analyze_us": lib_analyze,
+                "largest_difference": worst,
+                "field": field,
+                "series_moved": moved,
+                "moved": detail,
+            }
+        )
 
     # permutation thresholds, each computed once per shape in a worker (cached)
     calls = []

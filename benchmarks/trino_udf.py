@@ -710,8 +710,11 @@ def agreement(series: list[tuple[str, np.ndarray]]) -> list[tuple[str, float, fl
         other_period = not got[1] or abs(ref.period_seconds / got[1] - 1) > 0.01
         add("different period (> 1 %): share", kind, float(other_period))
         confirmed = ref.periodicity_score >= CONFIRM_THRESHOLD, got[-1] >= CONFIRM_THRESHOLD
-        add(f"different verdict (score >= {CONFIRM_THRESHOLD}): share", kind,
-            float(confirmed[0] != confirmed[1]))  # fmt: skip
+        add(
+            f"different verdict (score >= {CONFIRM_THRESHOLD}): share",
+            kind,
+            float(confirmed[0] != confirmed[1]),
+        )
         # STL alone on random binned input of 3 to 24 periods: statsmodels vs the port
         x = rng.poisson(0.3, 8 * int(rng.integers(3, 25))).astype(float)
         if x.std() > 0:

@@ -155,11 +155,16 @@ def test_batch_scores_the_two_levels_of_one_domain_as_two_series() -> None:
     )
     events = pd.concat(
         pd.DataFrame(
-            {"tenant_id": "t", "host_id": "h", "domain_level": level, "domain": "evil.top",
-             "event_epoch": times}
+            {
+                "tenant_id": "t",
+                "host_id": "h",
+                "domain_level": level,
+                "domain": "evil.top",
+                "event_epoch": times,
+            }
         )
         for level, times in levels.items()
-    )  # fmt: skip
+    )
     out = confirm(cands, events, 0, DAY, workers=1, rotations=False).set_index("domain_level")
     assert out.is_confirmed["query_name"] and not out.is_confirmed["registered_domain"]
     assert out.n_events["query_name"] == len(beacon)

@@ -325,9 +325,13 @@ def _score_rotations(
         ]
     )
     for group, p in rotation.score_groups(
-        members, lambda i: jobs[i][1], start, end, settings.confirm_min_periodicity,
+        members,
+        lambda i: jobs[i][1],
+        start,
+        end,
+        settings.confirm_min_periodicity,
         settings.beat_merge_seconds,
-    ):  # fmt: skip
+    ):
         for i in group:
             key, times, ctx = jobs[i]
             others = tuple(str(members.domain[j]) for j in group if j != i)

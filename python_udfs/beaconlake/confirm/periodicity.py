@@ -540,5 +540,6 @@ def _harmonic(a: float, b: float, tol: float = 0.1) -> bool:
 
 def _empty(n_events: int, n_beats: int) -> Periodicity:
     zero: dict[str, Any] = {f.name: 0.0 for f in fields(Periodicity)}
-    return Periodicity(**{**zero, "n_events": n_events, "n_beats": n_beats, "jitter": 1.0,
-                          "renewal_llr": -1.0})  # fmt: skip
+    return Periodicity(
+        **{**zero, "n_events": n_events, "n_beats": n_beats, "jitter": 1.0, "renewal_llr": -1.0}
+    )

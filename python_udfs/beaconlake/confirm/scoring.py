@@ -62,6 +62,8 @@ def severity_rank(severity: str) -> int:
     if severity not in SEVERITIES:
         raise ConfigError(f"unknown severity {severity!r}: one of {', '.join(SEVERITIES)}")
     return SEVERITIES.index(severity)
+
+
 #: Hosts of one tenant that may beacon to one name before it looks like a fleet-wide agent
 #: (C2 families in the wild and in the simulator sit on one to three hosts).
 FLEET_FREE_HOSTS = 3

@@ -104,9 +104,11 @@ class ContractWriter:
         if n == 0:
             return
         table = pa.table(
-            {name: pa.array(values, type=CONTRACT_SCHEMA.field(name).type)
-             for name, values in self._cols.items()}
-        )  # fmt: skip
+            {
+                name: pa.array(values, type=CONTRACT_SCHEMA.field(name).type)
+                for name, values in self._cols.items()
+            }
+        )
         self._cols = {name: [] for name in CONTRACT_SCHEMA.names}
         us = np.asarray(table.column("event_time").cast(pa.int64()).to_numpy())
         days = us // US_PER_DAY

@@ -251,9 +251,12 @@ def prepare(
     c2 = read_c2(c2_paths, c2_host) if c2_paths else None
     events = out / EVENTS_DIR
     report = ingest(
-        background_paths, events, tenant_id=tenant_id, rebase_date=background_rebase_date,
+        background_paths,
+        events,
+        tenant_id=tenant_id,
+        rebase_date=background_rebase_date,
         time_range=ANY_TIME,  # relative times get their own message below
-    )  # fmt: skip
+    )
     if report.rows == 0:
         raise InputError(
             "the background log(s) have no readable rows "

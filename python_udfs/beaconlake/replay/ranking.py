@@ -59,12 +59,26 @@ def stage_verdict(wh: ClientWarehouse, host_id: str, domain: str) -> dict[str, A
     verdict: dict[str, Any] = {"candidate_days": []}
     days = read_pair_checks(wh, host_id, domain)
     if days is not None:
-        keep = [c for c in days.columns if c in (
-            "event_date", "n_queries", "n_beats", "interval_median_seconds",
-            "interval_mad_ratio", "prevalence", "passes_min_beats", "passes_interval_regularity",
-            "passes_interval_median", "passes_prevalence", "is_known_good", "is_known_c2",
-            "passes_thresholds",
-        )]  # fmt: skip
+        keep = [
+            c
+            for c in days.columns
+            if c
+            in (
+                "event_date",
+                "n_queries",
+                "n_beats",
+                "interval_median_seconds",
+                "interval_mad_ratio",
+                "prevalence",
+                "passes_min_beats",
+                "passes_interval_regularity",
+                "passes_interval_median",
+                "passes_prevalence",
+                "is_known_good",
+                "is_known_c2",
+                "passes_thresholds",
+            )
+        ]
         verdict["candidate_days"] = json.loads(
             days[keep].to_json(orient="records", date_format="iso")
         )
@@ -81,10 +95,15 @@ def explain(verdict: dict[str, Any]) -> str:
         c = conf[0]
         parts = ", ".join(
             f"{k.removesuffix('_score')} {c[k]:.2f}"
-            for k in ("renewal_score", "interval_score", "spectral_score", "acf_score",
-                      "continuity")
+            for k in (
+                "renewal_score",
+                "interval_score",
+                "spectral_score",
+                "acf_score",
+                "continuity",
+            )
             if c.get(k) is not None
-        )  # fmt: skip
+        )
         return (
             f"candidate, not confirmed: periodicity {c['periodicity_score']:.2f} below 0.40 "
             f"({parts}); {c['reason']}"
@@ -116,18 +135,32 @@ def all_c2_domains_as_one(
 
     host = str(truth.host_id.iloc[0])
     c2 = read_contract(out / EVENTS_DIR)
-    c2 = c2[(c2.host_id == host) & c2.query_name.fillna("").map(normalize_name).map(
-        registered_domain
-    ).isin(set(truth.registered_domain))]  # fmt: skip
+    c2 = c2[
+        (c2.host_id == host)
+        & c2.query_name.fillna("")
+        .map(normalize_name)
+        .map(registered_domain)
+        .isin(set(truth.registered_domain))
+    ]
     if c2.empty:
         return None
     window = input_window(parquet_glob(out / EVENTS_DIR))
     start, end = window.epoch()
     active = host_active_seconds(wh, host, window)
     result = analyze(np.sort(c2.event_us.to_numpy() / US), start, end, active)
-    keep = ("n_beats", "period_seconds", "jitter", "renewal_score", "interval_score",
-            "spectral_score", "acf_score", "seasonal_strength", "coverage", "continuity",
-            "periodicity_score")  # fmt: skip
+    keep = (
+        "n_beats",
+        "period_seconds",
+        "jitter",
+        "renewal_score",
+        "interval_score",
+        "spectral_score",
+        "acf_score",
+        "seasonal_strength",
+        "coverage",
+        "continuity",
+        "periodicity_score",
+    )
     return {k: v for k, v in result.as_dict().items() if k in keep} | {
         "host_active_seconds": active
     }

@@ -401,11 +401,21 @@ def niche_apps(scenario: Scenario) -> tuple[ServiceSpec, ...]:
     hosts = rng.choice([1, 2, 3], n, p=[0.6, 0.3, 0.1])
     per_beat = rng.choice([1, 2], n)
     return tuple(
-        ServiceSpec(f"niche-app-{i:04d}", str(names[i]), float(ttl[i]), float(delay[i] / ttl[i]),
-                    "additive", hosts=int(hosts[i]), host_kind="workstation", active="session",
-                    queries_per_beat=int(per_beat[i]), category="niche_app", one_tenant=True)
+        ServiceSpec(
+            f"niche-app-{i:04d}",
+            str(names[i]),
+            float(ttl[i]),
+            float(delay[i] / ttl[i]),
+            "additive",
+            hosts=int(hosts[i]),
+            host_kind="workstation",
+            active="session",
+            queries_per_beat=int(per_beat[i]),
+            category="niche_app",
+            one_tenant=True,
+        )
         for i in range(n)
-    )  # fmt: skip
+    )
 
 
 def shape_beacons(
