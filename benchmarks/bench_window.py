@@ -30,7 +30,7 @@ from collections import Counter
 from pathlib import Path
 
 import pyarrow.parquet as pq
-from timing import Step, load_average, timed
+from timing import Step, load_average, node_times, timed
 
 from beaconlake import warehouse
 
@@ -73,11 +73,6 @@ def build_day(input_path: str, db: Path, day: dt.date, name: str, work: Path) ->
     ]  # fmt: skip
     (work / name).mkdir(parents=True, exist_ok=True)
     return timed(command, env, work / name / "build.log")
-
-
-def node_times(step: Step) -> dict[str, tuple[str, float]]:
-    results = json.loads((step.log.parent / "run_results.json").read_text())["results"]
-    return {r["unique_id"]: (r["status"], r["execution_time"]) for r in results}
 
 
 def events_by_day(glob_text: str) -> Counter[dt.date]:

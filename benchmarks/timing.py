@@ -1,7 +1,10 @@
-"""Wall time, CPU time and peak memory of a benchmark's child processes, from ``wait4``."""
+"""Wall time, CPU time and peak memory of a benchmark's child processes, from ``wait4``; the
+time of each dbt node they ran, from dbt's ``run_results.json``."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
 import subprocess
 import sys
@@ -31,6 +34,28 @@ def timed(command: list[str], env: dict[str, str], log: Path) -> Step:
         raise SystemExit(f"{' '.join(command[:2])} failed (exit {child.returncode}); log: {log}")
     # ru_maxrss: KiB on Linux, the largest process of the tree the child waited for
     return Step(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024**2, log)
+
+
+def _run_results(step: Step) -> list[dict]:
+    """The node results of a dbt run whose target folder (``DBT_TARGET_PATH``) holds the log."""
+    return json.loads((step.log.parent / "run_results.json").read_text())["results"]
+
+
+def node_times(step: Step) -> dict[str, tuple[str, float]]:
+    """Each node's status and seconds (dbt's ``execution_time``), by unique id."""
+    return {r["unique_id"]: (r["status"], r["execution_time"]) for r in _run_results(step)}
+
+
+def node_span(step: Step) -> float:
+    """Seconds from the first node's start to the last node's end: the wall time of the nodes,
+    which run several at a time (dbt threads), without dbt's start-up, parse and hooks."""
+    stamps = [
+        dt.datetime.fromisoformat(t[key])
+        for r in _run_results(step)
+        for t in r["timing"]
+        for key in ("started_at", "completed_at")
+    ]
+    return (max(stamps) - min(stamps)).total_seconds() if stamps else 0.0
 
 
 def load_average() -> str:
