@@ -21,13 +21,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import json
 import os
 import sys
 import tempfile
 from pathlib import Path
 
-from timing import Step, load_average, timed
+from timing import last_json, load_average, timed
 
 from beaconlake import warehouse
 from beaconlake.confirm.scoring import SEVERITIES
@@ -76,10 +75,6 @@ def compile_floor(glob_text: str, work: Path) -> Path:
     return work / "compile" / "compiled" / "beaconlake" / "analysis" / f"{ANALYSIS}.sql"
 
 
-def last_json(step: Step) -> dict:
-    return json.loads(step.log.read_text().strip().splitlines()[-1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--input", required=True, help="simulate --out folder or Parquet glob")
@@ -116,7 +111,7 @@ def main() -> None:
         work / "run.log",
     )
     load_after = load_average()
-    floor_out, ran = last_json(floor), last_json(run)
+    floor_out, ran = last_json(floor.log), last_json(run.log)
     seconds = ran["seconds"]
     sql_s = seconds["dbt candidates"] + seconds["dbt findings marts"]
     confirm_s = seconds["confirmation"]

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import glob
-import json
 import os
 import re
 import subprocess
@@ -30,7 +29,7 @@ from collections import Counter
 from pathlib import Path
 
 import pyarrow.parquet as pq
-from timing import Step, load_average, node_times, timed
+from timing import Step, last_json, load_average, node_times, timed
 
 from beaconlake import warehouse
 
@@ -108,9 +107,9 @@ def extend(db: Path, input_dir: str, max_days: int) -> None:
         dict(os.environ),
         confirm_log,
     )
-    counts = json.loads(confirm_log.read_text().strip().splitlines()[-1])
+    counts = last_json(confirm_log)
     history = timed([sys.executable, "-c", HISTORY, str(db)], dict(os.environ), work / "h.log")
-    held = json.loads(history.log.read_text().strip().splitlines()[-1])
+    held = last_json(history.log)
     print(f"load average {load_average()} after; work folder {work}\n")
     print("| day | events | wall s | CPU s | peak GB |")
     print("|---|--:|--:|--:|--:|")
@@ -189,7 +188,7 @@ def main() -> None:
         dict(os.environ),
         confirm_log,
     )
-    counts = json.loads(confirm_log.read_text().strip().splitlines()[-1])
+    counts = last_json(confirm_log)
     load_after = os.getloadavg()
 
     print(

@@ -11,6 +11,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -61,3 +62,8 @@ def node_span(step: Step) -> float:
 def load_average() -> str:
     """The 1, 5 and 15 minute load averages, as ``a/b/c``."""
     return "/".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def last_json(log: Path) -> Any:
+    """The JSON object a child process printed as the last line of its log."""
+    return json.loads(log.read_text().strip().splitlines()[-1])
