@@ -81,7 +81,7 @@ bench: venv
 	$(BIN)/python benchmarks/bench_run.py --input data/bench
 
 # A fleet's week built one day at a time: each day on top of the days before it, against the
-# last day built alone (the promise: at most 1.3x), plus the last day's confirmation step.
+# last day built alone (the promise: at most 1.2x), plus the last day's confirmation step.
 BENCH_WINDOW_HOSTS ?= 2000
 BENCH_WINDOW_DAYS ?= 7
 bench-window: venv
