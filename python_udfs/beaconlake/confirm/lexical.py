@@ -172,6 +172,12 @@ def _random_label(label: str) -> bool:
     return len(label) >= 8 and dga_likeness(label) >= 0.6
 
 
+#: Names whose features are kept: a window's candidates share a few thousand names among
+#: a hundred thousand series.
+LEXICAL_CACHE = 1 << 16
+
+
+@lru_cache(maxsize=LEXICAL_CACHE)
 def lexical(name: str) -> Lexical:
     """Lexical features of a normalised query name or registered domain."""
     name = name.strip(".").lower()
