@@ -126,9 +126,13 @@ def _series_times(
 
 
 def _contexts(cands: pd.DataFrame) -> list[RowContext]:
-    """Each candidate row's context columns (``CONTEXT_DEFAULTS``), missing values as None."""
-    columns = cands[list(CONTEXT_DEFAULTS)]
-    return [{col: _none(value) for col, value in row.items()} for row in columns.to_dict("records")]
+    """Each candidate row's context columns (``CONTEXT_DEFAULTS``), missing values as None,
+    as ``_row_context`` reads them but a column at a time rather than a value at a time."""
+    columns = {
+        col: cands[col].astype(object).where(cands[col].notna(), None).tolist()
+        for col in CONTEXT_DEFAULTS
+    }
+    return [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
 
 
 def _jobs(candidates: pd.DataFrame, events: pd.DataFrame) -> Iterator[Job]:

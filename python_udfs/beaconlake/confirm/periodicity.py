@@ -343,7 +343,7 @@ def hill(r: np.ndarray, period: float) -> tuple[float, float]:
     lags = np.array(HILL_LAGS)
     top = r[lags]
     trough = r[3:6].mean()
-    score = float(np.clip((top.max() - max(trough, 0.0)) / 0.5, 0.0, 1.0))
+    score = _clamp(float(top.max() - max(trough, 0.0)) / 0.5, 0.0, 1.0)
     w = np.clip(top, 0.0, None)
     bin_s = period / BINS_PER_PERIOD
     refined = float((lags * w).sum() / w.sum() * bin_s) if w.sum() > 0 else period
@@ -365,7 +365,7 @@ def strength(x: np.ndarray, seasonal: np.ndarray, trend: np.ndarray) -> float:
     resid = x - seasonal - trend
     resid_var = float(np.var(resid))
     total = float(np.var(seasonal + resid))
-    return float(np.clip(1.0 - resid_var / total, 0.0, 1.0)) if total > 0 else 0.0
+    return _clamp(1.0 - resid_var / total, 0.0, 1.0) if total > 0 else 0.0
 
 
 def seasonal_strength(beats: np.ndarray, start: float, end: float, period: float) -> float:
@@ -466,7 +466,7 @@ def analyze(
     parts = {
         "renewal_score": renewal,
         "interval_score": fold,
-        "spectral_score": float(np.clip(ratio - 0.5, 0.0, 1.0)),
+        "spectral_score": _clamp(ratio - 0.5, 0.0, 1.0),
         "acf_score": acf_score,
         "seasonal_strength": seasonal,
     }
@@ -553,9 +553,9 @@ def renewal_llr(x: np.ndarray, k: np.ndarray, spread: float) -> float:
     """
     if len(x) == 0:
         return -1.0
-    s = float(np.clip(spread, MIN_SPREAD, MAX_SPREAD))
+    s = _clamp(spread, MIN_SPREAD, MAX_SPREAD)
     ks = np.arange(1, max(FOLD_WEIGHTS) + 1)
-    counts = np.array([(k == m).sum() for m in ks], dtype=float) + 0.5
+    counts = np.bincount(np.minimum(k, len(ks) + 1), minlength=len(ks) + 2)[ks] + 0.5
     weights = (1 - GAP_MASS) * counts / counts.sum()
     sd = s * np.sqrt(ks)
     dens = weights[:, None] * np.exp(-0.5 * ((x[None, :] - ks[:, None]) / sd[:, None]) ** 2)
@@ -619,6 +619,11 @@ def _folded_mean(seed: float, intervals: np.ndarray, rounds: int = FOLDED_MEAN_R
             return period
         period = float(intervals[use].sum() / k[use].sum())
     return period
+
+
+def _clamp(x: float, lo: float, hi: float) -> float:
+    """``float(np.clip(x, lo, hi))`` of one number, without an array call's overhead."""
+    return float(min(max(x, lo), hi))
 
 
 def _harmonic(a: float, b: float, tol: float = 0.1) -> bool:
