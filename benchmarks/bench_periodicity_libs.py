@@ -68,7 +68,7 @@ def periodogram_power(x: np.ndarray) -> np.ndarray:
 
 def lombscargle_peak(
     beats: np.ndarray, start: float, end: float, min_period: float, seed: int = 0
-) -> tuple[float, float]:
+) -> periodicity.SpectralPeak:
     """``spectral_peak`` from ``scipy.signal.lombscargle`` of the beat times themselves (unit
     marks, no bins) over the same window and frequencies; the threshold is the analytic 95 %
     false-alarm level of the peak of uniform random times (the power of one frequency is
@@ -79,11 +79,11 @@ def lombscargle_peak(
     t = beats[(beats >= lo_t) & (beats < hi_t)] - lo_t
     n = max(1, math.ceil((hi_t - lo_t) / bin_s))
     if n < 16 or len(t) < 4:
-        return 0.0, 0.0
+        return periodicity.SpectralPeak()
     n_fft = 1 << math.ceil(math.log2(n * PAD_FACTOR))
     lo, hi = max(1, math.ceil(3 * n_fft / n)), n_fft // 2
     if hi <= lo + 1:
-        return 0.0, 0.0
+        return periodicity.SpectralPeak()
     freqs = 2 * np.pi * np.arange(lo, hi) / (n_fft * bin_s)
     step = max(1, LS_CHUNK_CELLS // len(t))
     ones = np.ones(len(t))
@@ -92,7 +92,7 @@ def lombscargle_peak(
     )
     j = int(np.argmax(power))
     threshold = -math.log(1.0 - 0.95 ** (PAD_FACTOR / (hi - lo)))
-    return n_fft / (lo + j) * bin_s, float(power[j] / threshold)
+    return periodicity.SpectralPeak(n_fft / (lo + j) * bin_s, float(power[j]), lambda: threshold)
 
 
 def _statsmodels_acf(x: np.ndarray, nlags: int, fft: bool) -> np.ndarray:

@@ -3,8 +3,8 @@
 The reference path below is the confirmation as first written, on the libraries where they
 offer the same computation, kept for this comparison: STL fitted by statsmodels on each series,
 the autocorrelation of the whole binned series by statsmodels' ``acf``, one
-``scipy.signal.periodogram`` per permuted series and the folding weights picked by
-``np.select``. The
+``scipy.signal.periodogram`` per permuted series, the folding weights picked by
+``np.select`` and the period picked one candidate period at a time. The
 fast path (``periodicity.analyze`` and ``batch.confirm`` as shipped) must give every sub-score
 within 1e-9 and the same severity on a fixed, seeded sample of every shape the detector meets.
 """
@@ -35,8 +35,11 @@ from beaconlake.confirm.periodicity import (
     analyze,
     autocorrelation,
     autocorrelation_lags,
+    best_period,
     bin_counts,
     hill,
+    median_sorted,
+    quantile_sorted,
     seasonal_series,
     strength,
 )
@@ -97,7 +100,17 @@ def reference_fold_score(intervals: np.ndarray, period: float):
     return score, float(np.mean(k > 1)), k
 
 
+def reference_best_period(intervals: np.ndarray, seeds: list[float]) -> float:
+    """``best_period`` one candidate period at a time: each seed's folded mean and the mean
+    interval, the first with the best ``fold_score`` for the missing beats it needs."""
+    periods = [periodicity._folded_mean(p, intervals) for p in seeds] + [float(intervals.mean())]
+    return max(
+        periods, key=lambda p: periodicity._parsimony(*periodicity.fold_score(intervals, p)[:2])
+    )
+
+
 REFERENCE = {
+    "best_period": reference_best_period,
     "acf_hill": reference_acf_hill,
     "seasonal_strength": reference_seasonal_strength,
     "_null_threshold": reference_null_threshold,
@@ -173,6 +186,38 @@ def test_the_sample_exercises_the_checks_that_changed() -> None:
     assert sum(p.seasonal_strength > 0.5 for p in found) >= 10
     assert sum(p.acf_score > 0.5 for p in found) >= 10
     assert sum(0 < p.acf_score < 0.5 for p in found) >= 3
+
+
+def test_quantiles_of_sorted_intervals_are_numpys() -> None:
+    rng = np.random.default_rng(3)
+    for i in range(3000):
+        n = 1 + i % 60
+        x = [rng.uniform(0, 1000, n), np.rint(rng.uniform(0, 100, n)), rng.exponential(30, n)][
+            i % 3
+        ]
+        ordered = np.sort(x)
+        assert median_sorted(ordered) == np.median(x)
+        for q in (0.1, 0.25, 0.5, 0.9, 1.0):
+            assert quantile_sorted(ordered, q) == np.quantile(x, q)
+
+
+def test_the_period_matrix_picks_the_period_one_at_a_time_picks() -> None:
+    rng = np.random.default_rng(4)
+    for i in range(2000):
+        period = float(rng.choice([20, 60, 300, 900, 3600]))
+        n = int(rng.integers(3, 300))
+        if i % 2:  # jittered, beats missing
+            d = np.rint(period * rng.uniform(0.5, 1.5, n) * rng.choice([1, 1, 1, 2, 3, 7], n))
+        else:
+            d = np.floor(rng.exponential(period, n))
+        d += 3.0  # whole seconds beyond the merge gap, as merge_beats leaves them
+        ordered = np.sort(d)
+        seeds = [
+            median_sorted(ordered),
+            quantile_sorted(ordered, 0.25),
+            float(rng.uniform(1, 5000)),
+        ]
+        assert best_period(d, seeds) == reference_best_period(d, seeds)
 
 
 @pytest.mark.parametrize("n", [24, 25, 31, 64, 100, 191, 192, 193])

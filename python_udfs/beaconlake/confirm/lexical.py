@@ -50,11 +50,17 @@ _HEX = re.compile(r"^[0-9a-f]{12,}$")
 _DIGIT_RUN = re.compile(r"[0-9]+")
 
 
+#: Names whose features are kept: a window's candidates share a few thousand names among
+#: a hundred thousand series.
+LEXICAL_CACHE = 1 << 16
+
+
 @lru_cache(maxsize=1)
 def _strict_psl() -> PublicSuffixList:
     return PublicSuffixList(accept_unknown=False)
 
 
+@lru_cache(maxsize=LEXICAL_CACHE)
 def local_kind(name: str) -> str | None:
     """Why ``name`` is a local or internal name, or None when it is an ordinary internet name.
 
@@ -172,6 +178,7 @@ def _random_label(label: str) -> bool:
     return len(label) >= 8 and dga_likeness(label) >= 0.6
 
 
+@lru_cache(maxsize=LEXICAL_CACHE)
 def lexical(name: str) -> Lexical:
     """Lexical features of a normalised query name or registered domain."""
     name = name.strip(".").lower()

@@ -10,8 +10,9 @@ so a finding can explain itself. All times are in seconds.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
-from functools import lru_cache
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from functools import lru_cache, partial
 from typing import Any
 
 import numpy as np
@@ -87,6 +88,29 @@ CLIENT_DELAY_S, CLIENT_DELAY_SHARE = 20.0, 0.15
 TTL_SLACK_S = 1.0
 
 
+def quantile_sorted(ordered: np.ndarray, q: float) -> float:
+    """``np.quantile(ordered, q)`` of a non-empty array sorted ascending, by the same
+    arithmetic (its default, linear method): a sort and a few of these cost a tenth of one
+    ``np.quantile`` call on the short series most candidates are."""
+    n = len(ordered)
+    virtual = (n - 1) * q
+    if virtual >= n - 1:
+        return float(ordered[-1])
+    below = math.floor(virtual)
+    a, b = float(ordered[below]), float(ordered[below + 1])
+    gamma = virtual - below
+    # numpy's lerp: from the nearer end, so that q = 1 gives the last value exactly
+    return b - (b - a) * (1 - gamma) if gamma >= 0.5 else a + (b - a) * gamma
+
+
+def median_sorted(ordered: np.ndarray) -> float:
+    """``np.median(ordered)`` of a non-empty array sorted ascending (the same arithmetic)."""
+    half = len(ordered) // 2
+    if len(ordered) % 2:
+        return float(ordered[half])
+    return (float(ordered[half - 1]) + float(ordered[half])) / 2
+
+
 def cache_window(ttl: float) -> tuple[float, float]:
     """The intervals of a client re-resolving a name each time its cache entry of ``ttl``
     seconds expires: from the TTL (less ``TTL_SLACK_S``) to the TTL plus a client delay."""
@@ -103,7 +127,8 @@ def ttl_floor(intervals: np.ndarray) -> float:
     """
     if len(intervals) < 3:
         return 0.0
-    lo, med = np.quantile(intervals, [0.1, 0.5])
+    ordered = np.sort(intervals)
+    lo, med = quantile_sorted(ordered, 0.1), quantile_sorted(ordered, 0.5)
     for ttl in COMMON_TTLS:
         floor, hi = cache_window(ttl)
         if lo >= floor and ttl - 0.5 <= med <= hi:
@@ -121,7 +146,8 @@ def ttl_bound(intervals: np.ndarray) -> float:
     """
     if len(intervals) < 3:
         return 0.0
-    least, lo = float(intervals.min()), float(np.quantile(intervals, 0.1))
+    ordered = np.sort(intervals)
+    least, lo = float(ordered[0]), quantile_sorted(ordered, 0.1)
     for ttl in COMMON_TTLS:
         if least >= ttl - TTL_SLACK_S and lo <= ttl + max(2.0, CLIENT_DELAY_SHARE * ttl):
             return float(ttl)
@@ -204,10 +230,30 @@ def _round_sig(n: int, digits: int = 2) -> int:
     return int(round(n / scale) * scale)
 
 
+@dataclass(frozen=True)
+class SpectralPeak:
+    """The periodogram's strongest peak: its period in seconds (0 when the series is too short
+    or too sparse for a spectrum), its power, and the permutation threshold that power is
+    judged against (``_null_threshold``), computed only when asked: a series of a new shape
+    costs ``PERMUTATIONS`` transforms, and only a peak that agrees with the series' period
+    counts (``analyze``)."""
+
+    period_seconds: float = 0.0
+    power: float = 0.0
+    threshold: Callable[[], float] = field(default=lambda: 0.0, repr=False)
+
+    def ratio(self) -> float:
+        """The peak's power over its threshold (0 without a peak or a threshold)."""
+        if not self.period_seconds:
+            return 0.0
+        threshold = self.threshold()
+        return self.power / threshold if threshold > 0 else 0.0
+
+
 def spectral_peak(
     beats: np.ndarray, start: float, end: float, min_period: float, seed: int = 0
-) -> tuple[float, float]:
-    """(period in seconds of the periodogram's strongest peak, its power / permutation threshold).
+) -> SpectralPeak:
+    """The periodogram's strongest peak and its permutation threshold (``SpectralPeak``).
 
     Bins are a power of two seconds, about a quarter of the shortest period of interest; a
     window longer than ``MAX_BINS`` bins is cut to the ``MAX_BINS`` bins from the first beat
@@ -222,17 +268,17 @@ def spectral_peak(
     x = np.minimum(bin_counts(inside, lo_t, hi_t, bin_s), 1.0)
     n = len(x)
     if n < 16 or x.sum() < 4:
-        return 0.0, 0.0
+        return SpectralPeak()
     power = _padded_power(x)
     n_fft = 2 * (len(power) - 1)
     # frequencies (cycles per bin) from 3 cycles per window up to a period of 2 bins
     lo = max(1, math.ceil(3 * n_fft / n))
     hi = min(len(power), n_fft // 2)
     if hi <= lo + 1:
-        return 0.0, 0.0
+        return SpectralPeak()
     k = lo + int(np.argmax(power[lo:hi]))
-    threshold = _null_threshold(n, _round_sig(int(x.sum())), lo, hi, seed)
-    return n_fft / k * bin_s, float(power[k] / threshold) if threshold > 0 else 0.0
+    shape = (n, _round_sig(int(x.sum())), lo, hi, seed)
+    return SpectralPeak(n_fft / k * bin_s, float(power[k]), partial(_null_threshold, *shape))
 
 
 def _acf(x: np.ndarray) -> np.ndarray:
@@ -297,7 +343,7 @@ def hill(r: np.ndarray, period: float) -> tuple[float, float]:
     lags = np.array(HILL_LAGS)
     top = r[lags]
     trough = r[3:6].mean()
-    score = float(np.clip((top.max() - max(trough, 0.0)) / 0.5, 0.0, 1.0))
+    score = _clamp(float(top.max() - max(trough, 0.0)) / 0.5, 0.0, 1.0)
     w = np.clip(top, 0.0, None)
     bin_s = period / BINS_PER_PERIOD
     refined = float((lags * w).sum() / w.sum() * bin_s) if w.sum() > 0 else period
@@ -319,7 +365,7 @@ def strength(x: np.ndarray, seasonal: np.ndarray, trend: np.ndarray) -> float:
     resid = x - seasonal - trend
     resid_var = float(np.var(resid))
     total = float(np.var(seasonal + resid))
-    return float(np.clip(1.0 - resid_var / total, 0.0, 1.0)) if total > 0 else 0.0
+    return _clamp(1.0 - resid_var / total, 0.0, 1.0) if total > 0 else 0.0
 
 
 def seasonal_strength(beats: np.ndarray, start: float, end: float, period: float) -> float:
@@ -384,17 +430,21 @@ def analyze(
     if n < 4:
         return _empty(n_events, n)
     d = np.diff(beats)
-    med = float(np.median(d))
-    spec_period, spec_ratio = spectral_peak(beats, start, end, max(med / 3, 1.0), seed)
-    seeds = {med, float(np.quantile(d, 0.25))}
+    ordered = np.sort(d)
+    med = median_sorted(ordered)
+    peak = spectral_peak(beats, start, end, max(med / 3, 1.0), seed)
+    spec_period = peak.period_seconds
+    seeds = {med, quantile_sorted(ordered, 0.25)}
     if spec_period > 0:
         seeds |= {spec_period, spec_period * 2, spec_period / 2}
-    periods = [_folded_mean(p, d) for p in seeds] + [float(d.mean())]
-    period = max(periods, key=lambda p: _parsimony(*fold_score(d, p)[:2]))
+    period = best_period(d, list(seeds))
     fold, missing, k = fold_score(d, period)
     acf_score, _ = acf_hill(beats, start, end, period)
-    on_period = d[k == 1] / period
-    mad = float(np.median(np.abs(on_period - np.median(on_period)))) if len(on_period) >= 3 else 1.0
+    on_intervals = np.sort(d[k == 1])
+    on_period = on_intervals / period
+    mad = 1.0
+    if len(on_period) >= 3:
+        mad = median_sorted(np.sort(np.abs(on_period - median_sorted(on_period))))
     spread = 1.4826 * mad  # a normal's sigma from its MAD
     # a beacon without missing beats may be better described by one normal around the mean
     # interval than by the folded mixture (wide Gaussian jitter spills into "k = 2")
@@ -404,7 +454,7 @@ def analyze(
         renewal_llr(d / mean_d, np.ones(len(d), dtype=int), float(d.std() / mean_d)),
     )
     # spectral evidence counts only if the spectral peak agrees with the period (or a harmonic)
-    ratio = spec_ratio if spec_period and _harmonic(spec_period, period) else 0.0
+    ratio = peak.ratio() if spec_period and _harmonic(spec_period, period) else 0.0
     seasonal = seasonal_strength(beats, start, end, period)
     active = active_seconds if active_seconds and active_seconds > 0 else end - start
     lifetime = float(beats[-1] - beats[0]) + period
@@ -416,7 +466,7 @@ def analyze(
     parts = {
         "renewal_score": renewal,
         "interval_score": fold,
-        "spectral_score": float(np.clip(ratio - 0.5, 0.0, 1.0)),
+        "spectral_score": _clamp(ratio - 0.5, 0.0, 1.0),
         "acf_score": acf_score,
         "seasonal_strength": seasonal,
     }
@@ -444,10 +494,12 @@ def analyze(
         continuity=continuity,
         periodicity_score=float(combined),
         lifetime_seconds=lifetime,
-        ttl_seconds=ttl_floor(d[k == 1]),
+        ttl_seconds=ttl_floor(on_intervals),
         judged_seconds=judged,
-        ttl_bound_seconds=ttl_bound(d[d <= (max(FOLD_WEIGHTS) + 0.5) * period]),
-        interval_floor_seconds=float(np.quantile(d[k == 1], 0.1)) if (k == 1).sum() >= 3 else 0.0,
+        ttl_bound_seconds=ttl_bound(ordered[ordered <= (max(FOLD_WEIGHTS) + 0.5) * period]),
+        interval_floor_seconds=quantile_sorted(on_intervals, 0.1)
+        if len(on_intervals) >= 3
+        else 0.0,
     )
 
 
@@ -501,9 +553,9 @@ def renewal_llr(x: np.ndarray, k: np.ndarray, spread: float) -> float:
     """
     if len(x) == 0:
         return -1.0
-    s = float(np.clip(spread, MIN_SPREAD, MAX_SPREAD))
+    s = _clamp(spread, MIN_SPREAD, MAX_SPREAD)
     ks = np.arange(1, max(FOLD_WEIGHTS) + 1)
-    counts = np.array([(k == m).sum() for m in ks], dtype=float) + 0.5
+    counts = np.bincount(np.minimum(k, len(ks) + 1), minlength=len(ks) + 2)[ks] + 0.5
     weights = (1 - GAP_MASS) * counts / counts.sum()
     sd = s * np.sqrt(ks)
     dens = weights[:, None] * np.exp(-0.5 * ((x[None, :] - ks[:, None]) / sd[:, None]) ** 2)
@@ -515,7 +567,43 @@ def renewal_llr(x: np.ndarray, k: np.ndarray, spread: float) -> float:
     return float(np.mean(np.log(beacon) - log_poisson))
 
 
-def _folded_mean(seed: float, intervals: np.ndarray, rounds: int = 3) -> float:
+def best_period(intervals: np.ndarray, seeds: list[float]) -> float:
+    """The period that describes ``intervals`` best: of each seed's folded mean
+    (``_folded_mean``) and the mean interval, the first with the highest fold score for the
+    missing beats it needs (``_parsimony``).
+
+    Every candidate period is a row of one matrix, a few array operations instead of a few
+    dozen per seed. ``analyze``'s intervals are whole seconds (``merge_beats``), so the folded
+    means' sums are exact in any order, and each row's fold score sums its intervals as
+    ``fold_score`` does: the same period, bit for bit
+    (``tests/test_confirm_equivalence.py``).
+    """
+    if min(seeds) <= 0:  # a seed without a folded mean; never from analyze's intervals
+        each = [_folded_mean(p, intervals) for p in seeds] + [float(intervals.mean())]
+        return max(each, key=lambda p: _parsimony(*fold_score(intervals, p)[:2]))
+    period = np.array(seeds)
+    moving = np.ones(len(period), dtype=bool)
+    for _ in range(FOLDED_MEAN_ROUNDS):
+        k = np.maximum(1, np.rint(intervals / period[:, None]))
+        use = k <= max(FOLD_WEIGHTS)
+        moving &= use.any(axis=1)  # no interval within reach: the seed stays
+        periods_in = np.where(moving, (k * use).sum(axis=1), 1.0)
+        period = np.where(moving, (intervals * use).sum(axis=1) / periods_in, period)
+    periods = np.append(period, intervals.mean())
+    k = np.maximum(1, np.rint(intervals / periods[:, None])).astype(int)
+    dev = np.abs(intervals / k - periods[:, None]) / (FOLD_TOLERANCE * periods[:, None])
+    w = _FOLD_TABLE[np.minimum(k, len(_FOLD_TABLE) - 1)]
+    scores = np.mean(w * np.minimum(np.maximum(1.0 - dev, 0.0), 1.0), axis=1)
+    missing = np.mean(k > 1, axis=1)
+    ranks = [_parsimony(float(f), float(m)) for f, m in zip(scores, missing, strict=True)]
+    return float(periods[ranks.index(max(ranks))])
+
+
+#: Rounds of ``_folded_mean`` from each seed.
+FOLDED_MEAN_ROUNDS = 3
+
+
+def _folded_mean(seed: float, intervals: np.ndarray, rounds: int = FOLDED_MEAN_ROUNDS) -> float:
     """Mean period: total time over total periods, counting an interval of ~k periods as k.
 
     Averaging cancels jitter (errors do not accumulate across beats) and counting multiples
@@ -531,6 +619,11 @@ def _folded_mean(seed: float, intervals: np.ndarray, rounds: int = 3) -> float:
             return period
         period = float(intervals[use].sum() / k[use].sum())
     return period
+
+
+def _clamp(x: float, lo: float, hi: float) -> float:
+    """``float(np.clip(x, lo, hi))`` of one number, without an array call's overhead."""
+    return float(min(max(x, lo), hi))
 
 
 def _harmonic(a: float, b: float, tol: float = 0.1) -> bool:
