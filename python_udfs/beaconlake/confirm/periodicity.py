@@ -179,11 +179,21 @@ def fold_score(intervals: np.ndarray, period: float) -> tuple[float, float, np.n
     """
     if len(intervals) == 0 or period <= 0:
         return 0.0, 0.0, np.zeros(0, dtype=int)
-    k = np.maximum(1, np.rint(intervals / period)).astype(int)
-    dev = np.abs(intervals / k - period) / (FOLD_TOLERANCE * period)
+    scores, missing, k = _fold_rows(intervals, np.array([period]))
+    return float(scores[0]), float(missing[0]), k[0]
+
+
+def _fold_rows(
+    intervals: np.ndarray, periods: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``fold_score`` of ``intervals`` for each of ``periods`` (all > 0), as rows: (scores,
+    shares spanning 2+ periods, multiples k). A row sums as the one-period call would, so
+    both give the same numbers bit for bit."""
+    k = np.maximum(1, np.rint(intervals / periods[:, None])).astype(int)
+    dev = np.abs(intervals / k - periods[:, None]) / (FOLD_TOLERANCE * periods[:, None])
     w = _FOLD_TABLE[np.minimum(k, len(_FOLD_TABLE) - 1)]
-    score = float(np.mean(w * np.minimum(np.maximum(1.0 - dev, 0.0), 1.0)))
-    return score, float(np.mean(k > 1)), k
+    scores = np.mean(w * np.minimum(np.maximum(1.0 - dev, 0.0), 1.0), axis=1)
+    return scores, np.mean(k > 1, axis=1), k
 
 
 def bin_counts(beats: np.ndarray, start: float, end: float, bin_s: float) -> np.ndarray:
@@ -578,23 +588,20 @@ def best_period(intervals: np.ndarray, seeds: list[float]) -> float:
     ``fold_score`` does: the same period, bit for bit
     (``tests/test_confirm_equivalence.py``).
     """
-    if min(seeds) <= 0:  # a seed without a folded mean; never from analyze's intervals
-        each = [_folded_mean(p, intervals) for p in seeds] + [float(intervals.mean())]
-        return max(each, key=lambda p: _parsimony(*fold_score(intervals, p)[:2]))
     period = np.array(seeds)
-    moving = np.ones(len(period), dtype=bool)
+    # a seed that is not positive stays as it is, as in ``_folded_mean``
+    moving = period > 0
     for _ in range(FOLDED_MEAN_ROUNDS):
-        k = np.maximum(1, np.rint(intervals / period[:, None]))
+        k = np.maximum(1, np.rint(intervals / np.where(moving, period, 1.0)[:, None]))
         use = k <= max(FOLD_WEIGHTS)
         moving &= use.any(axis=1)  # no interval within reach: the seed stays
         periods_in = np.where(moving, (k * use).sum(axis=1), 1.0)
         period = np.where(moving, (intervals * use).sum(axis=1) / periods_in, period)
     periods = np.append(period, intervals.mean())
-    k = np.maximum(1, np.rint(intervals / periods[:, None])).astype(int)
-    dev = np.abs(intervals / k - periods[:, None]) / (FOLD_TOLERANCE * periods[:, None])
-    w = _FOLD_TABLE[np.minimum(k, len(_FOLD_TABLE) - 1)]
-    scores = np.mean(w * np.minimum(np.maximum(1.0 - dev, 0.0), 1.0), axis=1)
-    missing = np.mean(k > 1, axis=1)
+    scores = np.zeros(len(periods))
+    missing = np.zeros(len(periods))
+    positive = periods > 0  # fold_score of a period that is not positive: 0 and 0
+    scores[positive], missing[positive], _ = _fold_rows(intervals, periods[positive])
     ranks = [_parsimony(float(f), float(m)) for f, m in zip(scores, missing, strict=True)]
     return float(periods[ranks.index(max(ranks))])
 
