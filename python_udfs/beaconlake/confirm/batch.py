@@ -75,16 +75,6 @@ def _none(value: object) -> object:
     return value
 
 
-def _row_context(row: Any) -> RowContext:
-    """A candidate row's context columns (``CONTEXT_DEFAULTS``), missing values as None."""
-    return {col: _none(getattr(row, col)) for col in CONTEXT_DEFAULTS}
-
-
-def _row_key(row: Any) -> SeriesKey:
-    """A candidate row's series key; the level None when its frame or row has none."""
-    return (row.tenant_id, row.host_id, _none(getattr(row, "domain_level", None)), row.domain)
-
-
 def _match_columns(candidates: pd.DataFrame, events: pd.DataFrame) -> list[str]:
     """The ``KEY`` columns that both frames carry: the ones their rows are matched on."""
     return [c for c in KEY if c in candidates and c in events]
@@ -125,9 +115,20 @@ def _series_times(
     return times, (ends - counts)[of_cand], ends[of_cand]
 
 
+def _keys(cands: pd.DataFrame) -> list[SeriesKey]:
+    """Each candidate row's series key; the level None when its frame or row has none."""
+    levels = cands["domain_level"] if "domain_level" in cands else [None] * len(cands)
+    return [
+        (tenant, host, _none(level), domain)
+        for tenant, host, level, domain in zip(
+            cands.tenant_id, cands.host_id, levels, cands.domain, strict=True
+        )
+    ]
+
+
 def _contexts(cands: pd.DataFrame) -> list[RowContext]:
     """Each candidate row's context columns (``CONTEXT_DEFAULTS``), missing values as None,
-    as ``_row_context`` reads them but a column at a time rather than a value at a time."""
+    read a column at a time (a value at a time costs seconds on a day's candidates)."""
     columns = {
         col: cands[col].astype(object).where(cands[col].notna(), None).tolist()
         for col in CONTEXT_DEFAULTS
@@ -139,10 +140,8 @@ def _jobs(candidates: pd.DataFrame, events: pd.DataFrame) -> Iterator[Job]:
     cands = _with_defaults(candidates)
     match = _match_columns(cands, events)
     times, starts, ends = _series_times(cands, events, match)
-    levels = cands["domain_level"] if "domain_level" in cands else [None] * len(cands)
-    keys = zip(cands.tenant_id, cands.host_id, levels, cands.domain, strict=True)
-    for key, s, e, ctx in zip(keys, starts, ends, _contexts(cands), strict=True):
-        yield (key[0], key[1], _none(key[2]), key[3]), times[s:e], ctx
+    for key, s, e, ctx in zip(_keys(cands), starts, ends, _contexts(cands), strict=True):
+        yield key, times[s:e], ctx
 
 
 def _count(value: float | None) -> int | None:
@@ -288,10 +287,12 @@ def confirm_rotation_pools(
     settings = settings or project_settings()
     cands = _with_defaults(members)
     cands = cands[cands.domain.map(lambda d: local_kind(str(d)) is None).astype(bool)]
+    cands = cands.reset_index(drop=True)
+    keys, contexts = _keys(cands), _contexts(cands)
     # a member whose beats come with other sites' names is browsing, not taking turns
     browsing = [
-        company_evidence(context(_row_key(r), _row_context(r))) is not None
-        for r in cands.itertuples(index=False)
+        company_evidence(context(key, ctx)) is not None
+        for key, ctx in zip(keys, contexts, strict=True)
     ]
     cands = cands[~np.asarray(browsing, dtype=bool)]
     match = _match_columns(cands, events)
@@ -317,10 +318,10 @@ def confirm_rotation_pools(
         if found is None:
             continue
         names, p = found
-        for row in pool[pool.domain.isin(names)].itertuples(index=False):
-            key = _row_key(row)
-            others = tuple(n for n in names if n != row.domain)
-            ctx_ = replace(context(key, _row_context(row)), rotates_with=others)
+        for i in pool.index[pool.domain.isin(names)]:
+            key = keys[i]
+            others = tuple(n for n in names if n != key[3])
+            ctx_ = replace(context(key, contexts[i]), rotates_with=others)
             rows.append(_record(key, score_candidate(p, ctx_, window_start, window_end, settings)))
     return pd.DataFrame(rows)
 
