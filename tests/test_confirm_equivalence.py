@@ -24,7 +24,7 @@ from statsmodels.tsa.seasonal import STL
 from statsmodels.tsa.stattools import acf
 
 from beaconlake.confirm import periodicity
-from beaconlake.confirm.batch import CONTEXT_DEFAULTS, KEY, confirm, context
+from beaconlake.confirm.batch import CONTEXT_DEFAULTS, KEY, SERIES_ID, confirm, context
 from beaconlake.confirm.periodicity import (
     BINS_PER_PERIOD,
     FOLD_TOLERANCE,
@@ -303,3 +303,20 @@ def test_batch_confirmation_finds_what_the_reference_finds(workers: int) -> None
     for col in numeric:
         np.testing.assert_allclose(fast[col], ref[col], rtol=0, atol=TOLERANCE, err_msg=col)
     assert set(ref.severity) - {"none"}, "the sample must reach an alert severity"
+
+
+def test_events_matched_by_series_id_score_as_events_matched_by_keys() -> None:
+    """Events that carry only their series' number (and come in any order, with beats of a
+    series that is not a candidate) are scored as the same events keyed by four strings."""
+    cands, events = candidates()
+    numbered = cands.assign(**{SERIES_ID: np.arange(len(cands)) * 3 + 1})
+    by_id = events.merge(numbered[[*KEY, SERIES_ID]], on=KEY)[[SERIES_ID, "event_epoch"]]
+    stray = pd.DataFrame({SERIES_ID: [2, 2, 2], "event_epoch": [10.0, 20.0, 30.0]})
+    by_id = pd.concat([by_id, stray]).sample(frac=1.0, random_state=3)
+    keyed = confirm(cands, events, 0.0, DAY, workers=1, rotations=False)
+    numbered_result = confirm(numbered, by_id, 0.0, DAY, workers=1, rotations=False)
+    pd.testing.assert_frame_equal(numbered_result, keyed)
+    with pytest.raises(ValueError, match="missing columns: event_epoch"):
+        confirm(numbered, by_id[[SERIES_ID]], 0.0, DAY)
+    with pytest.raises(ValueError, match="missing columns: domain, host_id, tenant_id"):
+        confirm(cands, by_id, 0.0, DAY)

@@ -12,8 +12,11 @@ import pytest
 from click.testing import CliRunner
 
 from beaconlake.cli import main
+from beaconlake.pipeline import Window
 from beaconlake.simulate.generator import simulate
 from beaconlake.simulate.scenario import BeaconSpec, Scenario
+from beaconlake.store import warehouse_for
+from beaconlake.store.confirmation import read_beats, read_candidates
 
 pytestmark = pytest.mark.slow
 
@@ -181,6 +184,34 @@ def _stored(db: Path) -> pd.DataFrame:
         frame = con.execute("select * from main.beacon_findings").df()
     keys = ["tenant_id", "host_id", "domain_level", "domain"]
     return frame.drop(columns="confirmed_at").sort_values(keys).reset_index(drop=True)
+
+
+def test_beats_are_read_under_their_candidates_series_ids(run_dir: Path) -> None:
+    """The confirmation reads beats by series number, not by four strings: each number is the
+    one its candidate was read with, so every beat lands on its own series."""
+    keys = ["tenant_id", "host_id", "domain_level", "domain"]
+    stored = _stored(run_dir / "bl.duckdb")
+    window = Window(stored.window_start.min().date(), stored.window_end.max().date())
+    wh = warehouse_for("duckdb", str(run_dir / "bl.duckdb"), read_only=True)
+    cands, beats = read_candidates(wh, window), read_beats(wh, window)
+    assert cands.series_id.is_unique and len(beats) > 1000
+    assert list(beats.columns) == ["series_id", "event_epoch"]
+    by_id = beats.merge(cands[[*keys, "series_id"]], on="series_id", how="left")
+    assert by_id.domain.notna().all()
+    direct = wh.query(
+        f"""
+        select tenant_id, host_id, domain_level, domain, epoch(beat_at) as event_epoch
+        from main.fct_beacon_candidate_beats
+        where not is_lookback
+            and event_date >= date '{window.start}' and event_date < date '{window.end}'
+        """
+    )
+    columns = [*keys, "event_epoch"]
+    pd.testing.assert_frame_equal(
+        by_id[columns].sort_values(columns).reset_index(drop=True),
+        direct[columns].sort_values(columns).reset_index(drop=True),
+        check_dtype=False,
+    )
 
 
 def test_confirm_alone_is_the_runs_confirmation(run_dir: Path, tmp_path: Path) -> None:

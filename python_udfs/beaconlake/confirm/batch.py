@@ -2,7 +2,8 @@
 
 Inputs are plain DataFrames so any warehouse can feed them: ``candidates`` with one row per
 series (``KEY``) and optional context columns, ``events`` with the same keys and
-``event_epoch`` (seconds). The output has one row per candidate with every sub-score.
+``event_epoch`` (seconds). Instead of the keys, events may carry the integer ``SERIES_ID`` that
+the candidates carry too. The output has one row per candidate with every sub-score.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ from beaconlake.domains import registered_domain
 #: "registered_domain"). ``domain_level`` is optional: a frame without it leaves the level
 #: unknown (None), and candidates and events then match on the other three.
 KEY = ["tenant_id", "host_id", "domain_level", "domain"]
+#: An optional integer column numbering the candidates' series: events that carry it are
+#: matched on it alone (millions of events need not carry four strings each).
+SERIES_ID = "series_id"
 #: Optional candidate columns and the value used when a warehouse does not provide them.
 CONTEXT_DEFAULTS: dict[str, object] = {
     "tenant_hosts": 1,
@@ -76,7 +80,10 @@ def _none(value: object) -> object:
 
 
 def _match_columns(candidates: pd.DataFrame, events: pd.DataFrame) -> list[str]:
-    """The ``KEY`` columns that both frames carry: the ones their rows are matched on."""
+    """The columns their rows are matched on: ``SERIES_ID`` when both frames carry it, else the
+    ``KEY`` columns that both carry."""
+    if SERIES_ID in candidates and SERIES_ID in events:
+        return [SERIES_ID]
     return [c for c in KEY if c in candidates and c in events]
 
 
@@ -238,8 +245,9 @@ def confirm(
     scored together (``confirm.rotation``); members of a periodic group take its result.
     """
     required = [c for c in KEY if c != "domain_level"]
+    by_id = SERIES_ID in candidates and SERIES_ID in events
     missing = [c for c in required if c not in candidates] + [
-        c for c in [*required, "event_epoch"] if c not in events
+        c for c in [*([] if by_id else required), "event_epoch"] if c not in events
     ]
     if missing:
         raise ValueError(f"missing columns: {', '.join(sorted(set(missing)))}")
