@@ -14,7 +14,7 @@
         select
             {% for column in series %}probes.{{ column }}, {% endfor %}
             probes.beat_at,
-            max(case when company.query_name is null then 0 else 1 end) as has_company
+            max(case when company.registered_domain is null then 0 else 1 end) as has_company
         from (
             select
                 {% for column in series %}{{ column }}, {% endfor %}
@@ -34,7 +34,6 @@
                 seconds.host_id,
                 seconds.event_date,
                 seconds.second_at,
-                seconds.query_name,
                 names.registered_domain
             from {{ ref('int_dns_queries_aggregated_to_seconds') }} as seconds
             inner join (
