@@ -9,7 +9,9 @@
 -- How many of each candidate's beats that day came with company: an answered query of the same
 -- host to another registered domain within company_seconds (macros/dns/beat_company.sql). A
 -- site a person visits is queried with the names of its page; a call-home comes alone.
--- Incremental by day.
+-- Incremental by day. The beats are fct_beacon_candidate_beats' own (the day's, without the
+-- lookback), read from int_dns_beat_intervals by the candidates' pair keys, so that the
+-- millions of probes group on (event_date, pair_key) rather than on four strings.
 
 with
 
@@ -19,7 +21,7 @@ candidates as (
 ),
 
 beats as (
-    select * from {{ ref('fct_beacon_candidate_beats') }}
+    select * from {{ ref('int_dns_beat_intervals') }}
     where
         not is_lookback
         and {{ date_window_predicate('event_date') }}
@@ -27,21 +29,17 @@ beats as (
 
 candidate_beats as (
     select
-        beats.tenant_id,
-        beats.host_id,
-        beats.domain_level,
-        beats.domain,
+        candidates.pair_key,
+        candidates.tenant_id,
+        candidates.host_id,
         candidates.registered_domain,
         beats.event_date,
         beats.beat_at
     from beats
     inner join candidates
         on
-            beats.tenant_id = candidates.tenant_id
-            and beats.host_id = candidates.host_id
-            and beats.domain_level = candidates.domain_level
-            and beats.domain = candidates.domain
-            and beats.event_date = candidates.event_date
+            beats.event_date = candidates.event_date
+            and beats.pair_key = candidates.pair_key
 ),
 
 host_activity as (
@@ -49,26 +47,28 @@ host_activity as (
     where {{ date_window_predicate('event_date') }}
 ),
 
-company as {{ beat_company(
-    'candidate_beats', ['tenant_id', 'host_id', 'domain_level', 'domain', 'event_date']
-) }},
+company as {{ beat_company('candidate_beats', ['event_date', 'pair_key']) }},
 
 final as (
     select
-        company.tenant_id,
-        company.host_id,
-        company.domain_level,
-        company.domain,
-        company.event_date,
+        candidates.tenant_id,
+        candidates.host_id,
+        candidates.domain_level,
+        candidates.domain,
+        candidates.event_date,
         company.n_company_probe_beats,
         company.n_company_beats,
         {{ host_company_rate('host_activity') }} as host_company_rate
     from company
+    inner join candidates
+        on
+            company.event_date = candidates.event_date
+            and company.pair_key = candidates.pair_key
     inner join host_activity
         on
-            company.tenant_id = host_activity.tenant_id
-            and company.host_id = host_activity.host_id
-            and company.event_date = host_activity.event_date
+            candidates.tenant_id = host_activity.tenant_id
+            and candidates.host_id = host_activity.host_id
+            and candidates.event_date = host_activity.event_date
 )
 
 select * from final
