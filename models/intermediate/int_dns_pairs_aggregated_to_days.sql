@@ -88,7 +88,16 @@ registered_pairs as (
         max(answer_ttl_seconds) as answer_ttl_seconds,
         min(first_seen_at) as first_seen_at,
         max(last_seen_at) as last_seen_at
-    from name_pairs
+    from (
+        -- joined again rather than read from name_pairs: an engine that keeps a CTE read twice
+        -- (DuckDB) then keeps the narrower name_aggregates, not every pair with its domain
+        select
+            name_aggregates.*,
+            query_name_domains.registered_domain
+        from name_aggregates
+        inner join query_name_domains
+            on name_aggregates.query_name = query_name_domains.query_name
+    ) as named_aggregates
     group by tenant_id, host_id, registered_domain, event_date
     having
         count(*) > 1
