@@ -6,16 +6,17 @@ from __future__ import annotations
 
 import pandas as pd
 
+from beaconlake.confirm.batch import SERIES_ID
 from beaconlake.store import Days, Warehouse, in_days
 
 #: A series' number among the window's candidate series (one row per ``KEY``), in key order:
 #: the beats carry it instead of four strings, which cost seconds a day to read.
-SERIES_ID = "row_number() over (order by tenant_id, host_id, domain_level, domain)"
+SERIES_NUMBER = "row_number() over (order by tenant_id, host_id, domain_level, domain)"
 
 
 def read_candidates(wh: Warehouse, window: Days) -> pd.DataFrame:
     """One row per (tenant, host, domain level, domain) that was a candidate on a window day,
-    numbered by ``series_id`` (``SERIES_ID``) as ``read_beats`` numbers their beats.
+    numbered (``SERIES_NUMBER``, in column ``SERIES_ID``) as ``read_beats`` numbers their beats.
 
     Query counts (``n_queries``, ``n_nxdomain``, ``n_tunnel_type_queries``, ``n_query_names``)
     and the host's active seconds are summed over the window's days. ``domain_regular_hosts`` is
@@ -61,7 +62,7 @@ def read_candidates(wh: Warehouse, window: Days) -> pd.DataFrame:
                 max(answer_ttl_seconds) as answer_ttl_seconds,
                 max(n_campaign_hosts) as campaign_hosts,
                 cast(min(campaign_first_seen_date) as timestamp) as campaign_first_seen_at,
-                {SERIES_ID} as series_id
+                {SERIES_NUMBER} as {SERIES_ID}
             from {cands}
             where {in_window}
             group by tenant_id, host_id, domain_level, domain
@@ -129,7 +130,7 @@ def read_candidates(wh: Warehouse, window: Days) -> pd.DataFrame:
 
 def read_beats(wh: Warehouse, window: Days) -> pd.DataFrame:
     """Beat times (epoch seconds) of every candidate within the window, each with its series'
-    ``series_id`` (as ``read_candidates`` numbers them)."""
+    number (``SERIES_ID``, as ``read_candidates`` numbers them)."""
     in_window = in_days(window)
     frame = wh.query(
         f"""
@@ -141,14 +142,14 @@ def read_beats(wh: Warehouse, window: Days) -> pd.DataFrame:
                 host_id,
                 domain_level,
                 domain,
-                {SERIES_ID} as series_id
+                {SERIES_NUMBER} as {SERIES_ID}
             from {wh.relation("fct_beacon_candidates")}
             where {in_window}
             group by tenant_id, host_id, domain_level, domain
         )
 
         select
-            series.series_id,
+            series.{SERIES_ID},
             beats.beat_at
         from {wh.relation("fct_beacon_candidate_beats")} as beats
         inner join series
