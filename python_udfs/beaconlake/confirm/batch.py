@@ -245,7 +245,7 @@ def confirm(
     scored together (``confirm.rotation``); members of a periodic group take its result.
     """
     required = [c for c in KEY if c != "domain_level"]
-    by_id = SERIES_ID in candidates and SERIES_ID in events
+    by_id = _match_columns(candidates, events) == [SERIES_ID]
     missing = [c for c in required if c not in candidates] + [
         c for c in [*([] if by_id else required), "event_epoch"] if c not in events
     ]

@@ -9,14 +9,27 @@ import pandas as pd
 from beaconlake.confirm.batch import SERIES_ID
 from beaconlake.store import Days, Warehouse, in_days
 
-#: A series' number among the window's candidate series (one row per ``KEY``), in key order:
-#: the beats carry it instead of four strings, which cost seconds a day to read.
-SERIES_NUMBER = "row_number() over (order by tenant_id, host_id, domain_level, domain)"
+
+def _series(wh: Warehouse, window: Days) -> str:
+    """SQL: the window's candidate series, one row per (tenant, host, domain level, domain),
+    each numbered in key order (``SERIES_ID``). Both reads number them this way, so that the
+    beats carry the number instead of four strings, which cost seconds a day to read."""
+    return f"""
+        select
+            tenant_id,
+            host_id,
+            domain_level,
+            domain,
+            row_number() over (order by tenant_id, host_id, domain_level, domain) as {SERIES_ID}
+        from {wh.relation("fct_beacon_candidates")}
+        where {in_days(window)}
+        group by tenant_id, host_id, domain_level, domain
+    """
 
 
 def read_candidates(wh: Warehouse, window: Days) -> pd.DataFrame:
     """One row per (tenant, host, domain level, domain) that was a candidate on a window day,
-    numbered (``SERIES_NUMBER``, in column ``SERIES_ID``) as ``read_beats`` numbers their beats.
+    numbered (``SERIES_ID``) as ``read_beats`` numbers their beats (``_series``).
 
     Query counts (``n_queries``, ``n_nxdomain``, ``n_tunnel_type_queries``, ``n_query_names``)
     and the host's active seconds are summed over the window's days. ``domain_regular_hosts`` is
@@ -40,6 +53,8 @@ def read_candidates(wh: Warehouse, window: Days) -> pd.DataFrame:
         f"""
         with
 
+        series as ({_series(wh, window)}),
+
         candidates as (
             select
                 tenant_id,
@@ -61,8 +76,7 @@ def read_candidates(wh: Warehouse, window: Days) -> pd.DataFrame:
                     as is_regular_on_popular_domain,
                 max(answer_ttl_seconds) as answer_ttl_seconds,
                 max(n_campaign_hosts) as campaign_hosts,
-                cast(min(campaign_first_seen_date) as timestamp) as campaign_first_seen_at,
-                {SERIES_NUMBER} as {SERIES_ID}
+                cast(min(campaign_first_seen_date) as timestamp) as campaign_first_seen_at
             from {cands}
             where {in_window}
             group by tenant_id, host_id, domain_level, domain
@@ -104,6 +118,7 @@ def read_candidates(wh: Warehouse, window: Days) -> pd.DataFrame:
 
         select
             candidates.*,
+            series.{SERIES_ID},
             case
                 when first_days.first_day > history.history_start
                     then cast(first_days.first_day as timestamp)
@@ -112,6 +127,12 @@ def read_candidates(wh: Warehouse, window: Days) -> pd.DataFrame:
             company.company_beats,
             company.host_company_rate
         from candidates
+        inner join series
+            on
+                candidates.tenant_id = series.tenant_id
+                and candidates.host_id = series.host_id
+                and candidates.domain_level = series.domain_level
+                and candidates.domain = series.domain
         cross join history
         left join first_days
             on
@@ -131,22 +152,11 @@ def read_candidates(wh: Warehouse, window: Days) -> pd.DataFrame:
 def read_beats(wh: Warehouse, window: Days) -> pd.DataFrame:
     """Beat times (epoch seconds) of every candidate within the window, each with its series'
     number (``SERIES_ID``, as ``read_candidates`` numbers them)."""
-    in_window = in_days(window)
     frame = wh.query(
         f"""
         with
 
-        series as (
-            select
-                tenant_id,
-                host_id,
-                domain_level,
-                domain,
-                {SERIES_NUMBER} as {SERIES_ID}
-            from {wh.relation("fct_beacon_candidates")}
-            where {in_window}
-            group by tenant_id, host_id, domain_level, domain
-        )
+        series as ({_series(wh, window)})
 
         select
             series.{SERIES_ID},
@@ -160,7 +170,7 @@ def read_beats(wh: Warehouse, window: Days) -> pd.DataFrame:
                 and beats.domain = series.domain
         where
             not beats.is_lookback
-            and {in_window}
+            and {in_days(window)}
         """
     )
     return _beat_epochs(frame)
