@@ -18,13 +18,16 @@ import sys
 import textwrap
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from beaconlake import lock
+from beaconlake.confirm.batch import BLAS_THREADS, _start_worker
 from beaconlake.project import schema_of
 from beaconlake.simulate.generator import simulate
 from beaconlake.simulate.scenario import BeaconSpec, Scenario
@@ -599,3 +602,15 @@ def test_confirmation_workers_die_with_a_killed_parent(tmp_path: Path) -> None:
         for pid in workers:
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+def _blas_threads() -> int:
+    return max(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+
+
+def test_confirmation_workers_score_on_one_blas_thread_each() -> None:
+    """A worker already has a core to itself: BLAS threads of its own would compete for it."""
+    with threadpool_limits(BLAS_THREADS + 1, user_api="blas"):
+        assert _blas_threads() == BLAS_THREADS + 1
+        with ProcessPoolExecutor(1, initializer=_start_worker, initargs=(os.getpid(),)) as pool:
+            assert pool.submit(_blas_threads).result() == BLAS_THREADS
