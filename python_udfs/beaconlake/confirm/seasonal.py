@@ -139,7 +139,8 @@ def stl_smoothers(n: int, period: int) -> tuple[np.ndarray, np.ndarray]:
 def stl_maps(n: int, period: int) -> tuple[np.ndarray, np.ndarray]:
     """(S, T): the n x n matrices of a whole fit, ``INNER_ITER`` inner passes
     (``stl_smoothers``) from a zero trend: the seasonal component of a series x is ``S @ x``,
-    its trend ``T @ x``. Built once per length, a few milliseconds."""
+    its trend ``T @ x``. Built once per length from ten dense n x n products: a few milliseconds
+    on the one BLAS thread a scoring process keeps to (``confirm.batch.BLAS_THREADS``)."""
     seasonal_of, trend_of = stl_smoothers(n, period)
     identity = np.eye(n)
     trend = np.zeros((n, n))
