@@ -38,12 +38,12 @@
             from {{ ref('int_dns_queries_aggregated_to_seconds') }} as seconds
             inner join (
                 select distinct
-                    query_name,
+                    query_name_key,
                     registered_domain
                 from {{ ref('stg_dns__query_names') }}
                 where name_rejection_reason is null
             ) as names
-                on seconds.query_name = names.query_name
+                on seconds.query_name_key = names.query_name_key
             where
                 seconds.n_queries > seconds.n_nxdomain
                 and {{ date_window_predicate(

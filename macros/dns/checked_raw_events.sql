@@ -1,8 +1,8 @@
 {#-
-    A subquery: every raw event of the run window with its normalised name, registered domain,
-    raw-column hash and quarantine reason (null when it is staged). A macro, not an ephemeral
-    model, so that each caller gets its own scan: DuckDB materialises a CTE that is read twice,
-    which for 100M rows costs minutes.
+    A subquery: every raw event of the run window with its normalised name, the name's key and
+    registered domain, the raw-column hash and the quarantine reason (null when it is staged). A
+    macro, not an ephemeral model, so that each caller gets its own scan: DuckDB materialises a
+    CTE that is read twice, which for 100M rows costs minutes.
 -#}
 {% macro checked_raw_events() -%}
     {#- timestamp_type: a plain `timestamp` cast would round to milliseconds on Trino. -#}
@@ -13,6 +13,7 @@
             raw_events.host_id,
             raw_events.query_name as raw_query_name,
             query_names.query_name,
+            query_names.query_name_key,
             query_names.registered_domain,
             {{ event_at }} as event_at,
             raw_events.query_type,

@@ -22,12 +22,13 @@ beat_series as (
 
 -- Which names' seconds make up each profiled series, read from the analysis day and (for the
 -- lookback) the day before: a name series is its own name; a registered-domain series is every
--- name under it that the host queried on either day.
+-- name under it that the host queried on either day. Names by their key, as the seconds hold
+-- them.
 series_names as (
     select
         tenant_id,
         host_id,
-        domain as query_name,
+        query_name_key,
         event_date as source_date,
         event_date,
         pair_key
@@ -37,7 +38,7 @@ series_names as (
     select
         tenant_id,
         host_id,
-        domain as query_name,
+        query_name_key,
         cast(event_date - interval '1' day as date) as source_date,
         event_date,
         pair_key
@@ -47,7 +48,7 @@ series_names as (
     select
         pairs.tenant_id,
         pairs.host_id,
-        pairs.domain as query_name,
+        pairs.query_name_key,
         pairs.event_date as source_date,
         beat_series.event_date,
         beat_series.pair_key
@@ -80,7 +81,7 @@ key_seconds as (
         on
             seconds.tenant_id = series_names.tenant_id
             and seconds.host_id = series_names.host_id
-            and seconds.query_name = series_names.query_name
+            and seconds.query_name_key = series_names.query_name_key
             and seconds.event_date = series_names.source_date
     where
         {{ date_window_predicate('seconds.event_date', lookback_days=1) }}

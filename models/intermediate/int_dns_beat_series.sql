@@ -44,6 +44,7 @@ final as (
         domain_level,
         domain,
         registered_domain,
+        query_name_key,
         event_date,
         n_query_names,
         n_seconds,

@@ -19,9 +19,10 @@
 
 with
 
--- A name's registered domain is a function of the name: joined on pairs, not on seconds.
+-- A name and its registered domain are functions of its key: joined on pairs, not on seconds.
 query_name_domains as (
     select distinct
+        query_name_key,
         query_name,
         registered_domain
     from {{ ref('stg_dns__query_names') }}
@@ -37,7 +38,7 @@ name_aggregates as (
     select
         tenant_id,
         host_id,
-        query_name,
+        query_name_key,
         event_date,
         count(*) as n_seconds,
         cast(sum(n_queries) as bigint) as n_queries,
@@ -48,7 +49,7 @@ name_aggregates as (
         max(second_at) as last_seen_at
     from {{ ref('int_dns_queries_aggregated_to_seconds') }}
     where {{ date_window_predicate('event_date') }}
-    group by tenant_id, host_id, query_name, event_date
+    group by tenant_id, host_id, query_name_key, event_date
 ),
 
 name_pairs as (
@@ -56,8 +57,9 @@ name_pairs as (
         name_aggregates.tenant_id,
         name_aggregates.host_id,
         'query_name' as domain_level,
-        name_aggregates.query_name as domain,
+        query_name_domains.query_name as domain,
         query_name_domains.registered_domain,
+        name_aggregates.query_name_key,
         name_aggregates.event_date,
         1 as n_query_names,
         name_aggregates.n_seconds,
@@ -69,7 +71,7 @@ name_pairs as (
         name_aggregates.last_seen_at
     from name_aggregates
     inner join query_name_domains
-        on name_aggregates.query_name = query_name_domains.query_name
+        on name_aggregates.query_name_key = query_name_domains.query_name_key
 ),
 
 registered_pairs as (
@@ -79,6 +81,7 @@ registered_pairs as (
         'registered_domain' as domain_level,
         registered_domain as domain,
         registered_domain,
+        null as query_name_key,  -- typed by the union: the key's integer type differs by engine
         event_date,
         count(*) as n_query_names,
         cast(sum(n_seconds) as bigint) as n_seconds,
@@ -96,7 +99,7 @@ registered_pairs as (
             query_name_domains.registered_domain
         from name_aggregates
         inner join query_name_domains
-            on name_aggregates.query_name = query_name_domains.query_name
+            on name_aggregates.query_name_key = query_name_domains.query_name_key
     ) as named_aggregates
     group by tenant_id, host_id, registered_domain, event_date
     having

@@ -21,7 +21,7 @@ members as (
 
 query_name_domains as (
     select distinct
-        query_name,
+        query_name_key,
         registered_domain
     from {{ ref('stg_dns__query_names') }}
     where name_rejection_reason is null
@@ -36,7 +36,7 @@ member_seconds as (
         seconds.second_at
     from {{ ref('int_dns_queries_aggregated_to_seconds') }} as seconds
     inner join query_name_domains
-        on seconds.query_name = query_name_domains.query_name
+        on seconds.query_name_key = query_name_domains.query_name_key
     inner join members
         on
             seconds.tenant_id = members.tenant_id

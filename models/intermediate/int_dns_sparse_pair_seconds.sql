@@ -36,6 +36,7 @@ sparse_names as (
         name_pairs.tenant_id,
         name_pairs.host_id,
         name_pairs.domain as query_name,
+        name_pairs.query_name_key,
         name_pairs.registered_domain,
         name_pairs.event_date,
         sparse_domains.domain_n_hosts,
@@ -66,7 +67,7 @@ sparse_seconds as (
         on
             seconds.tenant_id = sparse_names.tenant_id
             and seconds.host_id = sparse_names.host_id
-            and seconds.query_name = sparse_names.query_name
+            and seconds.query_name_key = sparse_names.query_name_key
             and seconds.event_date = sparse_names.event_date
     where {{ date_window_predicate('seconds.event_date') }}
 ),

@@ -63,6 +63,7 @@ final as (
     select
         validated.raw_query_name,
         validated.query_name,
+        {{ row_hash(['validated.query_name']) }} as query_name_key,
         registered_domains.registered_domain,
         validated.name_rejection_reason,
         validated.first_seen_date
