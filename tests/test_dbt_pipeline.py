@@ -9,6 +9,7 @@ full refresh and a day-by-day incremental run produce the same tables.
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -218,6 +219,27 @@ def test_quarantine_and_conservation(built: tuple[Path, int]) -> None:
     )
     assert duplicates == 2
     assert staged + duplicates + sum(reasons.values()) == n_raw
+
+
+def test_two_names_under_one_key_fail_the_build(built: tuple[Path, int], tmp_path: Path) -> None:
+    # the per-second table knows a name only by its 64-bit key: a second name under a key that
+    # is taken must stop the build, not merge the two names' counts
+    db, _ = built
+    copy = tmp_path / "collision.duckdb"
+    shutil.copy(db, copy)
+    with duckdb.connect(str(copy)) as con:
+        con.execute(
+            "insert into stg_dns__query_names by name "
+            "select 'other.example' as raw_query_name, 'other.example' as query_name, "
+            "query_name_key, 'other.example' as registered_domain, first_seen_date "
+            "from stg_dns__query_names where query_name = 'cdn.evil-uniform.com' limit 1"
+        )
+    test = ["test", "--select", "assert_query_name_keys_distinct"]
+    glob = {"raw_dns_glob": warehouse.raw_glob(db.parent)}
+    assert warehouse.run_dbt(test, glob, db_path=db).success
+    failed = warehouse.run_dbt(test, glob, db_path=copy)
+    assert not failed.success
+    assert [status for node, status, _ in failed.nodes if node.startswith("test.")] == ["fail"]
 
 
 INCREMENTAL_TABLES = (
