@@ -8,8 +8,8 @@
 
 -- Inter-arrival statistics of each profiled pair and day, over the intervals that end that day
 -- (the first may start in the lookback). Robust ones (median, MAD, Bowley) resist the long gaps
--- of missing beats and the short ones of bursts. Quantiles are exact, read off ranks from a
--- sort (which spills) rather than from per-group quantile states held in memory.
+-- of missing beats and the short ones of bursts. Quantiles are exact (macro ranked_quantile:
+-- read off ranks from a sort, or DuckDB's own exact quantile, which skips the sort).
 
 with
 
@@ -33,7 +33,7 @@ moments as (
     select
         event_date,
         pair_key,
-        min(n_intervals) as n_intervals,
+        count(*) as n_intervals,
         avg(interval_seconds) as interval_mean_seconds,
         stddev_samp(interval_seconds) as interval_stddev_seconds,
         {{ ranked_quantile('interval_seconds', 'interval_rank', 'n_intervals', 0.25) }} as interval_q1_seconds,

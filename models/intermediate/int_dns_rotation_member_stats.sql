@@ -35,7 +35,7 @@ final as (
     select
         {{ host_day }},
         registered_domain,
-        min(n_intervals) + 1 as n_member_beats,
+        count(*) + 1 as n_member_beats,
         {{ ranked_quantile(
             'member_interval_seconds', 'interval_rank', 'n_intervals', 0.5
         ) }} as member_interval_median_seconds

@@ -38,7 +38,7 @@ ranked_pool_intervals as (
 pool_medians as (
     select
         {{ host_day }},
-        min(n_intervals) as n_intervals,
+        count(*) as n_intervals,
         {{ ranked_quantile(
             'pool_gap_seconds', 'interval_rank', 'n_intervals', 0.5
         ) }} as interval_median_seconds

@@ -41,7 +41,7 @@ ranked_intervals as (
 medians as (
     select
         {{ series }},
-        min(n_intervals) as n_intervals,
+        count(*) as n_intervals,
         {{ ranked_quantile(
             'interval_seconds', 'interval_rank', 'n_intervals', 0.5
         ) }} as interval_median_seconds
