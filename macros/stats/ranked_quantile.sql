@@ -1,9 +1,10 @@
 {#-
     Aggregate over rows ranked 1..n within their group (row_number over the value's order):
     the exact q-quantile with linear interpolation, the definition of DuckDB's quantile_cont and
-    of percentile_cont. Built from a sort instead of an in-memory quantile state, so it spills
-    and gives the same exact value on every engine. Count a group's rows with count(*), not from
-    the window, so that an engine that does not read the ranks can skip computing them.
+    of percentile_cont. By default built from a sort instead of an in-memory quantile state, so
+    it spills and gives the same exact value on every engine (Trino has no exact quantile
+    aggregate). Count a group's rows with count(*), not from the window, so that an engine that
+    does not read the ranks can skip computing them.
 -#}
 {% macro ranked_quantile(value_expr, rank_expr, n_expr, q) -%}
     {{ return(adapter.dispatch('ranked_quantile', 'beaconlake')(value_expr, rank_expr, n_expr, q)) }}
