@@ -35,8 +35,10 @@ from beaconlake.confirm.periodicity import (
     analyze,
     autocorrelation,
     autocorrelation_lags,
+    best_fold,
     best_period,
     bin_counts,
+    fold_score,
     hill,
     median_sorted,
     quantile_sorted,
@@ -109,8 +111,15 @@ def reference_best_period(intervals: np.ndarray, seeds: list[float]) -> float:
     )
 
 
+def reference_best_fold(intervals: np.ndarray, seeds: list[float]):
+    """``best_fold`` as ``reference_best_period`` and then ``reference_fold_score``."""
+    period = reference_best_period(intervals, seeds)
+    return (period, *reference_fold_score(intervals, period))
+
+
 REFERENCE = {
     "best_period": reference_best_period,
+    "best_fold": reference_best_fold,
     "acf_hill": reference_acf_hill,
     "seasonal_strength": reference_seasonal_strength,
     "_null_threshold": reference_null_threshold,
@@ -216,8 +225,14 @@ def test_the_period_matrix_picks_the_period_one_at_a_time_picks() -> None:
             median_sorted(ordered),
             quantile_sorted(ordered, 0.25),
             float(rng.uniform(1, 5000)),
+            *([0.0] if i % 3 == 0 else []),  # a seed that is not positive stays as it is
         ]
         assert best_period(d, seeds) == reference_best_period(d, seeds)
+        # the picked period's row of the matrix is its fold score, bit for bit
+        period, fold, missing, k = best_fold(d, seeds)
+        alone, alone_missing, alone_k = fold_score(d, period)
+        assert (period, fold, missing) == (best_period(d, seeds), alone, alone_missing)
+        np.testing.assert_array_equal(k, alone_k)
 
 
 @pytest.mark.parametrize("n", [24, 25, 31, 64, 100, 191, 192, 193])

@@ -447,8 +447,7 @@ def analyze(
     seeds = {med, quantile_sorted(ordered, 0.25)}
     if spec_period > 0:
         seeds |= {spec_period, spec_period * 2, spec_period / 2}
-    period = best_period(d, list(seeds))
-    fold, missing, k = fold_score(d, period)
+    period, fold, missing, k = best_fold(d, list(seeds))
     acf_score, _ = acf_hill(beats, start, end, period)
     on_intervals = np.sort(d[k == 1])
     on_period = on_intervals / period
@@ -580,13 +579,18 @@ def renewal_llr(x: np.ndarray, k: np.ndarray, spread: float) -> float:
 def best_period(intervals: np.ndarray, seeds: list[float]) -> float:
     """The period that describes ``intervals`` best: of each seed's folded mean
     (``_folded_mean``) and the mean interval, the first with the highest fold score for the
-    missing beats it needs (``_parsimony``).
+    missing beats it needs (``_parsimony``). See ``best_fold``."""
+    return best_fold(intervals, seeds)[0]
+
+
+def best_fold(intervals: np.ndarray, seeds: list[float]) -> tuple[float, float, float, np.ndarray]:
+    """``best_period`` and its ``fold_score``: (period, score, missing share, multiples k).
 
     Every candidate period is a row of one matrix, a few array operations instead of a few
-    dozen per seed. ``analyze``'s intervals are whole seconds (``merge_beats``), so the folded
-    means' sums are exact in any order, and each row's fold score sums its intervals as
-    ``fold_score`` does: the same period, bit for bit
-    (``tests/test_confirm_equivalence.py``).
+    dozen per seed, and the fold score of the period picked is its row. ``analyze``'s
+    intervals are whole seconds (``merge_beats``), so the folded means' sums are exact in any
+    order, and each row's fold score sums its intervals as ``fold_score`` does: the same
+    period and fold score, bit for bit (``tests/test_confirm_equivalence.py``).
     """
     period = np.array(seeds)
     # a seed that is not positive stays as it is, as in ``_folded_mean``
@@ -601,9 +605,13 @@ def best_period(intervals: np.ndarray, seeds: list[float]) -> float:
     scores = np.zeros(len(periods))
     missing = np.zeros(len(periods))
     positive = periods > 0  # fold_score of a period that is not positive: 0 and 0
-    scores[positive], missing[positive], _ = _fold_rows(intervals, periods[positive])
+    scores[positive], missing[positive], multiples = _fold_rows(intervals, periods[positive])
     ranks = [_parsimony(float(f), float(m)) for f, m in zip(scores, missing, strict=True)]
-    return float(periods[ranks.index(max(ranks))])
+    best = ranks.index(max(ranks))
+    if not positive[best]:
+        return float(periods[best]), 0.0, 0.0, np.zeros(0, dtype=int)
+    row = int(np.count_nonzero(positive[:best]))
+    return float(periods[best]), float(scores[best]), float(missing[best]), multiples[row]
 
 
 #: Rounds of ``_folded_mean`` from each seed.
