@@ -120,9 +120,14 @@ def _series_times(
     four strings: sorting millions of events by their string keys took longer than scoring
     a tenth of the candidates.
     """
-    series = pd.MultiIndex.from_frame(cands[match]).unique()
-    of_event = series.get_indexer(pd.MultiIndex.from_frame(events[match]))
-    of_cand = series.get_indexer(pd.MultiIndex.from_frame(cands[match]))
+    if match == [SERIES_ID]:  # one integer column: a plain index matches it six times faster
+        series: pd.Index = pd.Index(cands[SERIES_ID]).unique()
+        of_event = series.get_indexer(events[SERIES_ID])
+        of_cand = series.get_indexer(cands[SERIES_ID])
+    else:
+        series = pd.MultiIndex.from_frame(cands[match]).unique()
+        of_event = series.get_indexer(pd.MultiIndex.from_frame(events[match]))
+        of_cand = series.get_indexer(pd.MultiIndex.from_frame(cands[match]))
     # stable: a series keeps its events in their order; events of no candidate (-1) go first
     order = np.argsort(of_event, kind="stable")
     times = events["event_epoch"].to_numpy(dtype=float)[order]
