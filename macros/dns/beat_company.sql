@@ -13,7 +13,6 @@
 -#}
 {% macro beats_with_company(beats, series, incremental=true) %}
     {%- set window = number_var('company_seconds') -%}
-    {%- set width = 2 * window + 1 -%}
     {%- set start = run_start_date() if incremental else date_var('start_date') -%}
     (
         select
@@ -27,14 +26,13 @@
                 host_id as probe_host_id,
                 registered_domain as probe_registered_domain,
                 beat_at,
-                cast(floor(({{ epoch_seconds('beat_at') }} - {{ window }}) / {{ width }}) as bigint)
-                + buckets.bucket_offset as probe_bucket
+                {{ company_bucket('beat_at', -window) }} + buckets.bucket_offset as probe_bucket
             from {{ beats }}
             cross join (values (0), (1)) as buckets (bucket_offset)
             where
                 buckets.bucket_offset = 0
-                or floor(({{ epoch_seconds('beat_at') }} + {{ window }}) / {{ width }})
-                > floor(({{ epoch_seconds('beat_at') }} - {{ window }}) / {{ width }})
+                or {{ company_bucket('beat_at', window) }}
+                > {{ company_bucket('beat_at', -window) }}
         ) as probes
         left join (
             select
@@ -42,7 +40,7 @@
                 seconds.host_id,
                 seconds.event_date,
                 seconds.second_at,
-                cast(floor({{ epoch_seconds('seconds.second_at') }} / {{ width }}) as bigint) as second_bucket,
+                {{ company_bucket('seconds.second_at') }} as second_bucket,
                 names.registered_domain
             from {{ ref('int_dns_queries_aggregated_to_seconds') }} as seconds
             inner join (
@@ -77,6 +75,27 @@
 
 
 {#-
+    Seconds in a moment's company window: the moment and var company_seconds either side.
+-#}
+{% macro company_window_seconds() -%}
+    {{ 2 * number_var('company_seconds') + 1 }}
+{%- endmacro %}
+
+
+{#-
+    The company join's bucket of `timestamp_expr` moved by `shift` seconds: buckets as wide as
+    a company window from the epoch, so a window spans the buckets of its two ends
+    (beats_with_company).
+-#}
+{% macro company_bucket(timestamp_expr, shift=0) -%}
+    {%- set moved = epoch_seconds(timestamp_expr) ~ (
+        ' + ' ~ shift if shift > 0 else ' - ' ~ (-shift) if shift < 0 else ''
+    ) -%}
+    cast(floor(({{ moved }}) / {{ company_window_seconds() }}) as bigint)
+{%- endmacro %}
+
+
+{#-
     A subquery: for each series of `beats` (a relation with tenant_id, host_id, event_date,
     beat_at, registered_domain and the columns `series`), its beats and those with company: an
     answered query (not NXDOMAIN) by the same host to another registered domain within
@@ -106,7 +125,7 @@
 {% macro host_company_rate(activity) -%}
     least(
         1.0,
-        {{ 2 * number_var('company_seconds') + 1 }} * cast({{ activity }}.n_answered_seconds as double)
+        {{ company_window_seconds() }} * cast({{ activity }}.n_answered_seconds as double)
         / nullif({{ activity }}.host_active_seconds, 0)
     )
 {%- endmacro %}
