@@ -609,7 +609,7 @@ def best_fold(intervals: np.ndarray, seeds: list[float]) -> tuple[float, float, 
     ranks = [_parsimony(float(f), float(m)) for f, m in zip(scores, missing, strict=True)]
     best = ranks.index(max(ranks))
     if not positive[best]:
-        return float(periods[best]), 0.0, 0.0, np.zeros(0, dtype=int)
+        return (float(periods[best]), *fold_score(intervals, float(periods[best])))
     row = int(np.count_nonzero(positive[:best]))
     return float(periods[best]), float(scores[best]), float(missing[best]), multiples[row]
 
