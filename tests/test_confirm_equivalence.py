@@ -40,11 +40,10 @@ from beaconlake.confirm.periodicity import (
     bin_counts,
     fold_score,
     hill,
-    median_sorted,
-    quantile_sorted,
     seasonal_series,
     strength,
 )
+from beaconlake.confirm.rows import Rows
 from beaconlake.confirm.scoring import score_candidate
 from beaconlake.confirm.seasonal import stl
 from beaconlake.simulate.timing import beat_times
@@ -117,9 +116,17 @@ def reference_best_fold(intervals: np.ndarray, seeds: list[float]):
     return (period, *reference_fold_score(intervals, period))
 
 
+def reference_best_folds(intervals: Rows, seeds: list[list[float]]):
+    """``best_folds`` as ``reference_best_fold`` on one row at a time."""
+    found = [reference_best_fold(intervals[i], s) for i, s in enumerate(seeds)]
+    period, fold, missing, k = zip(*found, strict=True)
+    return np.array(period), np.array(fold), np.array(missing), np.concatenate(k)
+
+
 REFERENCE = {
     "best_period": reference_best_period,
     "best_fold": reference_best_fold,
+    "best_folds": reference_best_folds,
     "acf_hill": reference_acf_hill,
     "seasonal_strength": reference_seasonal_strength,
     "_null_threshold": reference_null_threshold,
@@ -197,17 +204,17 @@ def test_the_sample_exercises_the_checks_that_changed() -> None:
     assert sum(0 < p.acf_score < 0.5 for p in found) >= 3
 
 
-def test_quantiles_of_sorted_intervals_are_numpys() -> None:
+def test_quantiles_of_sorted_rows_are_numpys() -> None:
     rng = np.random.default_rng(3)
-    for i in range(3000):
-        n = 1 + i % 60
-        x = [rng.uniform(0, 1000, n), np.rint(rng.uniform(0, 100, n)), rng.exponential(30, n)][
-            i % 3
+    for kind in range(3):
+        rows = [
+            [rng.uniform(0, 1000, n), np.rint(rng.uniform(0, 100, n)), rng.exponential(30, n)][kind]
+            for n in rng.integers(1, 61, 1000)
         ]
-        ordered = np.sort(x)
-        assert median_sorted(ordered) == np.median(x)
+        ordered = Rows.of(rows).sorted()
+        np.testing.assert_array_equal(ordered.median(), [np.median(x) for x in rows])
         for q in (0.1, 0.25, 0.5, 0.9, 1.0):
-            assert quantile_sorted(ordered, q) == np.quantile(x, q)
+            np.testing.assert_array_equal(ordered.quantile(q), [np.quantile(x, q) for x in rows])
 
 
 def test_the_period_matrix_picks_the_period_one_at_a_time_picks() -> None:
@@ -220,10 +227,9 @@ def test_the_period_matrix_picks_the_period_one_at_a_time_picks() -> None:
         else:
             d = np.floor(rng.exponential(period, n))
         d += 3.0  # whole seconds beyond the merge gap, as merge_beats leaves them
-        ordered = np.sort(d)
         seeds = [
-            median_sorted(ordered),
-            quantile_sorted(ordered, 0.25),
+            float(np.median(d)),
+            float(np.quantile(d, 0.25)),
             float(rng.uniform(1, 5000)),
             *([0.0] if i % 3 == 0 else []),  # a seed that is not positive stays as it is
         ]

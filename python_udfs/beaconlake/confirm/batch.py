@@ -28,7 +28,7 @@ from threadpoolctl import threadpool_limits
 
 from beaconlake.confirm import rotation
 from beaconlake.confirm.lexical import local_kind
-from beaconlake.confirm.periodicity import analyze
+from beaconlake.confirm.periodicity import analyze, analyze_many
 from beaconlake.confirm.scoring import Context, Record, company_evidence, score_candidate
 from beaconlake.confirm.settings import Settings, project_settings
 from beaconlake.domains import registered_domain
@@ -200,21 +200,19 @@ def context(key: SeriesKey, ctx: RowContext) -> Context:
     )
 
 
-def _score(job: Job, start: float, end: float, settings: Settings) -> Record:
-    key, times, ctx = job
-    p = analyze(
-        times,
-        start,
-        end,
-        active_seconds=ctx["host_active_seconds"],
-        merge_seconds=settings.beat_merge_seconds,
-    )
-    return _record(key, score_candidate(p, context(key, ctx), start, end, settings))
-
-
 def _score_batch(args: tuple[list[Job], float, float, Settings]) -> list[Record]:
     batch, start, end, settings = args
-    return [_score(job, start, end, settings) for job in batch]
+    found = analyze_many(
+        [times for _, times, _ in batch],
+        start,
+        end,
+        [ctx["host_active_seconds"] for _, _, ctx in batch],
+        merge_seconds=settings.beat_merge_seconds,
+    )
+    return [
+        _record(key, score_candidate(p, context(key, ctx), start, end, settings))
+        for (key, _, ctx), p in zip(batch, found, strict=True)
+    ]
 
 
 def _start_worker(parent: int) -> None:

@@ -10,14 +10,16 @@ so a finding can explain itself. All times are in seconds.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from functools import lru_cache, partial
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from scipy.special import expit
 
+from beaconlake.confirm.rows import Rows
 from beaconlake.confirm.seasonal import stl
 from beaconlake.confirm.settings import project_settings
 
@@ -88,29 +90,6 @@ CLIENT_DELAY_S, CLIENT_DELAY_SHARE = 20.0, 0.15
 TTL_SLACK_S = 1.0
 
 
-def quantile_sorted(ordered: np.ndarray, q: float) -> float:
-    """``np.quantile(ordered, q)`` of a non-empty array sorted ascending, by the same
-    arithmetic (its default, linear method): a sort and a few of these cost a tenth of one
-    ``np.quantile`` call on the short series most candidates are."""
-    n = len(ordered)
-    virtual = (n - 1) * q
-    if virtual >= n - 1:
-        return float(ordered[-1])
-    below = math.floor(virtual)
-    a, b = float(ordered[below]), float(ordered[below + 1])
-    gamma = virtual - below
-    # numpy's lerp: from the nearer end, so that q = 1 gives the last value exactly
-    return b - (b - a) * (1 - gamma) if gamma >= 0.5 else a + (b - a) * gamma
-
-
-def median_sorted(ordered: np.ndarray) -> float:
-    """``np.median(ordered)`` of a non-empty array sorted ascending (the same arithmetic)."""
-    half = len(ordered) // 2
-    if len(ordered) % 2:
-        return float(ordered[half])
-    return (float(ordered[half - 1]) + float(ordered[half])) / 2
-
-
 def cache_window(ttl: float) -> tuple[float, float]:
     """The intervals of a client re-resolving a name each time its cache entry of ``ttl``
     seconds expires: from the TTL (less ``TTL_SLACK_S``) to the TTL plus a client delay."""
@@ -125,16 +104,7 @@ def ttl_floor(intervals: np.ndarray) -> float:
     client delay of at most 20 s or 15 % of ``T``). A beacon with symmetric jitter spreads
     below its period, so it does not match; an exact timer on a TTL-like period does.
     """
-    if len(intervals) < 3:
-        return 0.0
-    ordered = np.sort(intervals)
-    lo, med = quantile_sorted(ordered, 0.1), quantile_sorted(ordered, 0.5)
-    for ttl in COMMON_TTLS:
-        floor, hi = cache_window(ttl)
-        if lo >= floor and ttl - 0.5 <= med <= hi:
-            inside = np.mean((intervals >= floor) & (intervals <= hi))
-            return float(ttl) if inside >= TTL_SHARE else 0.0
-    return 0.0
+    return float(_ttl_floors(Rows.of([np.sort(intervals)]))[0])
 
 
 def ttl_bound(intervals: np.ndarray) -> float:
@@ -144,14 +114,45 @@ def ttl_bound(intervals: np.ndarray) -> float:
     cache entry makes a query go out. Weaker than ``ttl_floor``: a beacon with one-sided jitter
     on a TTL-like period matches too, so it only counts for a name that many hosts use.
     """
-    if len(intervals) < 3:
-        return 0.0
-    ordered = np.sort(intervals)
-    least, lo = float(ordered[0]), quantile_sorted(ordered, 0.1)
-    for ttl in COMMON_TTLS:
-        if least >= ttl - TTL_SLACK_S and lo <= ttl + max(2.0, CLIENT_DELAY_SHARE * ttl):
-            return float(ttl)
-    return 0.0
+    return float(_ttl_bounds(Rows.of([np.sort(intervals)]))[0])
+
+
+_TTLS = np.array(COMMON_TTLS, dtype=float)
+#: Each common TTL's cache window (``cache_window``), as columns: lowest and highest interval.
+_CACHE_FLOORS, _CACHE_CEILINGS = np.array([cache_window(ttl) for ttl in COMMON_TTLS]).T
+
+
+def _first_ttl(match: np.ndarray) -> np.ndarray:
+    """Per row of ``match`` (rows by ``COMMON_TTLS``), the first TTL that matches, or 0."""
+    return np.where(match.any(axis=1), _TTLS[match.argmax(axis=1)], 0.0)
+
+
+def _ttl_floors(on_intervals: Rows) -> np.ndarray:
+    """``ttl_floor`` of each row of intervals, sorted ascending."""
+    found = np.zeros(len(on_intervals))
+    three = np.flatnonzero(on_intervals.lengths >= 3)
+    rows = on_intervals.take(three)
+    lo, med = rows.quantile(0.1)[:, None], rows.quantile(0.5)[:, None]
+    match = (lo >= _CACHE_FLOORS) & (med >= _TTLS - 0.5) & (med <= _CACHE_CEILINGS)
+    first = match.argmax(axis=1)[rows.row]
+    x = rows.values
+    inside = rows.mean((x >= _CACHE_FLOORS[first]) & (x <= _CACHE_CEILINGS[first]))
+    # the first TTL whose window holds the quantiles decides: enough intervals inside it or none
+    found[three] = np.where(inside >= TTL_SHARE, _first_ttl(match), 0.0)
+    return found
+
+
+def _ttl_bounds(ordered: Rows) -> np.ndarray:
+    """``ttl_bound`` of each row of intervals, sorted ascending."""
+    found = np.zeros(len(ordered))
+    three = np.flatnonzero(ordered.lengths >= 3)
+    rows = ordered.take(three)
+    least, lo = rows.first()[:, None], rows.quantile(0.1)[:, None]
+    match = (least >= _TTLS - TTL_SLACK_S) & (
+        lo <= _TTLS + np.maximum(2.0, CLIENT_DELAY_SHARE * _TTLS)
+    )
+    found[three] = _first_ttl(match)
+    return found
 
 
 def merge_beats(times: np.ndarray, merge_seconds: float) -> np.ndarray:
@@ -160,10 +161,18 @@ def merge_beats(times: np.ndarray, merge_seconds: float) -> np.ndarray:
     most ``merge_seconds`` (var ``beat_merge_seconds``) after the previous one is one beat, at
     its first second: the A, AAAA and retries of one call-home, even across a second boundary.
     """
-    seconds = np.unique(np.floor(np.asarray(times, dtype=float)))
-    if len(seconds) == 0:
-        return seconds
-    return seconds[np.concatenate(([True], np.diff(seconds) > merge_seconds))]
+    return _merged(Rows.of([times]), merge_seconds).values
+
+
+def _merged(events: Rows, merge_seconds: float) -> Rows:
+    """``merge_beats`` of each row of event times."""
+    seconds = np.floor(events.values)
+    order = np.lexsort((seconds, events.row))
+    seconds, row = seconds[order], events.row[order]
+    # a second within merge_seconds of the previous one (or the same second) joins its beat
+    starts = np.ones(len(seconds), dtype=bool)
+    starts[1:] = (row[1:] != row[:-1]) | (np.diff(seconds) > max(merge_seconds, 0.0))
+    return Rows(seconds[starts], np.bincount(row[starts], minlength=len(events)))
 
 
 #: ``FOLD_WEIGHTS`` by multiple k (index), 0 for k = 0 (never) and for k beyond the last.
@@ -179,21 +188,20 @@ def fold_score(intervals: np.ndarray, period: float) -> tuple[float, float, np.n
     """
     if len(intervals) == 0 or period <= 0:
         return 0.0, 0.0, np.zeros(0, dtype=int)
-    scores, missing, k = _fold_rows(intervals, np.array([period]))
-    return float(scores[0]), float(missing[0]), k[0]
+    scores, missing, k = _folds(Rows.of([intervals]), np.array([period]))
+    return float(scores[0]), float(missing[0]), k
 
 
-def _fold_rows(
-    intervals: np.ndarray, periods: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``fold_score`` of ``intervals`` for each of ``periods`` (all > 0), as rows: (scores,
-    shares spanning 2+ periods, multiples k). A row sums as the one-period call would, so
-    both give the same numbers bit for bit."""
-    k = np.maximum(1, np.rint(intervals / periods[:, None])).astype(int)
-    dev = np.abs(intervals / k - periods[:, None]) / (FOLD_TOLERANCE * periods[:, None])
+def _folds(intervals: Rows, periods: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``fold_score`` of each row of ``intervals`` for its period in ``periods`` (all > 0):
+    (scores, shares spanning 2+ periods, multiples k of every interval)."""
+    period = periods[intervals.row]
+    x = intervals.values
+    k = np.maximum(1, np.rint(x / period)).astype(int)
+    dev = np.abs(x / k - period) / (FOLD_TOLERANCE * period)
     w = _FOLD_TABLE[np.minimum(k, len(_FOLD_TABLE) - 1)]
-    scores = np.mean(w * np.minimum(np.maximum(1.0 - dev, 0.0), 1.0), axis=1)
-    return scores, np.mean(k > 1, axis=1), k
+    scores = intervals.mean(w * np.minimum(np.maximum(1.0 - dev, 0.0), 1.0))
+    return scores, intervals.mean(k > 1), k
 
 
 def bin_counts(beats: np.ndarray, start: float, end: float, bin_s: float) -> np.ndarray:
@@ -432,95 +440,155 @@ def analyze(
     application that stops while its user is away) lower continuity beyond one a day (a
     workstation's night).
     """
-    n_events = len(times)
+    return analyze_many([times], start, end, [active_seconds], seed, merge_seconds)[0]
+
+
+def analyze_many(
+    series: Sequence[np.ndarray],
+    start: float,
+    end: float,
+    active_seconds: Sequence[float | None] | None = None,
+    seed: int = 0,
+    merge_seconds: float | None = None,
+) -> list[Periodicity]:
+    """``analyze`` of each of ``series`` (event times) over the same window, each with its host's
+    ``active_seconds`` (None: the whole window).
+
+    The interval statistics run on all series at once (``Rows``): a candidate's few dozen
+    intervals cost far less arithmetic than NumPy's overhead per call, so one call per batch
+    instead of one per series takes most of their time away. The spectral checks (periodogram,
+    autocorrelation, STL) run one series at a time: each bins its series at its own period.
+    """
     if merge_seconds is None:
         merge_seconds = project_settings().beat_merge_seconds
-    beats = merge_beats(times, merge_seconds)
-    n = len(beats)
-    if n < 4:
-        return _empty(n_events, n)
-    d = np.diff(beats)
-    ordered = np.sort(d)
-    med = median_sorted(ordered)
-    peak = spectral_peak(beats, start, end, max(med / 3, 1.0), seed)
-    spec_period = peak.period_seconds
-    seeds = {med, quantile_sorted(ordered, 0.25)}
-    if spec_period > 0:
-        seeds |= {spec_period, spec_period * 2, spec_period / 2}
-    period, fold, missing, k = best_fold(d, list(seeds))
-    acf_score, _ = acf_hill(beats, start, end, period)
-    on_intervals = np.sort(d[k == 1])
-    on_period = on_intervals / period
-    mad = 1.0
-    if len(on_period) >= 3:
-        mad = median_sorted(np.sort(np.abs(on_period - median_sorted(on_period))))
+    if active_seconds is None:
+        active_seconds = [None] * len(series)
+    events = Rows.of(series)
+    merged = _merged(events, merge_seconds)
+    found = [
+        _empty(int(n_events), int(n_beats))
+        for n_events, n_beats in zip(events.lengths, merged.lengths, strict=True)
+    ]
+    enough = np.flatnonzero(merged.lengths >= 4)
+    if not len(enough):
+        return found
+    active = [active_seconds[i] for i in enough.tolist()]
+    analysed = _analyze_rows(merged.take(enough), events.lengths[enough], start, end, active, seed)
+    for i, p in zip(enough.tolist(), analysed, strict=True):
+        found[i] = p
+    return found
+
+
+def _analyze_rows(
+    beats: Rows,
+    n_events: np.ndarray,
+    start: float,
+    end: float,
+    active_seconds: list[float | None],
+    seed: int,
+) -> Iterator[Periodicity]:
+    """``analyze`` of each row of ``beats`` (sorted, at least four each)."""
+    d = beats.diff()
+    ordered = d.sorted()
+    medians, quartiles = ordered.median().tolist(), ordered.quantile(0.25).tolist()
+    peaks = [
+        spectral_peak(beats[i], start, end, max(med / 3, 1.0), seed)
+        for i, med in enumerate(medians)
+    ]
+    seeds = []
+    for med, quartile, peak in zip(medians, quartiles, peaks, strict=True):
+        tried = {med, quartile}
+        if peak.period_seconds > 0:
+            spec = peak.period_seconds
+            tried |= {spec, spec * 2, spec / 2}
+        seeds.append(list(tried))
+    period, fold, missing, k = best_folds(d, seeds)
+    on_intervals = d.where(k == 1).sorted()
+    # the jitter: the MAD of the on-period intervals over the period (1 with fewer than three)
+    mad = np.ones(len(beats))
+    three = np.flatnonzero(on_intervals.lengths >= 3)
+    on_period = on_intervals.take(three)
+    on_period = on_period.like(on_period.values / period[three][on_period.row])
+    centred = on_period.like(np.abs(on_period.values - on_period.median()[on_period.row]))
+    mad[three] = centred.sorted().median()
     spread = 1.4826 * mad  # a normal's sigma from its MAD
     # a beacon without missing beats may be better described by one normal around the mean
     # interval than by the folded mixture (wide Gaussian jitter spills into "k = 2")
-    mean_d = float(d.mean())
-    llr = max(
-        renewal_llr(d / period, k, spread),
-        renewal_llr(d / mean_d, np.ones(len(d), dtype=int), float(d.std() / mean_d)),
+    mean_d = d.mean()
+    sd = np.sqrt(d.mean((d.values - mean_d[d.row]) ** 2))
+    llr = np.maximum(
+        renewal_llrs(d.like(d.values / period[d.row]), k, spread),
+        renewal_llrs(
+            d.like(d.values / mean_d[d.row]), np.ones(len(d.values), dtype=int), sd / mean_d
+        ),
     )
-    # spectral evidence counts only if the spectral peak agrees with the period (or a harmonic)
-    ratio = peak.ratio() if spec_period and _harmonic(spec_period, period) else 0.0
-    seasonal = seasonal_strength(beats, start, end, period)
-    active = active_seconds if active_seconds and active_seconds > 0 else end - start
-    lifetime = float(beats[-1] - beats[0]) + period
-    judged = min(max(lifetime, min_span(period)), active)
-    coverage, gaps_per_day = _coverage(beats, d, period, judged, judged - lifetime)
-    continuity = coverage / (1.0 + max(0.0, gaps_per_day - FREE_GAPS_PER_DAY) / 2.0)
-    # a logistic that cannot overflow: a long Poisson-like series has a very negative llr
-    renewal = float(expit((llr * len(d) - LLR_MIDPOINT) / LLR_SCALE))
-    parts = {
-        "renewal_score": renewal,
-        "interval_score": fold,
-        "spectral_score": _clamp(ratio - 0.5, 0.0, 1.0),
-        "acf_score": acf_score,
-        "seasonal_strength": seasonal,
-    }
-    regularity = (
-        WEIGHTS["renewal_score"] * renewal
-        + WEIGHTS["interval_score"] * fold
-        + WEIGHTS["confirmation"] * max(parts["spectral_score"], acf_score, seasonal)
+    window = end - start
+    active = np.array([a if a and a > 0 else window for a in active_seconds], dtype=float)
+    first, last = beats.first(), beats.last()
+    lifetime = (last - first) + period
+    judged = np.minimum(np.maximum(lifetime, min_span(period)), active)
+    coverage, gaps_per_day = _coverages(beats, d, period, judged, judged - lifetime)
+    ttl = _ttl_floors(on_intervals)
+    ttl_bound_ = _ttl_bounds(
+        ordered.where(ordered.values <= ((max(FOLD_WEIGHTS) + 0.5) * period)[ordered.row])
     )
-    combined = regularity * math.sqrt(continuity) * min(1.0, n / FULL_CONFIDENCE_BEATS)
-    return Periodicity(
-        n_events=n_events,
-        n_beats=n,
-        period_seconds=float(period),
-        jitter=min(1.0, 2.0 * mad),  # the MAD of U(-j, j) is j / 2
-        interval_score=fold,
-        renewal_llr=llr,
-        missing_share=missing,
-        spectral_ratio=float(ratio),
-        spectral_score=parts["spectral_score"],
-        acf_score=acf_score,
-        seasonal_strength=seasonal,
-        coverage=coverage,
-        gaps_per_day=gaps_per_day,
-        renewal_score=renewal,
-        continuity=continuity,
-        periodicity_score=float(combined),
-        lifetime_seconds=lifetime,
-        ttl_seconds=ttl_floor(on_intervals),
-        judged_seconds=judged,
-        ttl_bound_seconds=ttl_bound(ordered[ordered <= (max(FOLD_WEIGHTS) + 0.5) * period]),
-        interval_floor_seconds=quantile_sorted(on_intervals, 0.1)
-        if len(on_intervals) >= 3
-        else 0.0,
-    )
+    interval_floor = np.zeros(len(beats))
+    interval_floor[three] = on_intervals.take(three).quantile(0.1)
+    for i, peak in enumerate(peaks):
+        p = float(period[i])
+        spec_period = peak.period_seconds
+        acf_score, _ = acf_hill(beats[i], start, end, p)
+        # spectral evidence counts only if the spectral peak agrees with the period (or a harmonic)
+        ratio = peak.ratio() if spec_period and _harmonic(spec_period, p) else 0.0
+        seasonal = seasonal_strength(beats[i], start, end, p)
+        cover, gaps = float(coverage[i]), float(gaps_per_day[i])
+        continuity = cover / (1.0 + max(0.0, gaps - FREE_GAPS_PER_DAY) / 2.0)
+        # a logistic that cannot overflow: a long Poisson-like series has a very negative llr
+        m = int(d.lengths[i])
+        renewal = float(expit((float(llr[i]) * m - LLR_MIDPOINT) / LLR_SCALE))
+        spectral = _clamp(ratio - 0.5, 0.0, 1.0)
+        regularity = (
+            WEIGHTS["renewal_score"] * renewal
+            + WEIGHTS["interval_score"] * float(fold[i])
+            + WEIGHTS["confirmation"] * max(spectral, acf_score, seasonal)
+        )
+        n = m + 1
+        combined = regularity * math.sqrt(continuity) * min(1.0, n / FULL_CONFIDENCE_BEATS)
+        yield Periodicity(
+            n_events=int(n_events[i]),
+            n_beats=n,
+            period_seconds=p,
+            jitter=min(1.0, 2.0 * float(mad[i])),  # the MAD of U(-j, j) is j / 2
+            interval_score=float(fold[i]),
+            renewal_llr=float(llr[i]),
+            missing_share=float(missing[i]),
+            spectral_ratio=float(ratio),
+            spectral_score=spectral,
+            acf_score=acf_score,
+            seasonal_strength=seasonal,
+            coverage=cover,
+            gaps_per_day=gaps,
+            renewal_score=renewal,
+            continuity=continuity,
+            periodicity_score=float(combined),
+            lifetime_seconds=float(lifetime[i]),
+            ttl_seconds=float(ttl[i]),
+            judged_seconds=float(judged[i]),
+            ttl_bound_seconds=float(ttl_bound_[i]),
+            interval_floor_seconds=float(interval_floor[i]),
+        )
 
 
-def min_span(period: float) -> float:
-    """Seconds a series of this period is judged over at least (``MIN_SPAN_S``, 8 periods)."""
-    return max(MIN_SPAN_S, MIN_SPAN_PERIODS * period)
+def min_span(period: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Seconds a series of each period is judged over at least (``MIN_SPAN_S``, 8 periods)."""
+    return np.maximum(MIN_SPAN_S, MIN_SPAN_PERIODS * period)
 
 
-def _coverage(
-    beats: np.ndarray, d: np.ndarray, period: float, active: float, short_by: float = 0.0
-) -> tuple[float, float]:
-    """(coverage, restarts per day) of a series over its own lifetime.
+def _coverages(
+    beats: Rows, d: Rows, period: np.ndarray, active: np.ndarray, short_by: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(coverage, restarts per day) of each series (row of ``beats``, its intervals ``d``) over
+    its own lifetime.
 
     Silences longer than ``max(4.5 periods, MIN_GAP_S)`` cut the series into runs. Coverage is
     beats over the beats expected inside the runs (at most ``active`` seconds): a tunnel that
@@ -530,20 +598,30 @@ def _coverage(
     sessions do not count. ``short_by``: seconds a short series falls short of the least time
     it is judged over, added to its runs.
     """
-    gap = max((max(FOLD_WEIGHTS) + 0.5) * period, MIN_GAP_S)
-    cut = np.flatnonzero(d > gap)
-    runs = np.diff(np.concatenate(([0], cut + 1, [len(beats)])))
-    covered = float(beats[-1] - beats[0]) - float(d[cut].sum()) + len(runs) * period
-    covered += max(0.0, short_by)
-    coverage = float(min(1.0, len(beats) / max(min(covered, active) / period, 1.0)))
-    restarts = int((runs[1:] >= MIN_RUN_BEATS).sum())
-    days = max((float(beats[-1] - beats[0]) + period) / 86_400, 1.0)
+    gap = np.maximum((max(FOLD_WEIGHTS) + 0.5) * period, MIN_GAP_S)
+    cut = d.values > gap[d.row]
+    runs = 1 + d.sum(cut)
+    span = beats.last() - beats.first()
+    covered = span - d.sum(np.where(cut, d.values, 0.0)) + runs * period
+    covered += np.maximum(0.0, short_by)
+    n = beats.lengths
+    coverage = np.minimum(1.0, n / np.maximum(np.minimum(covered, active) / period, 1.0))
+    # the run after each silence: from the beat after it to the next silence or the last beat
+    at = np.flatnonzero(cut)
+    row = d.row[at]
+    after = at - d.starts[row] + 1  # the run's first beat, within its series
+    until = n[row].copy()
+    same = row[1:] == row[:-1]
+    until[:-1][same] = after[1:][same]
+    restarts = np.bincount(row[until - after >= MIN_RUN_BEATS], minlength=len(beats))
+    days = np.maximum((span + period) / 86_400, 1.0)
     return coverage, restarts / days
 
 
-def _parsimony(fold: float, missing: float) -> float:
-    """Fold score discounted by the missing beats it needs: P/2 with 80 % missing loses to P."""
-    return fold * math.sqrt(max(0.0, 1.0 - missing))
+def _parsimony(fold: Any, missing: Any) -> Any:
+    """Fold score discounted by the missing beats it needs: P/2 with 80 % missing loses to P
+    (numbers or arrays of them)."""
+    return fold * np.sqrt(np.maximum(0.0, 1.0 - missing))
 
 
 #: Jitter (relative spread) assumed at least / at most by the renewal model.
@@ -560,20 +638,33 @@ def renewal_llr(x: np.ndarray, k: np.ndarray, spread: float) -> float:
     flat component for long gaps; the Poisson model is exponential with the mean of ``x``.
     Positive: the intervals look like a beacon; negative: like random arrivals.
     """
-    if len(x) == 0:
-        return -1.0
-    s = _clamp(spread, MIN_SPREAD, MAX_SPREAD)
+    return float(renewal_llrs(Rows.of([x]), np.asarray(k), np.array([spread]))[0])
+
+
+def renewal_llrs(x: Rows, k: np.ndarray, spread: np.ndarray) -> np.ndarray:
+    """``renewal_llr`` of each row of ``x`` with its multiples ``k`` (one per value) and its
+    ``spread``; -1 for an empty row."""
+    s = np.clip(spread, MIN_SPREAD, MAX_SPREAD)
     ks = np.arange(1, max(FOLD_WEIGHTS) + 1)
-    counts = np.bincount(np.minimum(k, len(ks) + 1), minlength=len(ks) + 2)[ks] + 0.5
-    weights = (1 - GAP_MASS) * counts / counts.sum()
-    sd = s * np.sqrt(ks)
-    dens = weights[:, None] * np.exp(-0.5 * ((x[None, :] - ks[:, None]) / sd[:, None]) ** 2)
-    beacon = (dens / (sd[:, None] * math.sqrt(2 * math.pi))).sum(0)
-    longest = max(float(x.max()), ks[-1] + 0.5)
-    beacon += GAP_MASS / longest
-    mean = float(x.mean())
-    log_poisson = -x / mean - math.log(mean)  # in logs: exp(-x / mean) underflows for long gaps
-    return float(np.mean(np.log(beacon) - log_poisson))
+    slots = len(ks) + 2  # k = 0 (never), 1..4, and beyond
+    counted = np.bincount(x.row * slots + np.minimum(k, slots - 1), minlength=len(x) * slots)
+    counts = counted.reshape(len(x), slots)[:, ks] + 0.5
+    weights = (1 - GAP_MASS) * counts / counts.sum(axis=1, keepdims=True)
+    sd = s[:, None] * np.sqrt(ks)
+    values, row = x.values, x.row
+    beacon = np.zeros(len(values))
+    for j, multiple in enumerate(ks):  # the mixture's components, added in order
+        sd_j = sd[row, j]
+        dens = weights[row, j] * np.exp(-0.5 * ((values - multiple) / sd_j) ** 2)
+        beacon += dens / (sd_j * math.sqrt(2 * math.pi))
+    empty = x.lengths == 0
+    longest = np.full(len(x), ks[-1] + 0.5)
+    longest[~empty] = np.maximum(x.take(np.flatnonzero(~empty)).max(), ks[-1] + 0.5)
+    beacon += GAP_MASS / longest[row]
+    mean = x.mean()
+    # in logs: exp(-x / mean) underflows for long gaps
+    log_poisson = -values / mean[row] - np.log(mean)[row]
+    return np.where(empty, -1.0, x.mean(np.log(beacon) - log_poisson))
 
 
 def best_period(intervals: np.ndarray, seeds: list[float]) -> float:
@@ -584,34 +675,52 @@ def best_period(intervals: np.ndarray, seeds: list[float]) -> float:
 
 
 def best_fold(intervals: np.ndarray, seeds: list[float]) -> tuple[float, float, float, np.ndarray]:
-    """``best_period`` and its ``fold_score``: (period, score, missing share, multiples k).
+    """``best_period`` and its ``fold_score``: (period, score, missing share, multiples k)."""
+    period, fold, missing, k = best_folds(Rows.of([intervals]), [seeds])
+    if period[0] <= 0:
+        return (float(period[0]), *fold_score(intervals, float(period[0])))
+    return float(period[0]), float(fold[0]), float(missing[0]), k
 
-    Every candidate period is a row of one matrix, a few array operations instead of a few
-    dozen per seed, and the fold score of the period picked is its row. ``analyze``'s
-    intervals are whole seconds (``merge_beats``), so the folded means' sums are exact in any
-    order, and each row's fold score sums its intervals as ``fold_score`` does: the same
-    period and fold score, bit for bit (``tests/test_confirm_equivalence.py``).
+
+def best_folds(
+    intervals: Rows, seeds: list[list[float]]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``best_fold`` of each row of ``intervals`` (not empty) from its ``seeds``: (periods,
+    fold scores, missing shares, multiples k of every interval; k = 0 in a row whose best
+    period is not positive, which ``analyze``'s intervals of whole seconds never have).
+
+    Every candidate period of every row is a row of one flat matrix: a few array operations
+    for a batch instead of a few dozen per seed and series. The intervals are whole seconds
+    (``merge_beats``), so the folded means' sums are exact in any order: the same periods, bit
+    for bit, as ``_folded_mean`` one seed at a time (``tests/test_confirm_equivalence.py``).
     """
-    period = np.array(seeds)
-    # a seed that is not positive stays as it is, as in ``_folded_mean``
+    # the periods tried on a row: its seeds, then its mean interval
+    n_tried = np.array([len(s) + 1 for s in seeds], dtype=np.int64)
+    tried = intervals.take(np.repeat(np.arange(len(intervals)), n_tried))
+    mean = intervals.mean()
+    period = np.array([p for s, m in zip(seeds, mean.tolist(), strict=True) for p in (*s, m)])
+    # a seed that is not positive stays as it is, as in ``_folded_mean``; so does the mean
     moving = period > 0
+    moving[np.cumsum(n_tried) - 1] = False
+    x = tried.values
     for _ in range(FOLDED_MEAN_ROUNDS):
-        k = np.maximum(1, np.rint(intervals / np.where(moving, period, 1.0)[:, None]))
+        k = np.maximum(1, np.rint(x / np.where(moving, period, 1.0)[tried.row]))
         use = k <= max(FOLD_WEIGHTS)
-        moving &= use.any(axis=1)  # no interval within reach: the seed stays
-        periods_in = np.where(moving, (k * use).sum(axis=1), 1.0)
-        period = np.where(moving, (intervals * use).sum(axis=1) / periods_in, period)
-    periods = np.append(period, intervals.mean())
-    scores = np.zeros(len(periods))
-    missing = np.zeros(len(periods))
-    positive = periods > 0  # fold_score of a period that is not positive: 0 and 0
-    scores[positive], missing[positive], multiples = _fold_rows(intervals, periods[positive])
-    ranks = [_parsimony(float(f), float(m)) for f, m in zip(scores, missing, strict=True)]
-    best = ranks.index(max(ranks))
-    if not positive[best]:
-        return (float(periods[best]), *fold_score(intervals, float(periods[best])))
-    row = int(np.count_nonzero(positive[:best]))
-    return float(periods[best]), float(scores[best]), float(missing[best]), multiples[row]
+        moving &= tried.sum(use) > 0  # no interval within reach: the seed stays
+        periods_in = np.where(moving, tried.sum(k * use), 1.0)
+        period = np.where(moving, tried.sum(x * use) / periods_in, period)
+    positive = period > 0  # fold_score of a period that is not positive: 0 and 0
+    scores, missing, multiples = _folds(tried, np.where(positive, period, 1.0))
+    scores, missing = np.where(positive, scores, 0.0), np.where(positive, missing, 0.0)
+    multiples[~positive[tried.row]] = 0
+    ranks = Rows(_parsimony(scores, missing), n_tried)
+    best = ranks.first_max()
+    return (
+        period[best],
+        scores[best],
+        missing[best],
+        tried.like(multiples).take(best).values.astype(int),
+    )
 
 
 #: Rounds of ``_folded_mean`` from each seed.
