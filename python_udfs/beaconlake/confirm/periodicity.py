@@ -209,11 +209,12 @@ def bin_counts(beats: np.ndarray, start: float, end: float, bin_s: float) -> np.
     return np.bincount(_bin_index(beats, start, bin_s, n), minlength=n).astype(float)
 
 
-def _bin_index(beats: np.ndarray, start: float, bin_s: float, n: int) -> np.ndarray:
+def _bin_index(beats: np.ndarray, start: Any, bin_s: Any, n: Any) -> np.ndarray:
     """The bin of each beat among ``n`` bins of ``bin_s`` seconds from ``start`` (those outside
-    in the first or last)."""
+    in the first or last); numbers, or arrays of them with one per beat."""
     # np.minimum of np.maximum, not np.clip: the same numbers without 20 us of overhead per call
-    return np.minimum(np.maximum(((beats - start) / bin_s).astype(np.int64), 0), n - 1)
+    index: np.ndarray = np.minimum(np.maximum(((beats - start) / bin_s).astype(np.int64), 0), n - 1)
+    return index
 
 
 def _padded_power(x: np.ndarray) -> np.ndarray:
@@ -284,25 +285,68 @@ def spectral_peak(
     (a fast beacon repeats plenty of times within it). The same bin sizes and window lengths
     recur across candidates, so permutation thresholds are computed once per shape.
     """
+    return spectral_peaks(Rows.of([beats]), start, end, [min_period], seed)[0]
+
+
+def _spectral_window(
+    first: float, start: float, end: float, min_period: float
+) -> tuple[float, float, float, int]:
+    """(bin seconds, first and last time, bins) of the periodogram of a series whose first beat
+    is at ``first`` (see ``spectral_peak``)."""
     bin_s = float(2 ** max(0, math.floor(math.log2(max(min_period / 4.0, 1.0)))))
-    lo_t = start if (end - start) / bin_s <= MAX_BINS else max(start, float(beats[0]))
+    lo_t = start if (end - start) / bin_s <= MAX_BINS else max(start, first)
     hi_t = min(end, lo_t + MAX_BINS * bin_s)
-    inside = beats[(beats >= lo_t) & (beats < hi_t)]
+    return bin_s, lo_t, hi_t, max(1, math.ceil((hi_t - lo_t) / bin_s))
+
+
+def spectral_peaks(
+    beats: Rows, start: float, end: float, min_periods: Sequence[float], seed: int = 0
+) -> list[SpectralPeak]:
+    """``spectral_peak`` of each row of ``beats`` (sorted) with its shortest period of interest.
+
+    Series binned to the same number of bins are transformed together, ``NULL_BLOCK`` at a
+    time: NumPy transforms the rows of a block exactly as one by one, without one call's
+    overhead per series.
+    """
+    windows = [
+        _spectral_window(float(first), start, end, min_period)
+        for first, min_period in zip(beats.first(), min_periods, strict=True)
+    ]
+    bin_s, lo_t, hi_t, n = (np.array(column) for column in zip(*windows, strict=True))
     # binned, not lombscargle of the beats: 0.5 s a series, and exact beats peak on any harmonic
-    x = np.minimum(bin_counts(inside, lo_t, hi_t, bin_s), 1.0)
-    n = len(x)
-    if n < 16 or x.sum() < 4:
-        return SpectralPeak()
-    power = _padded_power(x)
-    n_fft = 2 * (len(power) - 1)
-    # frequencies (cycles per bin) from 3 cycles per window up to a period of 2 bins
-    lo = max(1, math.ceil(3 * n_fft / n))
-    hi = min(len(power), n_fft // 2)
-    if hi <= lo + 1:
-        return SpectralPeak()
-    k = lo + int(np.argmax(power[lo:hi]))
-    shape = (n, _round_sig(int(x.sum())), lo, hi, seed)
-    return SpectralPeak(n_fft / k * bin_s, float(power[k]), partial(_null_threshold, *shape))
+    row = beats.row
+    inside = (beats.values >= lo_t[row]) & (beats.values < hi_t[row])
+    row = row[inside]
+    at = _bin_index(beats.values[inside], lo_t[row], bin_s[row], n[row])
+    # a bin with beats counts once: the occupied bins, as (row, bin) in one integer each
+    width = int(n.max())
+    occupied = np.unique(row * width + at)
+    occupied_row, occupied_bin = occupied // width, occupied % width
+    beats_in = np.bincount(occupied_row, minlength=len(beats))
+    peaks = [SpectralPeak()] * len(beats)
+    enough = (n >= 16) & (beats_in >= 4)
+    for size in np.unique(n[enough]).tolist():
+        rows = np.flatnonzero(enough & (n == size))
+        for block in (rows[i : i + NULL_BLOCK] for i in range(0, len(rows), NULL_BLOCK)):
+            x = np.zeros((len(block), size))
+            mine = np.isin(occupied_row, block)
+            x[np.searchsorted(block, occupied_row[mine]), occupied_bin[mine]] = 1.0
+            power = _padded_power(x)
+            n_fft = 2 * (power.shape[1] - 1)
+            # frequencies (cycles per bin) from 3 cycles per window up to a period of 2 bins
+            lo = max(1, math.ceil(3 * n_fft / size))
+            hi = min(power.shape[1], n_fft // 2)
+            if hi <= lo + 1:
+                continue
+            k = lo + np.argmax(power[:, lo:hi], axis=1)
+            for j, i in enumerate(block.tolist()):
+                shape = (size, _round_sig(int(beats_in[i])), lo, hi, seed)
+                peaks[i] = SpectralPeak(
+                    n_fft / int(k[j]) * float(bin_s[i]),
+                    float(power[j, k[j]]),
+                    partial(_null_threshold, *shape),
+                )
+    return peaks
 
 
 def _acf(x: np.ndarray) -> np.ndarray:
@@ -502,10 +546,7 @@ def _analyze_rows(
     d = beats.diff()
     ordered = d.sorted()
     medians, quartiles = ordered.median().tolist(), ordered.quantile(0.25).tolist()
-    peaks = [
-        spectral_peak(beats[i], start, end, max(med / 3, 1.0), seed)
-        for i, med in enumerate(medians)
-    ]
+    peaks = spectral_peaks(beats, start, end, [max(med / 3, 1.0) for med in medians], seed)
     seeds = []
     for med, quartile, peak in zip(medians, quartiles, peaks, strict=True):
         tried = {med, quartile}
