@@ -1,10 +1,11 @@
-"""Periodicity tests on one event series: intervals first, spectrum and autocorrelation confirm.
+"""Periodicity tests on event series: intervals first, spectrum and autocorrelation confirm.
 
 Jitter breaks spectra faster than it breaks interval statistics (the phase error of a jittered
 beacon grows like sigma * sqrt(k) over k beats), so the robust interval score is the primary
 signal; a zero-padded periodogram with a permutation threshold (AUTOPERIOD, BAYWATCH), an
 autocorrelation hill at the period, and STL seasonal strength add evidence. Every number is kept
-so a finding can explain itself. All times are in seconds.
+so a finding can explain itself. All times are in seconds. ``analyze`` tests one series,
+``analyze_many`` a batch of them at once (``confirm.rows``).
 """
 
 from __future__ import annotations
