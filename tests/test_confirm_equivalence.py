@@ -123,11 +123,17 @@ def reference_best_folds(intervals: Rows, seeds: list[list[float]]):
     return np.array(period), np.array(fold), np.array(missing), np.concatenate(k)
 
 
+def reference_acf_scores(beats: Rows, start: float, end: float, periods: np.ndarray):
+    """``acf_scores`` as ``reference_acf_hill`` on one row at a time."""
+    return np.array([reference_acf_hill(beats[i], start, end, p)[0] for i, p in enumerate(periods)])
+
+
 REFERENCE = {
     "best_period": reference_best_period,
     "best_fold": reference_best_fold,
     "best_folds": reference_best_folds,
     "acf_hill": reference_acf_hill,
+    "acf_scores": reference_acf_scores,
     "seasonal_strength": reference_seasonal_strength,
     "_null_threshold": reference_null_threshold,
     "fold_score": reference_fold_score,

@@ -371,18 +371,39 @@ def autocorrelation_lags(
     """
     # not statsmodels' acf: the same values from every bin, 18x the CPU (0.15 s for a strobe)
     n = max(1, math.ceil((end - start) / bin_s))
-    occupied, counts = np.unique(_bin_index(beats, start, bin_s, n), return_counts=True)
+    r = _autocorrelations(Rows.of([beats]), start, np.array([bin_s]), np.array([n]), max_lag)
+    return r[0, : min(max_lag + 1, n)]
+
+
+def _autocorrelations(
+    beats: Rows, start: float, bin_s: np.ndarray, n: np.ndarray, max_lag: int
+) -> np.ndarray:
+    """``autocorrelation_lags`` of each row of ``beats`` (not empty) in ``n`` bins of ``bin_s``
+    seconds from ``start``, as rows of ``max_lag + 1`` lags (those at ``n`` bins or more
+    meaningless). Sums of counts are whole numbers, exact in any order: each row is what it
+    is alone, bit for bit."""
+    lags = np.arange(max_lag + 1)
+    row = beats.row
+    # each row's bins in one integer each, far enough apart that a lag never reaches the next
+    width = int(n.max()) + len(lags)
+    keys = row * width + _bin_index(beats.values, start, bin_s[row], n[row])
+    occupied, counts = np.unique(keys, return_counts=True)
     c = counts.astype(float)
-    mean = float(c.sum()) / n
-    lags = np.arange(min(max_lag + 1, n))
+    bins = Rows(c, np.bincount(occupied // width, minlength=len(beats)))
+    mean = bins.sum() / n
     partner = occupied[None, :] + lags[:, None]  # the bin k after each occupied bin
     pos = np.minimum(np.searchsorted(occupied, partner), len(occupied) - 1)
-    pairs = np.where(occupied[pos] == partner, c[None, :] * c[pos], 0.0).sum(axis=1)
+    products = np.where(occupied[pos] == partner, c[None, :] * c[pos], 0.0)
+    pairs = np.add.reduceat(products, bins.starts, axis=1).T
     before = np.concatenate(([0.0], np.cumsum(c)))  # counts of the first i occupied bins
-    head = before[np.searchsorted(occupied, n - lags)]  # counts of bins 0 .. n-k-1
-    tail = before[-1] - before[np.searchsorted(occupied, lags)]  # counts of bins k .. n-1
-    r = pairs - mean * (head + tail) + (n - lags) * mean**2
-    return r / r[0] if r[0] > 0 else np.zeros(len(r))
+    own = before[bins.starts][:, None]  # of the rows before
+    base = (np.arange(len(beats)) * width)[:, None]
+    head = before[np.searchsorted(occupied, base + n[:, None] - lags)] - own  # bins 0 .. n-k-1
+    tail = before[bins.ends][:, None] - before[np.searchsorted(occupied, base + lags)]  # k .. n-1
+    m = mean[:, None]
+    r = pairs - m * (head + tail) + (n[:, None] - lags) * m**2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(r[:, :1] > 0, r / r[:, :1], 0.0)
 
 
 def autocorrelation(beats: np.ndarray, start: float, end: float, bin_s: float) -> np.ndarray:
@@ -405,17 +426,35 @@ def acf_hill(beats: np.ndarray, start: float, end: float, period: float) -> tupl
     return hill(autocorrelation_lags(beats, start, end, bin_s, max(HILL_LAGS)), period)
 
 
+def acf_scores(beats: Rows, start: float, end: float, periods: np.ndarray) -> np.ndarray:
+    """``acf_hill``'s score of each row of ``beats`` (not empty) at its period, all at once."""
+    bin_s = periods / BINS_PER_PERIOD
+    n = np.ceil((end - start) / bin_s).astype(np.int64)
+    scores = np.zeros(len(beats))
+    long = np.flatnonzero(n >= 3 * BINS_PER_PERIOD)
+    if len(long):
+        r = _autocorrelations(beats.take(long), start, bin_s[long], n[long], max(HILL_LAGS))
+        scores[long] = hill_scores(r)
+    return scores
+
+
 def hill(r: np.ndarray, period: float) -> tuple[float, float]:
     """(hill score, refined period in seconds) of an autocorrelation ``r`` at lags of
     period / ``BINS_PER_PERIOD`` (at least ``max(HILL_LAGS) + 1`` lags); see ``acf_hill``."""
     lags = np.array(HILL_LAGS)
-    top = r[lags]
-    trough = r[3:6].mean()
-    score = _clamp(float(top.max() - max(trough, 0.0)) / 0.5, 0.0, 1.0)
-    w = np.maximum(top, 0.0)
+    w = np.maximum(r[lags], 0.0)
     bin_s = period / BINS_PER_PERIOD
     refined = float((lags * w).sum() / w.sum() * bin_s) if w.sum() > 0 else period
-    return score, refined
+    return float(hill_scores(r[None, :])[0]), refined
+
+
+def hill_scores(r: np.ndarray) -> np.ndarray:
+    """The hill score of each row of autocorrelations ``r`` (see ``hill``): the hill's top
+    above the trough at lags 3 to 5 (when positive), over 0.5, within [0, 1]."""
+    top = r[:, HILL_LAGS.start : HILL_LAGS.stop].max(axis=1)
+    trough = (r[:, 3] + r[:, 4] + r[:, 5]) / 3  # np.mean's sum, in order
+    scores: np.ndarray = np.minimum(np.maximum((top - np.maximum(trough, 0.0)) / 0.5, 0.0), 1.0)
+    return scores
 
 
 def seasonal_series(beats: np.ndarray, start: float, end: float, period: float) -> np.ndarray:
@@ -556,6 +595,7 @@ def _analyze_rows(
             tried |= {spec, spec * 2, spec / 2}
         seeds.append(list(tried))
     period, fold, missing, k = best_folds(d, seeds)
+    acf = acf_scores(beats, start, end, period)
     on_intervals = d.where(k == 1).sorted()
     # the jitter: the MAD of the on-period intervals over the period (1 with fewer than three)
     mad = np.ones(len(beats))
@@ -590,7 +630,7 @@ def _analyze_rows(
     for i, peak in enumerate(peaks):
         p = float(period[i])
         spec_period = peak.period_seconds
-        acf_score, _ = acf_hill(beats[i], start, end, p)
+        acf_score = float(acf[i])
         # spectral evidence counts only if the spectral peak agrees with the period (or a harmonic)
         ratio = peak.ratio() if spec_period and _harmonic(spec_period, p) else 0.0
         seasonal = seasonal_strength(beats[i], start, end, p)
