@@ -603,8 +603,8 @@ def _analyze_rows(
     # the jitter: the MAD of the on-period intervals over the period (1 with fewer than three)
     mad = np.ones(len(beats))
     three = np.flatnonzero(on_intervals.lengths >= 3)
-    on_period = on_intervals.take(three)
-    on_period = on_period.like(on_period.values / period[three][on_period.row])
+    on_three = on_intervals.take(three)
+    on_period = on_three.like(on_three.values / period[three][on_three.row])
     centred = on_period.like(np.abs(on_period.values - on_period.median()[on_period.row]))
     mad[three] = centred.sorted().median()
     spread = 1.4826 * mad  # a normal's sigma from its MAD
@@ -625,15 +625,14 @@ def _analyze_rows(
     judged = np.minimum(np.maximum(lifetime, min_span(period)), active)
     coverage, gaps_per_day = _coverages(beats, d, period, judged, judged - lifetime)
     ttl = _ttl_floors(on_intervals)
-    ttl_bound_ = _ttl_bounds(
+    bound = _ttl_bounds(
         ordered.where(ordered.values <= ((max(FOLD_WEIGHTS) + 0.5) * period)[ordered.row])
     )
     interval_floor = np.zeros(len(beats))
-    interval_floor[three] = on_intervals.take(three).quantile(0.1)
+    interval_floor[three] = on_three.quantile(0.1)
     for i, peak in enumerate(peaks):
         p = float(period[i])
         spec_period = peak.period_seconds
-        acf_score = float(acf[i])
         # spectral evidence counts only if the spectral peak agrees with the period (or a harmonic)
         ratio = peak.ratio() if spec_period and _harmonic(spec_period, p) else 0.0
         seasonal = seasonal_strength(beats[i], start, end, p)
@@ -646,7 +645,7 @@ def _analyze_rows(
         regularity = (
             WEIGHTS["renewal_score"] * renewal
             + WEIGHTS["interval_score"] * float(fold[i])
-            + WEIGHTS["confirmation"] * max(spectral, acf_score, seasonal)
+            + WEIGHTS["confirmation"] * max(spectral, float(acf[i]), seasonal)
         )
         n = m + 1
         combined = regularity * math.sqrt(continuity) * min(1.0, n / FULL_CONFIDENCE_BEATS)
@@ -660,7 +659,7 @@ def _analyze_rows(
             missing_share=float(missing[i]),
             spectral_ratio=float(ratio),
             spectral_score=spectral,
-            acf_score=acf_score,
+            acf_score=float(acf[i]),
             seasonal_strength=seasonal,
             coverage=cover,
             gaps_per_day=gaps,
@@ -670,7 +669,7 @@ def _analyze_rows(
             lifetime_seconds=float(lifetime[i]),
             ttl_seconds=float(ttl[i]),
             judged_seconds=float(judged[i]),
-            ttl_bound_seconds=float(ttl_bound_[i]),
+            ttl_bound_seconds=float(bound[i]),
             interval_floor_seconds=float(interval_floor[i]),
         )
 
